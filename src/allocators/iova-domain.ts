@@ -1,0 +1,259 @@
+/**
+ * Linux's IOVA domain: drivers/iommu/iova.c without the rcache (which lives in ../rcache/).
+ *
+ * Ranges live in a red-black tree keyed by pfnLo, with an anchor node [~0, ~0] that is always last.
+ * Allocation is a top-down first fit that starts below a cached node (one for requests limited to
+ * 32 bits, one for the rest) and walks predecessors until a gap fits; when that fails it may retry
+ * once from the limit down to the cached node (the "retry pass"). Failures of 32-bit requests are
+ * remembered in max32_alloc_size so that later requests of that size or more fail without a walk.
+ * Function and field names follow the kernel's; the pfn type P is number or bigint (see ./pfn.ts).
+ */
+import type { AllocatorStats, IovaAllocator, IovaRange } from './allocator.js';
+import type { KernelProfile } from './kernel-version.js';
+import { flsLong, type PfnArithmetic } from './pfn.js';
+import { RbNode, RbTree } from './rbtree.js';
+
+export type IovaNode<P extends number | bigint> = RbNode<P>;
+
+export class IovaDomainError extends Error {}
+
+export class IovaDomain<P extends number | bigint = number> implements IovaAllocator<P> {
+  readonly name = 'linux';
+  readonly tree = new RbTree<P>();
+  readonly anchor: RbNode<P>;
+  readonly granule: number;
+  readonly shift: number;
+  readonly startPfn: P;
+  readonly dma32BitPfn: P;
+  max32AllocSize: P;
+  cachedNode: RbNode<P>;
+  cached32Node: RbNode<P>;
+  /** rb_prev() calls made by allocation walks: the tree's search steps. */
+  visits = 0;
+  /** Set by the last alloc that would never return in the kernel (the 5.19 livelock). */
+  lastAllocHung = false;
+  /** Ranges handed out by alloc and not yet freed (reservations excluded). */
+  private liveAllocations = 0;
+  private readonly spareNodes: RbNode<P>[] = [];
+
+  constructor(
+    readonly arith: PfnArithmetic<P>,
+    readonly profile: KernelProfile,
+    granule: number,
+    startPfn: P,
+  ) {
+    if (!Number.isInteger(granule) || granule < 1 || granule > 4096 || (granule & (granule - 1)) !== 0) {
+      throw new IovaDomainError(`granule ${granule} is not a power of two between 1 and 4096 (PAGE_SIZE)`);
+    }
+    this.granule = granule;
+    this.shift = 31 - Math.clz32(granule);
+    this.startPfn = startPfn;
+    this.dma32BitPfn = arith.of(2 ** (32 - this.shift));
+    this.max32AllocSize = this.dma32BitPfn;
+    this.anchor = new RbNode<P>(arith.u64Max, arith.u64Max);
+    this.tree.insert(this.anchor);
+    this.cachedNode = this.anchor;
+    this.cached32Node = this.anchor;
+  }
+
+  get searchSteps(): number {
+    return this.visits;
+  }
+
+  /** Ranges in the tree, anchor not counted. */
+  get nodeCount(): number {
+    return this.tree.size - 1;
+  }
+
+  private newNode(pfnLo: P, pfnHi: P): RbNode<P> {
+    const node = this.spareNodes.pop();
+    if (node === undefined) return new RbNode<P>(pfnLo, pfnHi);
+    node.pfnLo = pfnLo;
+    node.pfnHi = pfnHi;
+    return node;
+  }
+
+  private getCachedRbnode(limitPfn: P): RbNode<P> {
+    return limitPfn <= this.dma32BitPfn ? this.cached32Node : this.cachedNode;
+  }
+
+  private cachedRbnodeInsertUpdate(node: RbNode<P>): void {
+    if (node.pfnHi < this.dma32BitPfn) this.cached32Node = node;
+    else this.cachedNode = node;
+  }
+
+  /** __cached_rbnode_delete_update(): runs before the erase, so rb_next(free) is still valid. */
+  private cachedRbnodeDeleteUpdate(free: RbNode<P>): void {
+    const cached32 = this.cached32Node;
+    if (free === cached32 || (free.pfnHi < this.dma32BitPfn && free.pfnLo >= cached32.pfnLo)) {
+      this.cached32Node = this.tree.next(free) as RbNode<P>;
+    }
+    if (free.pfnLo < this.dma32BitPfn) this.max32AllocSize = this.dma32BitPfn;
+    if (free.pfnLo >= this.cachedNode.pfnLo) this.cachedNode = this.tree.next(free) as RbNode<P>;
+  }
+
+  /**
+   * iova_find_limit() (5.13+): where the retry pass starts. Above 32 bits, the anchor; otherwise the
+   * lowest range at or above the limit. (The kernel's descent can stop one range lower, at a range
+   * straddling the limit; that changes only the visit count, never an address.)
+   */
+  private iovaFindLimit(limitPfn: P): RbNode<P> {
+    if (limitPfn > this.dma32BitPfn) return this.anchor;
+    return this.tree.lowerBound(limitPfn) as RbNode<P>;
+  }
+
+  /**
+   * __alloc_and_insert_iova_range(): `limitPfn` is exclusive here. Returns the new node or null;
+   * sets lastAllocHung when the kernel would loop forever (the walk is then undone).
+   */
+  private allocAndInsertIovaRange(size: P, limitPfn: P, sizeAligned: boolean): RbNode<P> | null {
+    const arith = this.arith;
+    const tree = this.tree;
+    const alignShift = sizeAligned ? flsLong(arith.sub(size, arith.one)) : 0;
+    this.lastAllocHung = false;
+    if (limitPfn <= this.dma32BitPfn && size >= this.max32AllocSize) return null;
+
+    const visitsAtStart = this.visits;
+    // Any walk that terminates visits each range at most once per pass, and there are two passes.
+    const maxVisits = 2 * (tree.size + 1);
+    let curr: RbNode<P> | null = this.getCachedRbnode(limitPfn);
+    const retryPfn = this.profile.retryOverflowBug ? arith.add(curr.pfnHi, arith.one) : curr.pfnHi;
+    let highPfn = limitPfn;
+    let lowPfn = this.startPfn;
+    let newPfn: P;
+    let prev: RbNode<P>;
+    let visits = this.visits;
+    for (;;) {
+      do {
+        const currNode: RbNode<P> = curr as RbNode<P>;
+        if (currNode.pfnLo < highPfn) highPfn = currNode.pfnLo;
+        newPfn = arith.alignDown(arith.sub(highPfn, size), alignShift);
+        prev = currNode;
+        curr = tree.prev(currNode);
+        visits++;
+      } while (curr !== null && newPfn <= curr.pfnHi && newPfn >= lowPfn);
+
+      if (highPfn >= size && newPfn >= lowPfn) break;
+      if (this.profile.retryPass && lowPfn === this.startPfn && retryPfn < limitPfn) {
+        if (visits - visitsAtStart > maxVisits) {
+          this.lastAllocHung = true;
+          return null;
+        }
+        highPfn = limitPfn;
+        lowPfn = this.profile.retryOverflowBug ? retryPfn : arith.add(retryPfn, arith.one);
+        curr = this.iovaFindLimit(limitPfn);
+        continue;
+      }
+      this.visits = visits;
+      this.max32AllocSize = size;
+      return null;
+    }
+    this.visits = visits;
+    const node = this.newNode(newPfn, arith.sub(arith.add(newPfn, size), arith.one));
+    tree.insert(node, prev);
+    this.cachedRbnodeInsertUpdate(node);
+    return node;
+  }
+
+  /** alloc_iova(): limitPfn inclusive. */
+  allocIovaNode(size: P, limitPfn: P, sizeAligned: boolean): RbNode<P> | null {
+    return this.allocAndInsertIovaRange(size, this.arith.add(limitPfn, this.arith.one), sizeAligned);
+  }
+
+  allocIova(size: P, limitPfn: P, sizeAligned: boolean): P | null {
+    const node = this.allocAndInsertIovaRange(size, this.arith.add(limitPfn, this.arith.one), sizeAligned);
+    if (node === null) return null;
+    this.liveAllocations++;
+    return node.pfnLo;
+  }
+
+  /** find_iova() */
+  findIova(pfn: P): IovaRange<P> | null {
+    return this.tree.findContaining(pfn);
+  }
+
+  findIovaNode(pfn: P): RbNode<P> | null {
+    return this.tree.findContaining(pfn);
+  }
+
+  /** remove_iova() + free_iova_mem(). The anchor is never removed. */
+  removeIova(node: RbNode<P>): void {
+    this.cachedRbnodeDeleteUpdate(node);
+    this.tree.erase(node);
+    this.spareNodes.push(node);
+  }
+
+  /** free_iova(): frees the range holding pfn; false when none does (or it is the anchor). */
+  freeIova(pfn: P): boolean {
+    const node = this.tree.findContaining(pfn);
+    if (node === null || node === this.anchor) return false;
+    this.removeIova(node);
+    if (this.liveAllocations > 0) this.liveAllocations--;
+    return true;
+  }
+
+  /**
+   * reserve_iova(): ranges overlapping [pfnLo, pfnHi] are stretched down in place to cover it; only
+   * what is left above the last overlapped range becomes a new node. Cached nodes are not touched.
+   * Returns false for pfns the kernel refuses (above ~0UL >> shift).
+   */
+  reserveIova(pfnLo: P, pfnHi: P): boolean {
+    const maxPfn = this.arith.u64MaxShiftedRight(this.shift);
+    if (pfnLo > maxPfn || pfnHi > maxPfn) return false;
+    let lo = pfnLo;
+    let overlap = false;
+    for (let node = this.tree.first(); node !== null; node = this.tree.next(node)) {
+      if (lo <= node.pfnHi && pfnHi >= node.pfnLo) {
+        if (lo < node.pfnLo) node.pfnLo = lo;
+        if (pfnHi > node.pfnHi) lo = this.arith.add(node.pfnHi, this.arith.one);
+        if (lo >= node.pfnLo && pfnHi <= node.pfnHi) return true;
+        overlap = true;
+      } else if (overlap) {
+        break;
+      }
+    }
+    this.tree.insert(this.newNode(lo, pfnHi));
+    return true;
+  }
+
+  /** In-order ranges, anchor excluded. */
+  *ranges(): Generator<IovaRange<P>> {
+    for (let node = this.tree.first(); node !== null && node !== this.anchor; node = this.tree.next(node)) {
+      yield node;
+    }
+  }
+
+  stats(endPfn: P): AllocatorStats {
+    const arith = this.arith;
+    const toNumber = (p: P): number => Number(arith.toBigInt(p));
+    let free = 0;
+    let largest = 0;
+    let largest32 = 0;
+    let nextFree = toNumber(this.startPfn);
+    const end = toNumber(endPfn);
+    const dma32 = toNumber(this.dma32BitPfn);
+    const noteGap = (lo: number, hi: number): void => {
+      if (hi < lo) return;
+      const length = hi - lo + 1;
+      free += length;
+      if (length > largest) largest = length;
+      const below32 = Math.min(hi, dma32 - 1) - lo + 1;
+      if (below32 > largest32) largest32 = below32;
+    };
+    for (const range of this.ranges()) {
+      const lo = toNumber(range.pfnLo);
+      const hi = toNumber(range.pfnHi);
+      if (lo > end) break;
+      noteGap(nextFree, Math.min(lo - 1, end));
+      nextFree = Math.max(nextFree, hi + 1);
+    }
+    noteGap(nextFree, end);
+    return {
+      liveRanges: this.liveAllocations,
+      freeGranules: free,
+      largestFreeBlock: largest,
+      largestFreeBlockBelow32: largest32,
+      searchSteps: this.visits,
+    };
+  }
+}

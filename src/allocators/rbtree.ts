@@ -1,0 +1,306 @@
+/**
+ * A red-black tree of IOVA ranges keyed by pfnLo, with stable node handles.
+ *
+ * Linux keeps pointers to tree nodes across the erase of other nodes (the cached nodes of iova.c
+ * become `rb_next(freed)` before the erase), so erase relinks nodes and never moves a key from one
+ * node to another. Balancing follows the textbook algorithm (the same cases as lib/rbtree.c); only
+ * the in-order sequence is observable to the allocator, the shape only affects running time.
+ */
+export class RbNode<P extends number | bigint> {
+  pfnLo: P;
+  pfnHi: P;
+  left: RbNode<P> | null = null;
+  right: RbNode<P> | null = null;
+  parent: RbNode<P> | null = null;
+  red = true;
+
+  constructor(pfnLo: P, pfnHi: P) {
+    this.pfnLo = pfnLo;
+    this.pfnHi = pfnHi;
+  }
+}
+
+export class RbTree<P extends number | bigint> {
+  root: RbNode<P> | null = null;
+  size = 0;
+
+  first(): RbNode<P> | null {
+    let node = this.root;
+    if (node === null) return null;
+    while (node.left !== null) node = node.left;
+    return node;
+  }
+
+  last(): RbNode<P> | null {
+    let node = this.root;
+    if (node === null) return null;
+    while (node.right !== null) node = node.right;
+    return node;
+  }
+
+  /** rb_prev(): the in-order predecessor, or null. */
+  prev(node: RbNode<P>): RbNode<P> | null {
+    let n = node.left;
+    if (n !== null) {
+      while (n.right !== null) n = n.right;
+      return n;
+    }
+    let child = node;
+    let parent = node.parent;
+    while (parent !== null && child === parent.left) {
+      child = parent;
+      parent = parent.parent;
+    }
+    return parent;
+  }
+
+  /** rb_next(): the in-order successor, or null. */
+  next(node: RbNode<P>): RbNode<P> | null {
+    let n = node.right;
+    if (n !== null) {
+      while (n.left !== null) n = n.left;
+      return n;
+    }
+    let child = node;
+    let parent = node.parent;
+    while (parent !== null && child === parent.right) {
+      child = parent;
+      parent = parent.parent;
+    }
+    return parent;
+  }
+
+  /** The node whose range holds pfn, or null (private_find_iova()). */
+  findContaining(pfn: P): RbNode<P> | null {
+    let node = this.root;
+    while (node !== null) {
+      if (pfn < node.pfnLo) node = node.left;
+      else if (pfn > node.pfnHi) node = node.right;
+      else return node;
+    }
+    return null;
+  }
+
+  /** The lowest node with pfnLo >= pfn, or null. */
+  lowerBound(pfn: P): RbNode<P> | null {
+    let node = this.root;
+    let best: RbNode<P> | null = null;
+    while (node !== null) {
+      if (node.pfnLo >= pfn) {
+        best = node;
+        node = node.left;
+      } else {
+        node = node.right;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Links `node` in key order, descending from `hint` when given (iova_insert_rbtree() starts at
+   * the node the allocation walk stopped at; the key must belong in hint's subtree) or else from the
+   * root. Returns false, leaving the tree unchanged, when a node with the same pfnLo exists.
+   */
+  insert(node: RbNode<P>, hint: RbNode<P> | null = null): boolean {
+    let parent: RbNode<P> | null = null;
+    let current = hint ?? this.root;
+    let goLeft = false;
+    const key = node.pfnLo;
+    while (current !== null) {
+      parent = current;
+      if (key < current.pfnLo) {
+        goLeft = true;
+        current = current.left;
+      } else if (key > current.pfnLo) {
+        goLeft = false;
+        current = current.right;
+      } else {
+        return false;
+      }
+    }
+    node.parent = parent;
+    node.left = null;
+    node.right = null;
+    node.red = true;
+    if (parent === null) this.root = node;
+    else if (goLeft) parent.left = node;
+    else parent.right = node;
+    this.size++;
+    this.insertFixup(node);
+    return true;
+  }
+
+  private rotateLeft(x: RbNode<P>): void {
+    const y = x.right as RbNode<P>;
+    x.right = y.left;
+    if (y.left !== null) y.left.parent = x;
+    y.parent = x.parent;
+    if (x.parent === null) this.root = y;
+    else if (x === x.parent.left) x.parent.left = y;
+    else x.parent.right = y;
+    y.left = x;
+    x.parent = y;
+  }
+
+  private rotateRight(x: RbNode<P>): void {
+    const y = x.left as RbNode<P>;
+    x.left = y.right;
+    if (y.right !== null) y.right.parent = x;
+    y.parent = x.parent;
+    if (x.parent === null) this.root = y;
+    else if (x === x.parent.right) x.parent.right = y;
+    else x.parent.left = y;
+    y.right = x;
+    x.parent = y;
+  }
+
+  private insertFixup(z: RbNode<P>): void {
+    let node = z;
+    let parent = node.parent;
+    while (parent !== null && parent.red) {
+      const grand = parent.parent as RbNode<P>;
+      if (parent === grand.left) {
+        const uncle = grand.right;
+        if (uncle !== null && uncle.red) {
+          parent.red = false;
+          uncle.red = false;
+          grand.red = true;
+          node = grand;
+        } else {
+          if (node === parent.right) {
+            node = parent;
+            this.rotateLeft(node);
+          }
+          const p = node.parent as RbNode<P>;
+          p.red = false;
+          grand.red = true;
+          this.rotateRight(grand);
+        }
+      } else {
+        const uncle = grand.left;
+        if (uncle !== null && uncle.red) {
+          parent.red = false;
+          uncle.red = false;
+          grand.red = true;
+          node = grand;
+        } else {
+          if (node === parent.left) {
+            node = parent;
+            this.rotateRight(node);
+          }
+          const p = node.parent as RbNode<P>;
+          p.red = false;
+          grand.red = true;
+          this.rotateLeft(grand);
+        }
+      }
+      parent = node.parent;
+    }
+    (this.root as RbNode<P>).red = false;
+  }
+
+  private transplant(u: RbNode<P>, v: RbNode<P> | null): void {
+    if (u.parent === null) this.root = v;
+    else if (u === u.parent.left) u.parent.left = v;
+    else u.parent.right = v;
+    if (v !== null) v.parent = u.parent;
+  }
+
+  /** rb_erase(): unlinks `z`; every other node keeps its key and identity. */
+  erase(z: RbNode<P>): void {
+    let child: RbNode<P> | null;
+    let childParent: RbNode<P> | null;
+    let removedRed = z.red;
+    if (z.left === null) {
+      child = z.right;
+      childParent = z.parent;
+      this.transplant(z, z.right);
+    } else if (z.right === null) {
+      child = z.left;
+      childParent = z.parent;
+      this.transplant(z, z.left);
+    } else {
+      let y = z.right;
+      while (y.left !== null) y = y.left;
+      removedRed = y.red;
+      child = y.right;
+      if (y.parent === z) {
+        childParent = y;
+      } else {
+        childParent = y.parent;
+        this.transplant(y, y.right);
+        y.right = z.right;
+        y.right.parent = y;
+      }
+      this.transplant(z, y);
+      y.left = z.left;
+      y.left.parent = y;
+      y.red = z.red;
+    }
+    z.left = z.right = z.parent = null;
+    this.size--;
+    if (!removedRed) this.eraseFixup(child, childParent);
+  }
+
+  private eraseFixup(x: RbNode<P> | null, xParent: RbNode<P> | null): void {
+    let node = x;
+    let parent = xParent;
+    while (node !== this.root && (node === null || !node.red)) {
+      const p = parent as RbNode<P>;
+      if (node === p.left) {
+        let w = p.right as RbNode<P>;
+        if (w.red) {
+          w.red = false;
+          p.red = true;
+          this.rotateLeft(p);
+          w = p.right as RbNode<P>;
+        }
+        if ((w.left === null || !w.left.red) && (w.right === null || !w.right.red)) {
+          w.red = true;
+          node = p;
+          parent = p.parent;
+        } else {
+          if (w.right === null || !w.right.red) {
+            (w.left as RbNode<P>).red = false;
+            w.red = true;
+            this.rotateRight(w);
+            w = p.right as RbNode<P>;
+          }
+          w.red = p.red;
+          p.red = false;
+          if (w.right !== null) w.right.red = false;
+          this.rotateLeft(p);
+          node = this.root;
+          parent = null;
+        }
+      } else {
+        let w = p.left as RbNode<P>;
+        if (w.red) {
+          w.red = false;
+          p.red = true;
+          this.rotateRight(p);
+          w = p.left as RbNode<P>;
+        }
+        if ((w.left === null || !w.left.red) && (w.right === null || !w.right.red)) {
+          w.red = true;
+          node = p;
+          parent = p.parent;
+        } else {
+          if (w.left === null || !w.left.red) {
+            (w.right as RbNode<P>).red = false;
+            w.red = true;
+            this.rotateLeft(w);
+            w = p.left as RbNode<P>;
+          }
+          w.red = p.red;
+          p.red = false;
+          if (w.left !== null) w.left.red = false;
+          this.rotateRight(p);
+          node = this.root;
+          parent = null;
+        }
+      }
+    }
+    if (node !== null) node.red = false;
+  }
+}

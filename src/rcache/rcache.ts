@@ -1,0 +1,246 @@
+/**
+ * The IOVA range cache ("rcache") of drivers/iommu/iova.c, in front of any IovaAllocator.
+ *
+ * Six size classes (orders 0..5: 1..32 granules). Each CPU holds two magazines per class, `loaded`
+ * and `prev`, stacks of freed pfns. A free pushes onto `loaded` (swapping in `prev` when full; when
+ * both are full, `loaded` goes to the class's depot and an empty magazine replaces it); an allocation
+ * pops from `loaded` (swapping in `prev`, else taking a full magazine from the depot). Cached ranges
+ * stay allocated in the tree until a magazine is drained back to it.
+ *
+ * Versions (see KernelProfile): magazines hold 128 pfns until 6.0, 127 after. Until 6.7 the depot is
+ * a 32-slot array and a 33rd full magazine is drained to the tree at once; from 6.7 it is an unbounded
+ * list, and each push arms a delayed work that frees one magazine every 100 ms while the depot holds
+ * more magazines than there are online CPUs. Both depots pop the newest magazine first; the global
+ * drain frees the array from slot 0 up (5.19) but pops the list newest first (6.7+).
+ */
+import type { IovaAllocator } from '../allocators/allocator.js';
+import type { KernelProfile } from '../allocators/kernel-version.js';
+import { MAX_GLOBAL_MAGS } from '../allocators/kernel-version.js';
+import { orderBase2, roundupPowOfTwo, type PfnArithmetic } from '../allocators/pfn.js';
+import { DelayedWork, SimulatedClock } from './delayed-work.js';
+
+/** IOVA_RANGE_CACHE_MAX_SIZE: number of size classes (orders 0..5). */
+export const IOVA_RANGE_CACHE_MAX_SIZE = 6;
+/** IOVA_DEPOT_DELAY: 100 ms between trims of one class's depot (6.7+). */
+export const IOVA_DEPOT_DELAY_MS = 100;
+
+export class Magazine<P extends number | bigint> {
+  size = 0;
+  readonly pfns: P[];
+
+  constructor(capacity: number, zero: P) {
+    this.pfns = new Array<P>(capacity).fill(zero);
+  }
+}
+
+export class CpuRcache<P extends number | bigint> {
+  constructor(
+    public loaded: Magazine<P>,
+    public prev: Magazine<P>,
+  ) {}
+}
+
+export class SizeClassRcache<P extends number | bigint> {
+  /** Full magazines, newest last (both depot kinds pop the newest first). */
+  readonly depot: Magazine<P>[] = [];
+  readonly cpus: CpuRcache<P>[] = [];
+  hits = 0;
+  misses = 0;
+  constructor(readonly order: number, readonly trimWork: DelayedWork) {}
+}
+
+/** An allocator the rcache can report a kernel livelock from (the Linux domain). */
+interface MayHang {
+  readonly lastAllocHung?: boolean;
+}
+
+export class Rcache<P extends number | bigint = number> {
+  readonly classes: SizeClassRcache<P>[] = [];
+  readonly online: boolean[];
+  /** The CPU that makes the calls that follow ("this CPU" in the kernel). */
+  currentCpu = 0;
+  /** Set when the last allocIovaFast() would never have returned in the kernel. */
+  lastAllocHung = false;
+  private readonly magazineSize: number;
+  private readonly zero: P;
+
+  constructor(
+    readonly allocator: IovaAllocator<P> & MayHang,
+    readonly arith: PfnArithmetic<P>,
+    readonly profile: KernelProfile,
+    readonly cpuCount: number,
+    readonly clock: SimulatedClock = new SimulatedClock(),
+  ) {
+    if (!Number.isInteger(cpuCount) || cpuCount < 1) throw new RangeError(`cpu count ${cpuCount} must be a positive integer`);
+    this.magazineSize = profile.magazineSize;
+    this.zero = arith.zero;
+    this.online = new Array<boolean>(cpuCount).fill(true);
+    for (let order = 0; order < IOVA_RANGE_CACHE_MAX_SIZE; order++) {
+      const rcache: SizeClassRcache<P> = new SizeClassRcache<P>(order, new DelayedWork(() => this.depotWork(rcache)));
+      for (let cpu = 0; cpu < cpuCount; cpu++) rcache.cpus.push(new CpuRcache(this.newMagazine(), this.newMagazine()));
+      this.classes.push(rcache);
+    }
+  }
+
+  private newMagazine(): Magazine<P> {
+    return new Magazine<P>(this.magazineSize, this.zero);
+  }
+
+  get onlineCpuCount(): number {
+    let count = 0;
+    for (const up of this.online) if (up) count++;
+    return count;
+  }
+
+  /** alloc_iova_fast(): returns the pfn, or 0 when nothing was found. */
+  allocIovaFast(size: P, limitPfn: P, flushRcache: boolean): P {
+    const arith = this.arith;
+    // Rounding cacheable sizes up keeps every magazine of one class holding one size.
+    const roundedSize = size < arith.of(1 << (IOVA_RANGE_CACHE_MAX_SIZE - 1)) ? roundupPowOfTwo(size) : size;
+    this.lastAllocHung = false;
+    const cached = this.rcacheGet(roundedSize, arith.add(limitPfn, arith.one));
+    if (cached !== this.zero) return cached;
+    let mayFlush = flushRcache;
+    for (;;) {
+      const pfn = this.allocator.allocIova(roundedSize, limitPfn, true);
+      if (pfn !== null) return pfn;
+      if (this.allocator.lastAllocHung) {
+        this.lastAllocHung = true;
+        return this.zero;
+      }
+      if (!mayFlush) return this.zero;
+      mayFlush = false;
+      for (let cpu = 0; cpu < this.cpuCount; cpu++) if (this.online[cpu]) this.freeCpuCachedIovas(cpu);
+      this.freeGlobalCachedIovas();
+    }
+  }
+
+  /** free_iova_fast(): caches pfn in its size class, or frees it to the allocator. */
+  freeIovaFast(pfn: P, size: P): void {
+    const order = orderBase2(size);
+    if (order >= IOVA_RANGE_CACHE_MAX_SIZE || !this.rcacheInsert(this.classes[order], pfn)) this.allocator.freeIova(pfn);
+  }
+
+  /** iova_rcache_get() + __iova_rcache_get(); `limitPfn` is exclusive. */
+  private rcacheGet(size: P, limitPfn: P): P {
+    const order = orderBase2(size);
+    if (order >= IOVA_RANGE_CACHE_MAX_SIZE) return this.zero;
+    const rcache = this.classes[order];
+    const cpuRcache = rcache.cpus[this.currentCpu];
+    if (cpuRcache.loaded.size === 0) {
+      if (cpuRcache.prev.size !== 0) {
+        const swap = cpuRcache.prev;
+        cpuRcache.prev = cpuRcache.loaded;
+        cpuRcache.loaded = swap;
+      } else if (rcache.depot.length > 0) {
+        cpuRcache.loaded = this.depotPop(rcache);
+      } else {
+        rcache.misses++;
+        return this.zero;
+      }
+    }
+    const pfn = this.magazinePop(cpuRcache.loaded, this.arith.sub(limitPfn, size));
+    if (pfn === this.zero) rcache.misses++;
+    else rcache.hits++;
+    return pfn;
+  }
+
+  /**
+   * iova_magazine_pop(): the most recently pushed pfn not above maxPfn, removed by moving the top
+   * entry into its slot; 0 (and no change) when none qualifies.
+   */
+  private magazinePop(magazine: Magazine<P>, maxPfn: P): P {
+    const pfns = magazine.pfns;
+    let i = magazine.size - 1;
+    while (pfns[i] > maxPfn) {
+      if (i === 0) return this.zero;
+      i--;
+    }
+    const pfn = pfns[i];
+    pfns[i] = pfns[--magazine.size];
+    return pfn;
+  }
+
+  /** __iova_rcache_insert(); returns false when the pfn must go back to the allocator. */
+  private rcacheInsert(rcache: SizeClassRcache<P>, pfn: P): boolean {
+    const cpuRcache = rcache.cpus[this.currentCpu];
+    const capacity = this.magazineSize;
+    let overflow: Magazine<P> | null = null;
+    if (cpuRcache.loaded.size === capacity) {
+      if (cpuRcache.prev.size !== capacity) {
+        const swap = cpuRcache.prev;
+        cpuRcache.prev = cpuRcache.loaded;
+        cpuRcache.loaded = swap;
+      } else {
+        if (this.profile.depot === 'list') {
+          rcache.depot.push(cpuRcache.loaded);
+          rcache.trimWork.schedule(this.clock, IOVA_DEPOT_DELAY_MS);
+        } else if (rcache.depot.length < MAX_GLOBAL_MAGS) {
+          rcache.depot.push(cpuRcache.loaded);
+        } else {
+          overflow = cpuRcache.loaded;
+        }
+        cpuRcache.loaded = this.newMagazine();
+      }
+    }
+    const loaded = cpuRcache.loaded;
+    loaded.pfns[loaded.size++] = pfn;
+    // 5.19 drains the overflowing magazine after pushing, once the CPU's lock is dropped.
+    if (overflow !== null) this.magazineFreePfns(overflow);
+    return true;
+  }
+
+  /** iova_depot_pop() / depot[--depot_size]: the newest full magazine. */
+  private depotPop(rcache: SizeClassRcache<P>): Magazine<P> {
+    const magazine = rcache.depot.pop() as Magazine<P>;
+    magazine.size = this.magazineSize;
+    return magazine;
+  }
+
+  /** iova_magazine_free_pfns(): each pfn's range goes back to the allocator, in index order. */
+  private magazineFreePfns(magazine: Magazine<P>): void {
+    const pfns = magazine.pfns;
+    for (let i = 0; i < magazine.size; i++) this.allocator.freeIova(pfns[i]);
+    magazine.size = 0;
+  }
+
+  /** iova_depot_work_func() (6.7+): trims one magazine while the depot outnumbers the online CPUs. */
+  private depotWork(rcache: SizeClassRcache<P>): void {
+    if (rcache.depot.length <= this.onlineCpuCount) return;
+    this.magazineFreePfns(this.depotPop(rcache));
+    rcache.trimWork.schedule(this.clock, IOVA_DEPOT_DELAY_MS);
+  }
+
+  /** free_cpu_cached_iovas(): empties one CPU's magazines of every class (loaded, then prev). */
+  freeCpuCachedIovas(cpu: number): void {
+    for (const rcache of this.classes) {
+      const cpuRcache = rcache.cpus[cpu];
+      this.magazineFreePfns(cpuRcache.loaded);
+      this.magazineFreePfns(cpuRcache.prev);
+    }
+  }
+
+  /** free_global_cached_iovas(): drains every depot magazine (5.19: slot 0 first; 6.7+: newest first). */
+  freeGlobalCachedIovas(): void {
+    for (const rcache of this.classes) {
+      const depot = rcache.depot;
+      if (this.profile.depot === 'array') {
+        for (const magazine of depot) this.magazineFreePfns(magazine);
+        depot.length = 0;
+      } else {
+        while (depot.length > 0) this.magazineFreePfns(this.depotPop(rcache));
+      }
+    }
+  }
+
+  /** iova_cpuhp_dead(): the CPU has gone offline; its magazines go back to the allocator. */
+  cpuDead(cpu: number): void {
+    this.online[cpu] = false;
+    this.freeCpuCachedIovas(cpu);
+  }
+
+  /** Advances the simulated clock, running the depot trimmers that fall due. */
+  tick(ms: number): void {
+    this.clock.advance(ms);
+  }
+}
