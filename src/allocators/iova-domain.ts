@@ -109,7 +109,7 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
   private allocAndInsertIovaRange(size: P, limitPfn: P, sizeAligned: boolean): RbNode<P> | null {
     const arith = this.arith;
     const tree = this.tree;
-    const alignShift = sizeAligned ? flsLong(arith.sub(size, arith.one)) : 0;
+    const alignment = arith.alignment(sizeAligned ? flsLong(arith.sub(size, arith.one)) : 0);
     this.lastAllocHung = false;
     if (limitPfn <= this.dma32BitPfn && size >= this.max32AllocSize) return null;
 
@@ -127,7 +127,7 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
       do {
         const currNode: RbNode<P> = curr as RbNode<P>;
         if (currNode.pfnLo < highPfn) highPfn = currNode.pfnLo;
-        newPfn = arith.alignDown(arith.sub(highPfn, size), alignShift);
+        newPfn = arith.alignDown(arith.sub(highPfn, size), alignment);
         prev = currNode;
         curr = tree.prev(currNode);
         visits++;

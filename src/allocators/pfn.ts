@@ -22,8 +22,13 @@ export interface PfnArithmetic<P extends number | bigint> {
   add(a: P, b: P): P;
   /** (a - b) mod 2^64 */
   sub(a: P, b: P): P;
-  /** x & (~0UL << shift), with x86's shift-count masking (a shift of 64 leaves the mask all ones). */
-  alignDown(x: P, shift: number): P;
+  /**
+   * An opaque token for aligning down to 2^shift, computed once per allocation: the mask
+   * (~0UL << shift) with x86's shift-count masking (a shift of 64 leaves the mask all ones).
+   */
+  alignment(shift: number): P;
+  /** x & mask, for a token made by alignment(). */
+  alignDown(x: P, alignment: P): P;
   /** (~0UL >> shift) */
   u64MaxShiftedRight(shift: number): P;
   toBigInt(p: P): bigint;
@@ -44,12 +49,9 @@ export const numberPfn: PfnArithmetic<number> = {
     return sum >= TWO_POW_64 ? sum - TWO_POW_64 : sum;
   },
   sub: (a, b) => (a >= b ? a - b : a - b + TWO_POW_64),
-  alignDown(x, shift) {
-    const s = shift & 63;
-    if (s === 0) return x;
-    const alignment = 2 ** s;
-    return Math.floor(x / alignment) * alignment;
-  },
+  // The token is the alignment itself; flooring a quotient by a power of two is exact in doubles.
+  alignment: (shift) => 2 ** (shift & 63),
+  alignDown: (x, alignment) => (alignment === 1 ? x : Math.floor(x / alignment) * alignment),
   u64MaxShiftedRight: (shift) => (shift === 0 ? TWO_POW_64 : Math.floor(TWO_POW_64 / 2 ** shift) - 1),
   toBigInt: (p) => (p >= TWO_POW_64 ? 0xffff_ffff_ffff_ffffn : BigInt(p)),
   format: (p) => (p >= TWO_POW_64 ? U64_MAX_TEXT : String(p)),
@@ -65,7 +67,8 @@ export const bigintPfn: PfnArithmetic<bigint> = {
   of: (value) => BigInt(value),
   add: (a, b) => (a + b) & U64_MASK,
   sub: (a, b) => (a - b) & U64_MASK,
-  alignDown: (x, shift) => x & ((U64_MASK << BigInt(shift & 63)) & U64_MASK),
+  alignment: (shift) => (U64_MASK << BigInt(shift & 63)) & U64_MASK,
+  alignDown: (x, mask) => x & mask,
   u64MaxShiftedRight: (shift) => U64_MASK >> BigInt(shift),
   toBigInt: (p) => p,
   format: (p) => p.toString(),

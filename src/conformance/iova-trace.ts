@@ -59,11 +59,11 @@ const OPS: Record<string, { op: Op; args: string[] }> = {
 
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
-/** One parsed line. Numeric arguments are kept as bigint until the pfn mode is known. */
+/** One parsed line. Numbers below 2^53 are kept as numbers, larger ones as bigints. */
 interface ParsedOp {
   readonly op: Op;
   readonly line: number;
-  readonly values: bigint[];
+  values: (number | bigint)[];
   /** For a PFN argument given as `@k`: k; otherwise -1. */
   readonly handle: number;
 }
@@ -73,6 +73,41 @@ export interface IovaTrace {
   readonly ops: readonly ParsedOp[];
   /** True when some number reaches 2^53, so the replay must use bigint pfns. */
   readonly needsBigintPfns: boolean;
+}
+
+/** Splits a line on spaces and tabs, dropping a `#` comment (faster than a regular expression). */
+function tokenize(line: string): string[] {
+  const tokens: string[] = [];
+  let start = -1;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 35 /* # */) break;
+    const blank = c === 32 || c === 9 || c === 13;
+    if (blank) {
+      if (start >= 0) tokens.push(line.slice(start, i));
+      start = -1;
+    } else if (start < 0) {
+      start = i;
+    }
+  }
+  if (start >= 0) {
+    const hash = line.indexOf('#', start);
+    tokens.push(line.slice(start, hash >= 0 ? hash : line.length));
+  }
+  return tokens;
+}
+
+/** A decimal token's value: a number while exact (up to 15 digits), else a bigint; null if not decimal. */
+function parseDecimal(token: string): number | bigint | null {
+  let value = 0;
+  for (let i = 0; i < token.length; i++) {
+    const digit = token.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return null;
+    value = value * 10 + digit;
+  }
+  if (token.length <= 15) return value;
+  const big = BigInt(token);
+  return big < BigInt(NUMBER_PFN_LIMIT) ? Number(big) : big;
 }
 
 /** Parses and checks a whole trace; throws TraceError naming the file and line. */
@@ -90,10 +125,7 @@ export function parseIovaTrace(text: string, file: string): IovaTrace {
     const fail = (problem: string): never => {
       throw new TraceError(file, lineNumber, problem);
     };
-    let content = lines[index];
-    const hash = content.indexOf('#');
-    if (hash >= 0) content = content.slice(0, hash);
-    const tokens = content.split(/[ \t\r]+/).filter((t) => t.length > 0);
+    const tokens = tokenize(lines[index]);
     if (tokens.length === 0) continue;
     const name = tokens[0];
     const spec = Object.prototype.hasOwnProperty.call(OPS, name) ? OPS[name] : undefined;
@@ -102,24 +134,26 @@ export function parseIovaTrace(text: string, file: string): IovaTrace {
     if (tokens.length - 1 !== args.length) {
       fail(`${name} takes ${args.length} argument${args.length === 1 ? '' : 's'} (${args.join(' ') || 'none'}), got ${tokens.length - 1}`);
     }
-    const values: bigint[] = [];
+    const values: (number | bigint)[] = [];
     let handle = -1;
     for (let i = 0; i < args.length; i++) {
       const token = tokens[i + 1];
       const field = args[i];
-      if (field === 'PFN' && token.startsWith('@')) {
-        if (!/^@\d+$/.test(token)) fail(`${field} handle "${token}" is not @ followed by a decimal number`);
-        const k = Number(token.slice(1));
-        if (k >= allocs) fail(`${field} handle ${token} names alloc #${k}, but only ${allocs} alloc/alloc_fast came before it`);
-        handle = k;
-        values.push(0n);
+      if (field === 'PFN' && token.charCodeAt(0) === 64 /* @ */) {
+        const k = parseDecimal(token.slice(1));
+        if (k === null || token.length === 1) fail(`${field} handle "${token}" is not @ followed by a decimal number`);
+        if ((k as number | bigint) >= allocs) fail(`${field} handle ${token} names alloc #${k}, but only ${allocs} alloc/alloc_fast came before it`);
+        handle = Number(k);
+        values.push(0);
         continue;
       }
-      if (!/^\d+$/.test(token)) fail(`${field} "${token}" is not an unsigned decimal number`);
-      const value = BigInt(token);
-      if (value > U64_MAX) fail(`${field} ${token} does not fit in 64 bits`);
-      if (value >= BigInt(NUMBER_PFN_LIMIT)) needsBigintPfns = true;
-      values.push(value);
+      const value = parseDecimal(token);
+      if (value === null) fail(`${field} "${token}" is not an unsigned decimal number`);
+      if (typeof value === 'bigint') {
+        if (value > U64_MAX) fail(`${field} ${token} does not fit in 64 bits`);
+        needsBigintPfns = true;
+      }
+      values.push(value as number | bigint);
     }
     const needDomain = (): void => {
       if (domainLine === 0) fail(`${name} before "domain"`);
@@ -130,14 +164,14 @@ export function parseIovaTrace(text: string, file: string): IovaTrace {
     switch (op) {
       case Op.Cpus:
         if (rcacheLine !== 0) fail(`cpus after "rcache" (line ${rcacheLine})`);
-        if (values[0] < 1n || values[0] > 64n) fail(`N ${values[0]} is outside 1..64`);
+        if (values[0] < 1 || values[0] > 64) fail(`N ${values[0]} is outside 1..64`);
         cpus = Number(values[0]);
         cpusGiven = true;
         break;
       case Op.Domain: {
         if (domainLine !== 0) fail(`second "domain" (the first is on line ${domainLine})`);
-        const granule = values[0];
-        if (granule < 1n || granule > 4096n || (granule & (granule - 1n)) !== 0n) fail(`G ${granule} is not a power of two up to 4096`);
+        const granule = Number(values[0]);
+        if (granule < 1 || granule > 4096 || (granule & (granule - 1)) !== 0) fail(`G ${values[0]} is not a power of two up to 4096`);
         domainLine = lineNumber;
         break;
       }
@@ -147,15 +181,15 @@ export function parseIovaTrace(text: string, file: string): IovaTrace {
         rcacheLine = lineNumber;
         break;
       case Op.Cpu:
-        if (values[0] >= BigInt(cpus)) fail(`N ${values[0]} is not below the CPU count ${cpus}${cpusGiven ? '' : ' (default; set it with "cpus N")'}`);
+        if (values[0] >= cpus) fail(`N ${values[0]} is not below the CPU count ${cpus}${cpusGiven ? '' : ' (default; set it with "cpus N")'}`);
         break;
       case Op.Alloc:
       case Op.AllocFast:
         needDomain();
         if (op === Op.AllocFast) needRcache();
-        if (values[0] < 1n) fail('SIZE must be at least 1');
+        if (values[0] < 1) fail('SIZE must be at least 1');
         if (values[1] > U64_MAX - 1n) fail(`LIMIT ${values[1]} is above 2^64 - 2`);
-        if (values[2] > 1n) fail(`${args[2]} must be 0 or 1, got ${values[2]}`);
+        if (values[2] > 1) fail(`${args[2]} must be 0 or 1, got ${values[2]}`);
         allocs++;
         break;
       case Op.Reserve:
@@ -164,30 +198,40 @@ export function parseIovaTrace(text: string, file: string): IovaTrace {
         break;
       case Op.FreeFast:
         needRcache();
-        if (values[1] < 1n) fail('SIZE must be at least 1');
+        if (values[1] < 1) fail('SIZE must be at least 1');
         break;
       case Op.Rcdump:
         needRcache();
         break;
       case Op.CpuDead:
         needRcache();
-        if (values[0] >= BigInt(cpus)) fail(`N ${values[0]} is not below the CPU count ${cpus}`);
+        if (values[0] >= cpus) fail(`N ${values[0]} is not below the CPU count ${cpus}`);
         break;
       case Op.Tick:
-        if (values[0] > BigInt(Number.MAX_SAFE_INTEGER)) fail(`MS ${values[0]} is too large`);
+        if (values[0] > Number.MAX_SAFE_INTEGER) fail(`MS ${values[0]} is too large`);
         break;
       default:
         needDomain();
     }
     ops.push({ op, line: lineNumber, values, handle });
   }
+  // One representation for the whole replay, so its hot paths see a single type.
+  if (needsBigintPfns) for (const entry of ops) entry.values = entry.values.map((v) => BigInt(v));
   return { file, ops, needsBigintPfns };
 }
 
+export interface ReplayOptions {
+  /**
+   * Pfn representation: `auto` (number unless some value needs 64 bits) or `bigint` (always; for
+   * checking that both representations agree).
+   */
+  readonly pfns?: 'auto' | 'bigint';
+}
+
 /** Replays a parsed trace for a kernel profile; returns exactly the text the kernel printed. */
-export function runIovaTrace(trace: IovaTrace, profile: KernelProfile): string {
+export function runIovaTrace(trace: IovaTrace, profile: KernelProfile, options: ReplayOptions = {}): string {
   const out: string[] = [];
-  if (trace.needsBigintPfns) replay(trace, bigintPfn, profile, out);
+  if (trace.needsBigintPfns || options.pfns === 'bigint') replay(trace, bigintPfn, profile, out);
   else replay(trace, numberPfn, profile, out);
   out.push('');
   return out.join('\n');
@@ -198,21 +242,22 @@ const FAILED = -1;
 
 function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmetic<P>, profile: KernelProfile, out: string[]): void {
   const format = arith.format;
-  const of = (value: bigint): P => (arith.kind === 'bigint' ? value : Number(value)) as P;
   let cpus = 1;
   let domain: IovaDomain<P> | null = null;
   let rcache: Rcache<P> | null = null;
   let currentCpu = 0;
   const results: (P | typeof FAILED)[] = [];
-  const pfnArgument = (entry: ParsedOp): P | typeof FAILED => (entry.handle >= 0 ? results[entry.handle] : of(entry.values[0]));
+  // A number trace replayed with bigint pfns (to check that both representations agree).
+  const widen = arith.kind === 'bigint' && !trace.needsBigintPfns;
   for (const entry of trace.ops) {
-    const v = entry.values;
+    const v = (widen ? entry.values.map((value) => BigInt(value)) : entry.values) as P[];
+    const pfnArgument = (): P | typeof FAILED => (entry.handle >= 0 ? results[entry.handle] : v[0]);
     switch (entry.op) {
       case Op.Cpus:
         cpus = Number(v[0]);
         break;
       case Op.Domain:
-        domain = new IovaDomain<P>(arith, profile, Number(v[0]), of(v[1]));
+        domain = new IovaDomain<P>(arith, profile, Number(v[0]), v[1]);
         break;
       case Op.Rcache:
         rcache = new Rcache<P>(domain as IovaDomain<P>, arith, profile, cpus);
@@ -224,7 +269,7 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         break;
       case Op.Alloc: {
         const d = domain as IovaDomain<P>;
-        const node = d.allocIovaNode(of(v[0]), of(v[1]), v[2] === 1n);
+        const node = d.allocIovaNode(v[0], v[1], Number(v[2]) === 1);
         if (node === null) {
           results.push(FAILED);
           out.push(d.lastAllocHung ? 'hang' : 'fail');
@@ -236,7 +281,7 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
       }
       case Op.AllocFast: {
         const r = rcache as Rcache<P>;
-        const pfn = r.allocIovaFast(of(v[0]), of(v[1]), v[2] === 1n);
+        const pfn = r.allocIovaFast(v[0], v[1], Number(v[2]) === 1);
         if (r.lastAllocHung) {
           results.push(FAILED);
           out.push('hang');
@@ -247,7 +292,7 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         break;
       }
       case Op.Free: {
-        const pfn = pfnArgument(entry);
+        const pfn = pfnArgument();
         if (pfn === FAILED) {
           out.push('skip');
           break;
@@ -263,7 +308,7 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         break;
       }
       case Op.Find: {
-        const pfn = pfnArgument(entry);
+        const pfn = pfnArgument();
         if (pfn === FAILED) {
           out.push('skip');
           break;
@@ -273,15 +318,15 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         break;
       }
       case Op.Reserve:
-        out.push((domain as IovaDomain<P>).reserveIova(of(v[0]), of(v[1])) ? 'ok' : 'fail');
+        out.push((domain as IovaDomain<P>).reserveIova(v[0], v[1]) ? 'ok' : 'fail');
         break;
       case Op.FreeFast: {
-        const pfn = pfnArgument(entry);
+        const pfn = pfnArgument();
         if (pfn === FAILED) {
           out.push('skip');
           break;
         }
-        (rcache as Rcache<P>).freeIovaFast(pfn, of(v[1]));
+        (rcache as Rcache<P>).freeIovaFast(pfn, v[1]);
         out.push('ok');
         break;
       }

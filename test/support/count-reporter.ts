@@ -1,5 +1,5 @@
 // Prints the closing line CI reads: `N passed, N failed` (`, N skipped` when any were skipped).
-// Vitest's own summary has a different shape, so this reporter runs after it.
+// Vitest's own summary has a different shape.
 import type { Reporter, TestModule } from 'vitest/node';
 
 export default class CountReporter implements Reporter {
@@ -18,6 +18,9 @@ export default class CountReporter implements Reporter {
       if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed++;
     }
     const tail = skipped > 0 ? `, ${skipped} skipped` : '';
-    process.stdout.write(`\n${passed} passed, ${failed} failed${tail}\n`);
+    // Vitest prints its own summary after the reporters run; the count must be the last line.
+    process.once('exit', () => {
+      process.stdout.write(`\n${passed} passed, ${failed} failed${tail}\n`);
+    });
   }
 }

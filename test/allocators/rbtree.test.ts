@@ -1,0 +1,106 @@
+// Model-based tests of the red-black tree: invariants, handle stability, and in-order navigation
+// against a sorted array.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RbNode, RbTree } from '../../src/allocators/rbtree.js';
+
+/** Checks the red-black and BST invariants and returns the in-order keys. */
+function checkInvariants(tree: RbTree<number>): number[] {
+  const keys: number[] = [];
+  const blackHeight = (node: RbNode<number> | null, parent: RbNode<number> | null, lo: number, hi: number): number => {
+    if (node === null) return 1;
+    expect(node.parent).toBe(parent);
+    expect(node.pfnLo).toBeGreaterThan(lo);
+    expect(node.pfnLo).toBeLessThan(hi);
+    if (node.red) {
+      expect(node.left === null || !node.left.red).toBe(true);
+      expect(node.right === null || !node.right.red).toBe(true);
+    }
+    const left = blackHeight(node.left, node, lo, node.pfnLo);
+    keys.push(node.pfnLo);
+    const right = blackHeight(node.right, node, node.pfnLo, hi);
+    expect(left).toBe(right);
+    return left + (node.red ? 0 : 1);
+  };
+  if (tree.root !== null) expect(tree.root.red).toBe(false);
+  blackHeight(tree.root, null, -Infinity, Infinity);
+  expect(keys.length).toBe(tree.size);
+  return keys;
+}
+
+type Step = { kind: 'insert'; key: number } | { kind: 'erase'; pick: number };
+
+const steps = fc.array(
+  fc.oneof(
+    fc.record({ kind: fc.constant('insert' as const), key: fc.integer({ min: 0, max: 400 }) }),
+    fc.record({ kind: fc.constant('erase' as const), pick: fc.nat() }),
+  ),
+  { maxLength: 300 },
+);
+
+describe('RbTree', () => {
+  it('keeps red-black invariants, stable handles and prev/next equal to a sorted array', () => {
+    fc.assert(
+      fc.property(steps, (script: Step[]) => {
+        const tree = new RbTree<number>();
+        const handles = new Map<number, RbNode<number>>();
+        for (const step of script) {
+          if (step.kind === 'insert') {
+            const node = new RbNode(step.key, step.key);
+            const inserted = tree.insert(node);
+            expect(inserted).toBe(!handles.has(step.key));
+            if (inserted) handles.set(step.key, node);
+          } else if (handles.size > 0) {
+            const keys = [...handles.keys()];
+            const key = keys[step.pick % keys.length];
+            tree.erase(handles.get(key) as RbNode<number>);
+            handles.delete(key);
+          }
+          const inOrder = checkInvariants(tree);
+          const sorted = [...handles.keys()].sort((a, b) => a - b);
+          expect(inOrder).toEqual(sorted);
+          // Every handle still holds its own key after other nodes were erased.
+          for (const [key, node] of handles) expect(node.pfnLo).toBe(key);
+        }
+        const sorted = [...handles.keys()].sort((a, b) => a - b);
+        sorted.forEach((key, i) => {
+          const node = handles.get(key) as RbNode<number>;
+          expect(tree.prev(node)?.pfnLo ?? null).toBe(i > 0 ? sorted[i - 1] : null);
+          expect(tree.next(node)?.pfnLo ?? null).toBe(i + 1 < sorted.length ? sorted[i + 1] : null);
+        });
+        expect(tree.first()?.pfnLo ?? null).toBe(sorted[0] ?? null);
+        expect(tree.last()?.pfnLo ?? null).toBe(sorted.at(-1) ?? null);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('finds containing ranges and lower bounds like a linear scan', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 200 }), { maxLength: 60 }), fc.integer({ min: 0, max: 2000 }), (starts, probe) => {
+        const tree = new RbTree<number>();
+        // Ranges [10s, 10s + 4]: disjoint, with gaps between them.
+        for (const s of starts) tree.insert(new RbNode(s * 10, s * 10 + 4));
+        const ranges = starts.map((s) => [s * 10, s * 10 + 4]).sort((a, b) => a[0] - b[0]);
+        const holding = ranges.find(([lo, hi]) => lo <= probe && probe <= hi);
+        expect(tree.findContaining(probe)?.pfnLo ?? null).toBe(holding ? holding[0] : null);
+        const lower = ranges.find(([lo]) => lo >= probe);
+        expect(tree.lowerBound(probe)?.pfnLo ?? null).toBe(lower ? lower[0] : null);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('inserts from a hint into the same place as from the root', () => {
+    const tree = new RbTree<number>();
+    const nodes = [50, 30, 70, 20, 40, 60, 80].map((k) => new RbNode(k, k));
+    for (const node of nodes) tree.insert(node);
+    const node = new RbNode(45, 45);
+    // The allocation walk inserts just below the node it stopped at (here 50).
+    expect(tree.insert(node, nodes[0])).toBe(true);
+    expect(tree.prev(nodes[0])).toBe(node);
+    expect(tree.next(nodes[4])).toBe(node);
+    expect(tree.insert(new RbNode(45, 45))).toBe(false);
+    checkInvariants(tree);
+  });
+});
