@@ -61,6 +61,10 @@ export class Rcache<P extends number | bigint = number> {
   currentCpu = 0;
   /** Set when the last allocIovaFast() would never have returned in the kernel. */
   lastAllocHung = false;
+  /** free_iova_fast() calls the magazines absorbed (the rest went to the allocator). */
+  cachedFrees = 0;
+  /** Magazines moved to or from a depot (each one takes the depot lock). */
+  depotOperations = 0;
   private readonly magazineSize: number;
   private readonly zero: P;
 
@@ -70,12 +74,18 @@ export class Rcache<P extends number | bigint = number> {
     readonly profile: KernelProfile,
     readonly cpuCount: number,
     readonly clock: SimulatedClock = new SimulatedClock(),
+    /**
+     * Number of size classes: IOVA_RANGE_CACHE_MAX_SIZE (6) in mainline. Larger values model the
+     * never-merged `max_opt_dma_size` knob (2021-22), which cached orders beyond 5.
+     */
+    readonly cacheClasses: number = IOVA_RANGE_CACHE_MAX_SIZE,
   ) {
     if (!Number.isInteger(cpuCount) || cpuCount < 1) throw new RangeError(`cpu count ${cpuCount} must be a positive integer`);
+    if (!Number.isInteger(cacheClasses) || cacheClasses < 1 || cacheClasses > 30) throw new RangeError(`rcache size classes ${cacheClasses} must be a whole number from 1 to 30`);
     this.magazineSize = profile.magazineSize;
     this.zero = arith.zero;
     this.online = new Array<boolean>(cpuCount).fill(true);
-    for (let order = 0; order < IOVA_RANGE_CACHE_MAX_SIZE; order++) {
+    for (let order = 0; order < cacheClasses; order++) {
       const rcache: SizeClassRcache<P> = new SizeClassRcache<P>(order, new DelayedWork(() => this.depotWork(rcache)));
       for (let cpu = 0; cpu < cpuCount; cpu++) rcache.cpus.push(new CpuRcache(this.newMagazine(), this.newMagazine()));
       this.classes.push(rcache);
@@ -96,7 +106,7 @@ export class Rcache<P extends number | bigint = number> {
   allocIovaFast(size: P, limitPfn: P, flushRcache: boolean): P {
     const arith = this.arith;
     // Rounding cacheable sizes up keeps every magazine of one class holding one size.
-    const roundedSize = size < arith.of(1 << (IOVA_RANGE_CACHE_MAX_SIZE - 1)) ? roundupPowOfTwo(size) : size;
+    const roundedSize = size < arith.of(2 ** (this.cacheClasses - 1)) ? roundupPowOfTwo(size) : size;
     this.lastAllocHung = false;
     const cached = this.rcacheGet(roundedSize, arith.add(limitPfn, arith.one));
     if (cached !== this.zero) return cached;
@@ -118,13 +128,14 @@ export class Rcache<P extends number | bigint = number> {
   /** free_iova_fast(): caches pfn in its size class, or frees it to the allocator. */
   freeIovaFast(pfn: P, size: P): void {
     const order = orderBase2(size);
-    if (order >= IOVA_RANGE_CACHE_MAX_SIZE || !this.rcacheInsert(this.classes[order], pfn)) this.allocator.freeIova(pfn);
+    if (order >= this.cacheClasses || !this.rcacheInsert(this.classes[order], pfn)) this.allocator.freeIova(pfn);
+    else this.cachedFrees++;
   }
 
   /** iova_rcache_get() + __iova_rcache_get(); `limitPfn` is exclusive. */
   private rcacheGet(size: P, limitPfn: P): P {
     const order = orderBase2(size);
-    if (order >= IOVA_RANGE_CACHE_MAX_SIZE) return this.zero;
+    if (order >= this.cacheClasses) return this.zero;
     const rcache = this.classes[order];
     const cpuRcache = rcache.cpus[this.currentCpu];
     if (cpuRcache.loaded.size === 0) {
@@ -172,6 +183,7 @@ export class Rcache<P extends number | bigint = number> {
         cpuRcache.prev = cpuRcache.loaded;
         cpuRcache.loaded = swap;
       } else {
+        this.depotOperations++;
         if (this.profile.depot === 'list') {
           rcache.depot.push(cpuRcache.loaded);
           rcache.trimWork.schedule(this.clock, IOVA_DEPOT_DELAY_MS);
@@ -193,6 +205,7 @@ export class Rcache<P extends number | bigint = number> {
   /** iova_depot_pop() / depot[--depot_size]: the newest full magazine. */
   private depotPop(rcache: SizeClassRcache<P>): Magazine<P> {
     const magazine = rcache.depot.pop() as Magazine<P>;
+    this.depotOperations++;
     magazine.size = this.magazineSize;
     return magazine;
   }

@@ -8,6 +8,7 @@ import { IovaDomain } from '../../allocators/iova-domain.js';
 import { kernelProfile } from '../../allocators/kernel-version.js';
 import { numberPfn } from '../../allocators/pfn.js';
 import { Rcache } from '../../rcache/rcache.js';
+import { SeededRandom } from '../../stats/random.js';
 import { helpText, parseArgs, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -21,18 +22,6 @@ const OPTIONS: Record<string, OptionSpec> = {
 /** Mapping sizes in 4 KiB granules and their weights: mostly cacheable, some above 32 granules. */
 const SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const WEIGHTS = [30, 10, 10, 10, 10, 10, 8, 7, 5];
-
-/** mulberry32: a small seeded generator, so the same seed gives the same run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface DemoResult {
   version: string;
@@ -51,7 +40,8 @@ function runDemo(version: string, seed: number, mappings: number): DemoResult {
   // x86's MSI window is reserved at domain init (pfns of 0xFEE00000-0xFEEFFFFF).
   domain.reserveIova(0xfee00, 0xfeeff);
   const rcache = new Rcache(domain, numberPfn, profile, cpus);
-  const random = seededRandom(seed);
+  const generator = new SeededRandom(seed);
+  const random = (): number => generator.next();
   const total = WEIGHTS.reduce((a, b) => a + b, 0);
   const pickSize = (): number => {
     let r = random() * total;

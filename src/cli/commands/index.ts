@@ -1,6 +1,9 @@
 import type { Command } from '../command.js';
 import { demoCommand } from './demo.js';
 import { iovaTraceCommand } from './iova-trace.js';
+import { limitsCommand } from './limits.js';
+import { seedStoryCommand } from './seed-story.js';
+import { simulateCommand } from './simulate.js';
 
 /** Every subcommand, in the order `iovasim --help` lists them. */
-export const commands: readonly Command[] = [demoCommand, iovaTraceCommand];
+export const commands: readonly Command[] = [seedStoryCommand, simulateCommand, limitsCommand, demoCommand, iovaTraceCommand];

@@ -1,0 +1,128 @@
+/**
+ * Merging bios into requests: how a stream of small sequential I/Os becomes one large request (and
+ * so one large DMA mapping), bounded by the same limits that split bios.
+ *
+ * Kernel (5.19): block/blk-merge.c ll_back_merge_fn() / ll_front_merge_fn() (sectors <=
+ * blk_rq_get_max_sectors() = max_sectors for reads and writes; nr_phys_segments + the bio's segments
+ * <= max_segments via ll_new_hw_segment(); no virt-boundary gap: bio_will_gap()), blk_try_merge()
+ * (back when the bio starts where the request ends, front when it ends where the request starts);
+ * blk_attempt_plug_merge() (only the most recently plugged request of the queue is tried);
+ * block/blk-mq.c blk_add_rq_to_plug(): before a new request is plugged, the plug is flushed when it
+ * already holds BLK_MAX_REQUEST_COUNT (32) requests or its last request is at least
+ * BLK_PLUG_FLUSH_SIZE (128 KiB). Flushed requests are dispatched and take no more plug merges.
+ *
+ * The `elevator` policy instead keeps every request waiting until flush() and tries them all (newest
+ * first), as an I/O scheduler's hash/rbtree lookups would; dispatch timing (when the scheduler lets
+ * go) is not modelled. `none` never merges (nomerges=2).
+ */
+import { bioSplitToLimits, bvecGapToPrev, type Bio } from './bio-split.js';
+import { biovecPhysMergeable } from './rq-map-sg.js';
+import { SECTOR_SIZE, type QueueLimits } from './queue-limits.js';
+
+export const BLK_MAX_REQUEST_COUNT = 32;
+export const BLK_PLUG_FLUSH_SIZE = 128 * 1024;
+
+export interface BlkRequest {
+  sector: number;
+  bytes: number;
+  bios: Bio[];
+  /** Segments as the merge code counts them (the sum of the bios' split counts). */
+  nrPhysSegments: number;
+}
+
+export type MergePolicy = 'plug' | 'elevator' | 'none';
+
+/** bio_will_gap(): would joining `next` after `prev` (whose request starts with `first`) leave a gap? */
+function bioWillGap(lim: QueueLimits, first: Bio, prev: Bio, next: Bio): boolean {
+  const mask = lim.virtBoundaryMask;
+  if (mask === 0) return false;
+  if (first.bvecs[0].phys % (mask + 1) !== 0) return true;
+  const pb = prev.bvecs[prev.bvecs.length - 1];
+  const nb = next.bvecs[0];
+  if (biovecPhysMergeable(lim, pb, nb)) return false;
+  return bvecGapToPrev(lim, pb, nb.phys);
+}
+
+function sectorsOf(bytes: number): number {
+  return bytes / SECTOR_SIZE;
+}
+
+/** ll_back_merge_fn(): appends the bio when the limits allow. */
+export function backMerge(req: BlkRequest, bio: Bio, lim: QueueLimits): boolean {
+  if (bioWillGap(lim, req.bios[0], req.bios[req.bios.length - 1], bio)) return false;
+  if (sectorsOf(req.bytes) + sectorsOf(bio.bytes) > lim.maxSectors) return false;
+  if (req.nrPhysSegments + bio.nrSegs > lim.maxSegments) return false;
+  req.bios.push(bio);
+  req.bytes += bio.bytes;
+  req.nrPhysSegments += bio.nrSegs;
+  return true;
+}
+
+/** ll_front_merge_fn(): prepends the bio when the limits allow. */
+export function frontMerge(req: BlkRequest, bio: Bio, lim: QueueLimits): boolean {
+  if (bioWillGap(lim, bio, bio, req.bios[0])) return false;
+  if (sectorsOf(req.bytes) + sectorsOf(bio.bytes) > lim.maxSectors) return false;
+  if (req.nrPhysSegments + bio.nrSegs > lim.maxSegments) return false;
+  req.bios.unshift(bio);
+  req.sector = bio.sector;
+  req.bytes += bio.bytes;
+  req.nrPhysSegments += bio.nrSegs;
+  return true;
+}
+
+/** blk_try_merge() + the merge functions: true when the bio joined the request. */
+export function tryMerge(req: BlkRequest, bio: Bio, lim: QueueLimits): boolean {
+  if (req.sector + sectorsOf(req.bytes) === bio.sector) return backMerge(req, bio, lim);
+  if (req.sector - sectorsOf(bio.bytes) === bio.sector) return frontMerge(req, bio, lim);
+  return false;
+}
+
+/**
+ * A plug (and optionally an elevator) collecting requests: submit() bios in order, then flush() to
+ * get every request, in dispatch order.
+ */
+export class RequestMerger {
+  private plugged: BlkRequest[] = [];
+  private readonly dispatched: BlkRequest[] = [];
+  merges = 0;
+
+  constructor(
+    readonly lim: QueueLimits,
+    readonly pageSize: number,
+    readonly policy: MergePolicy = 'plug',
+  ) {}
+
+  /** submit_bio(): split to the limits, then each piece merges or becomes a request. */
+  submit(bio: Bio): void {
+    for (const piece of bioSplitToLimits(bio, this.lim, this.pageSize)) this.submitPiece(piece);
+  }
+
+  private submitPiece(bio: Bio): void {
+    const plugged = this.plugged;
+    if (plugged.length > 0 && this.policy !== 'none') {
+      const candidates = this.policy === 'plug' ? 1 : plugged.length;
+      for (let i = plugged.length - 1; i >= plugged.length - candidates; i--) {
+        if (tryMerge(plugged[i], bio, this.lim)) {
+          this.merges++;
+          return;
+        }
+      }
+    }
+    if (plugged.length > 0 && this.policy !== 'elevator') {
+      const last = plugged[plugged.length - 1];
+      if (plugged.length >= BLK_MAX_REQUEST_COUNT || last.bytes >= BLK_PLUG_FLUSH_SIZE) this.flushPlug();
+    }
+    this.plugged.push({ sector: bio.sector, bytes: bio.bytes, bios: [bio], nrPhysSegments: bio.nrSegs });
+  }
+
+  private flushPlug(): void {
+    for (const req of this.plugged) this.dispatched.push(req);
+    this.plugged = [];
+  }
+
+  /** blk_finish_plug(): every request, in the order they were dispatched. */
+  flush(): BlkRequest[] {
+    this.flushPlug();
+    return this.dispatched.splice(0, this.dispatched.length);
+  }
+}

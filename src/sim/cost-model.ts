@@ -1,0 +1,77 @@
+/**
+ * The cost model: how much CPU time, lock time and device time each piece of work takes.
+ *
+ * The allocator, rcache and flush queue are simulated exactly (they are the bit-exact kernel model);
+ * what they cost in time is not, so every cost is a constant here, in nanoseconds, with its source.
+ * One set of constants serves every scenario: a scenario may override them, but the published
+ * comparisons in the seed story all run on these defaults.
+ *
+ * Work under the domain's tree lock (iova_rbtree_lock) is charged as lock hold time; CPUs that want
+ * the lock while it is held wait (spinning, so the waiting CPU is busy too). Contention is therefore
+ * not a constant: it emerges from how often and how long the allocator holds the lock.
+ */
+export interface CostModel {
+  /** CPU time on the job's CPU for one I/O: fio's submit and reap, io_submit, block layer. */
+  readonly submitNs: number;
+  /** CPU time to merge a bio into a queued request (blk_attempt_plug_merge / elevator back merge). */
+  readonly mergeNs: number;
+  /** CPU time to dispatch one request: blk-mq dispatch, scsi_queue_rq, building the command. */
+  readonly dispatchNs: number;
+  /** CPU time on the IRQ's CPU per completed request: interrupt, SCSI completion, blk-mq end. */
+  readonly completionNs: number;
+  /** CPU time per completed bio (bio_endio, the aio event). */
+  readonly bioCompletionNs: number;
+  /** dma_map_sg bookkeeping per scatter-gather segment (iommu_dma_map_sg's loops). */
+  readonly sgSegmentNs: number;
+  /** iommu_map / iommu_unmap page-table work per granule mapped or unmapped. */
+  readonly pageTableNsPerGranule: number;
+  /** An alloc_iova_fast or free_iova_fast served by the CPU's magazines (per-CPU lock, no tree). */
+  readonly rcacheHitNs: number;
+  /** A magazine exchange with the depot (depot lock, list or array operation). */
+  readonly depotNs: number;
+  /** Taking and releasing the tree lock, uncontended (cache-line transfer included). */
+  readonly treeLockNs: number;
+  /** One step of the allocation walk (rb_prev and the gap test), under the tree lock. */
+  readonly treeStepNs: number;
+  /** Inserting a new range (rb_insert_color, kmem_cache_alloc), under the tree lock. */
+  readonly treeInsertNs: number;
+  /** Removing a range (find, rb_erase, cached-node update, kmem_cache_free), under the tree lock. */
+  readonly treeEraseNs: number;
+  /** One IOTLB invalidation with sync: per unmap when strict. Serialised in the IOMMU's command queue. */
+  readonly iotlbInvalidateNs: number;
+  /** One flush of the whole IOTLB (lazy mode: per flush-queue flush), serialised likewise. */
+  readonly iotlbFlushAllNs: number;
+  /** queue_iova: appending to the CPU's flush-queue ring. */
+  readonly flushQueueNs: number;
+}
+
+/**
+ * Defaults. Sources (../shared/spec/published-figures.md): the SLUB per-CPU fast path (~10.6 ns per
+ * alloc+free, Brouer 2015) bounds the rcache hit; dma_map_benchmark on an SMMUv3 host (Xia 2025:
+ * map ~1.0 µs, unmap ~1.3 µs for a 32 KiB, 8-granule mapping) bounds page-table work and the tree
+ * path together; rIOMMU (Malka et al. 2015: ~2,100 cycles per strict unmap on VT-d) gives the IOTLB
+ * invalidation at ~3 GHz; io_uring's ~100 ns per I/O (Axboe 2021) is the floor for submission, which
+ * with libaio and the SCSI stack is several times higher. Values marked "calibrated" were set once so
+ * that the seed story's baseline (the retry pass reverted, strict mode) lands near its published IOPS;
+ * the published ratios are then outcomes, not inputs. See the README's cost-model section.
+ */
+export const DEFAULT_COST_MODEL: CostModel = {
+  submitNs: 2500, // calibrated: fio+libaio+SCSI per 4 KiB I/O on one CPU
+  mergeNs: 150,
+  dispatchNs: 1500,
+  completionNs: 2000,
+  bioCompletionNs: 150,
+  sgSegmentNs: 15,
+  pageTableNsPerGranule: 60, // dma_map_benchmark: ~1 µs per 8-granule map, less the allocation
+  rcacheHitNs: 25, // SLUB per-CPU fast path ~10.6 ns, plus the per-CPU lock
+  depotNs: 80,
+  treeLockNs: 100,
+  treeStepNs: 35, // calibrated: one rb_prev in a tree far larger than the caches (a cache miss per step)
+  treeInsertNs: 150,
+  treeEraseNs: 200,
+  iotlbInvalidateNs: 700, // rIOMMU: ~2,100 cycles per strict unmap at ~3 GHz
+  iotlbFlushAllNs: 3000,
+  flushQueueNs: 40,
+};
+
+export const COST_MODEL_KEYS = Object.keys(DEFAULT_COST_MODEL) as (keyof CostModel)[];

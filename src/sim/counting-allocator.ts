@@ -1,0 +1,56 @@
+/**
+ * Wraps an allocator to count the calls that reach it, so the simulator can charge tree-lock time
+ * for exactly the work the allocator did (the rcache absorbs the rest without the lock).
+ */
+import type { AllocatorStats, IovaAllocator, IovaRange } from '../allocators/allocator.js';
+
+export class CountingAllocator implements IovaAllocator<number> {
+  allocCalls = 0;
+  allocSuccesses = 0;
+  freeCalls = 0;
+  freeSuccesses = 0;
+
+  constructor(readonly inner: IovaAllocator<number> & { readonly lastAllocHung?: boolean }) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+  get startPfn(): number {
+    return this.inner.startPfn;
+  }
+  get dma32BitPfn(): number {
+    return this.inner.dma32BitPfn;
+  }
+  get searchSteps(): number {
+    return this.inner.searchSteps;
+  }
+  get lastAllocHung(): boolean {
+    return this.inner.lastAllocHung ?? false;
+  }
+
+  allocIova(size: number, limitPfn: number, sizeAligned: boolean): number | null {
+    this.allocCalls++;
+    const pfn = this.inner.allocIova(size, limitPfn, sizeAligned);
+    if (pfn !== null) this.allocSuccesses++;
+    return pfn;
+  }
+
+  freeIova(pfn: number): boolean {
+    this.freeCalls++;
+    const freed = this.inner.freeIova(pfn);
+    if (freed) this.freeSuccesses++;
+    return freed;
+  }
+
+  reserveIova(pfnLo: number, pfnHi: number): boolean {
+    return this.inner.reserveIova(pfnLo, pfnHi);
+  }
+
+  findIova(pfn: number): IovaRange<number> | null {
+    return this.inner.findIova(pfn);
+  }
+
+  stats(endPfn: number): AllocatorStats {
+    return this.inner.stats(endPfn);
+  }
+}

@@ -1,0 +1,111 @@
+// The simulator: determinism, mechanisms that must emerge (merging under saturation, lock
+// contention, lazy flushing), and scenario validation errors.
+import { describe, expect, it } from 'vitest';
+import { simulate } from '../../src/sim/engine.js';
+import { SAS_128CPU } from '../../src/sim/presets.js';
+import { parseScenarioYaml, ScenarioError, type Scenario } from '../../src/sim/scenario.js';
+import { DEFAULT_COST_MODEL } from '../../src/sim/cost-model.js';
+import { PRESETS } from '../../src/sim/presets.js';
+
+/** A small host: quick to simulate, same mechanisms. */
+const SMALL: Scenario = {
+  ...SAS_128CPU,
+  name: 'small',
+  cpus: 8,
+  durationMs: 30,
+  warmupMs: 10,
+  ageingMaps: 0,
+  disks: { ...SAS_128CPU.disks, count: 2 },
+  linkMBps: 2000,
+  host: { ...SAS_128CPU.host, nrHwQueues: 4 },
+  jobs: [{ ...SAS_128CPU.jobs[0], numjobs: 8, cpus: [0, 1, 2, 3, 4, 5, 6, 7] }],
+};
+
+describe('simulate', () => {
+  it('is deterministic: same scenario and seed, identical JSON', () => {
+    const a = JSON.stringify(simulate(SMALL));
+    const b = JSON.stringify(simulate(SMALL));
+    expect(a).toBe(b);
+    const other = JSON.stringify(simulate({ ...SMALL, seed: 2, jobs: [{ ...SMALL.jobs[0], rw: 'randread' }] }));
+    expect(other).not.toBe(a);
+  });
+
+  it('merges sequential 4 KiB bios into large requests only when the disks are saturated', () => {
+    const saturated = simulate(SMALL);
+    expect(saturated.biosPerRequest).toBeGreaterThan(4);
+    // One thread at depth 1 never finds a queued request to merge into.
+    const light = simulate({ ...SMALL, jobs: [{ ...SMALL.jobs[0], numjobs: 1, iodepth: 1 }] });
+    expect(light.biosPerRequest).toBe(1);
+    // Random reads do not continue each other.
+    const random = simulate({ ...SMALL, jobs: [{ ...SMALL.jobs[0], rw: 'randread' }] });
+    expect(random.biosPerRequest).toBeLessThan(1.1);
+  });
+
+  it('caps request sizes by dma_opt_mapping_size under the seed variant, so every mapping is cacheable', () => {
+    const capped = simulate({ ...SMALL, host: { ...SMALL.host, cap: 'seed' } });
+    expect(capped.biosPerRequest).toBeLessThanOrEqual(32);
+    expect(capped.mapping.treeStepsPerMap).toBeLessThan(simulate(SMALL).mapping.treeStepsPerMap + 1e-9);
+    expect(capped.rcache.perClass.slice(6).every((k) => k.hits + k.misses === 0)).toBe(true);
+  });
+
+  it('lets lock contention emerge from hold times: dearer tree steps, longer waits', () => {
+    const cheap = simulate({ ...SMALL, costs: { ...DEFAULT_COST_MODEL, treeStepNs: 1 } });
+    const dear = simulate({ ...SMALL, costs: { ...DEFAULT_COST_MODEL, treeStepNs: 2000, treeInsertNs: 200_000, treeEraseNs: 200_000 } });
+    expect(dear.lock.holdNsPerIo).toBeGreaterThan(cheap.lock.holdNsPerIo);
+    expect(dear.lock.waitNsPerIo).toBeGreaterThan(cheap.lock.waitNsPerIo);
+    expect(dear.iops).toBeLessThan(cheap.iops);
+  });
+
+  it('invalidates per unmap when strict and per flush when lazy', () => {
+    const strict = simulate(SMALL);
+    const lazy = simulate({ ...SMALL, iommu: { ...SMALL.iommu, invalidation: 'lazy' } });
+    expect(strict.iotlb.invalidations).toBe(strict.requests);
+    expect(strict.iotlb.flushes).toBe(0);
+    expect(lazy.iotlb.invalidations).toBe(0);
+    expect(lazy.iotlb.flushes).toBeGreaterThan(0);
+    expect(lazy.iotlb.flushes).toBeLessThan(lazy.requests);
+  });
+
+  it('without an IOMMU maps nothing', () => {
+    const none = simulate({ ...SMALL, iommu: { ...SMALL.iommu, mode: 'none' } });
+    expect(none.ios).toBeGreaterThan(0);
+    expect(none.mapping.cpuNsPerIo).toBe(0);
+    expect(none.lock.acquisitions).toBe(0);
+  });
+});
+
+describe('scenario files', () => {
+  const parse = (text: string): Scenario => parseScenarioYaml(text, 'scenario.yaml', PRESETS, SAS_128CPU);
+  const problem = (text: string): string => {
+    try {
+      parse(text);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ScenarioError);
+      return (error as Error).message;
+    }
+    throw new Error('accepted');
+  };
+
+  it('reads a preset and overrides', () => {
+    const s = parse('preset: sas-128cpu\ncpus: 16\niommu:\n  invalidation: lazy\njobs:\n  - rw: randread\n    bs: 8192\n    cpus_allowed: 0-3,8\n');
+    expect(s.cpus).toBe(16);
+    expect(s.iommu.invalidation).toBe('lazy');
+    expect(s.iommu.mode).toBe('translated');
+    expect(s.jobs[0].cpus).toEqual([0, 1, 2, 3, 8]);
+    expect(s.jobs[0].bs).toBe(8192);
+  });
+
+  it.each([
+    ['cpus: 0\n', 'scenario.yaml: cpus: must be between 1 and 4096, got 0'],
+    ['host:\n  max_sectors: 0\n', 'scenario.yaml: host.max_sectors: must be between 1 and 65535, got 0'],
+    ['host:\n  max_sector: 8\n', 'scenario.yaml: host.max_sector: unknown key'],
+    ['iommu:\n  invalidation: sloppy\n', 'scenario.yaml: iommu.invalidation: must be one of strict, lazy, got "sloppy"'],
+    ['preset: nope\n', 'scenario.yaml: preset: unknown preset "nope"'],
+    ['jobs:\n  - cpus_allowed: 0-500\n', 'scenario.yaml: jobs[0].cpus_allowed: CPU 500 is not below the CPU count 128'],
+    ['duration_ms: 10\nwarmup_ms: 20\n', 'scenario.yaml: warmup_ms: must be below duration_ms (10)'],
+    ['costs:\n  tree_step_ns: fast\n', 'scenario.yaml: costs.tree_step_ns: must be a number, got "fast"'],
+    ['cpus: [1\n', 'scenario.yaml:2:1: not valid YAML'],
+  ])('%j', (text, message) => {
+    expect(problem(text)).toContain(message);
+  });
+});
