@@ -5,6 +5,8 @@
  * become `rb_next(freed)` before the erase), so erase relinks nodes and never moves a key from one
  * node to another. Balancing follows the textbook algorithm (the same cases as lib/rbtree.c); only
  * the in-order sequence is observable to the allocator, the shape only affects running time.
+ * Each node also links to its in-order neighbours: the allocation walk is a chain of rb_prev()
+ * calls, and a link makes each one a single load instead of a climb through the tree.
  */
 export class RbNode<P extends number | bigint> {
   pfnLo: P;
@@ -13,6 +15,9 @@ export class RbNode<P extends number | bigint> {
   right: RbNode<P> | null = null;
   parent: RbNode<P> | null = null;
   red = true;
+  /** In-order neighbours, kept on insert and erase so that rb_prev()/rb_next() are one load. */
+  prevNode: RbNode<P> | null = null;
+  nextNode: RbNode<P> | null = null;
 
   constructor(pfnLo: P, pfnHi: P) {
     this.pfnLo = pfnLo;
@@ -40,34 +45,12 @@ export class RbTree<P extends number | bigint> {
 
   /** rb_prev(): the in-order predecessor, or null. */
   prev(node: RbNode<P>): RbNode<P> | null {
-    let n = node.left;
-    if (n !== null) {
-      while (n.right !== null) n = n.right;
-      return n;
-    }
-    let child = node;
-    let parent = node.parent;
-    while (parent !== null && child === parent.left) {
-      child = parent;
-      parent = parent.parent;
-    }
-    return parent;
+    return node.prevNode;
   }
 
   /** rb_next(): the in-order successor, or null. */
   next(node: RbNode<P>): RbNode<P> | null {
-    let n = node.right;
-    if (n !== null) {
-      while (n.left !== null) n = n.left;
-      return n;
-    }
-    let child = node;
-    let parent = node.parent;
-    while (parent !== null && child === parent.right) {
-      child = parent;
-      parent = parent.parent;
-    }
-    return parent;
+    return node.nextNode;
   }
 
   /** The node whose range holds pfn, or null (private_find_iova()). */
@@ -125,6 +108,13 @@ export class RbTree<P extends number | bigint> {
     if (parent === null) this.root = node;
     else if (goLeft) parent.left = node;
     else parent.right = node;
+    // A new leaf's neighbours: going left, the parent follows it; going right, the parent precedes it.
+    const before = parent === null ? null : goLeft ? parent.prevNode : parent;
+    const after = parent === null ? null : goLeft ? parent : parent.nextNode;
+    node.prevNode = before;
+    node.nextNode = after;
+    if (before !== null) before.nextNode = node;
+    if (after !== null) after.prevNode = node;
     this.size++;
     this.insertFixup(node);
     return true;
@@ -237,7 +227,9 @@ export class RbTree<P extends number | bigint> {
       y.left.parent = y;
       y.red = z.red;
     }
-    z.left = z.right = z.parent = null;
+    if (z.prevNode !== null) z.prevNode.nextNode = z.nextNode;
+    if (z.nextNode !== null) z.nextNode.prevNode = z.prevNode;
+    z.left = z.right = z.parent = z.prevNode = z.nextNode = null;
     this.size--;
     if (!removedRed) this.eraseFixup(child, childParent);
   }

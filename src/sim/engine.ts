@@ -28,7 +28,7 @@ import { IommuDma } from '../dma/dma-iommu.js';
 import type { IommuDmaDomain } from '../dma/iommu-dma-domain.js';
 import { dmaKernelFeatures } from '../dma/kernel-features.js';
 import { ScatterList } from '../dma/scatterlist.js';
-import { SeededRandom } from '../stats/random.js';
+import { Mulberry32, mixSeed } from '../workloads/random.js';
 import { CountingAllocator } from './counting-allocator.js';
 import { EventQueue } from './event-queue.js';
 import { LogHistogram, type TimeSample } from './metrics.js';
@@ -37,6 +37,10 @@ import type { Scenario } from './scenario.js';
 const SUBMIT = 0;
 const COMPLETE = 1;
 const SAMPLE = 2;
+const RECORD = 3;
+
+/** Buckets of the 32-bit IOVA space in the occupancy picture. */
+export const OCCUPANCY_BUCKETS = 4096;
 
 const SECTOR = 512;
 
@@ -57,7 +61,7 @@ class Job {
     readonly random: boolean,
     readonly regionBytes: number,
     readonly bufferBase: number,
-    readonly rng: SeededRandom,
+    readonly rng: Mulberry32,
   ) {}
 }
 
@@ -112,6 +116,8 @@ export interface SimulationResult {
   readonly allocator: { readonly name: string; readonly liveIovas: number; readonly freeGranules32: number; readonly largestFree32: number; readonly externalFragmentation32: number };
   readonly cpuUtilisation: number;
   readonly series: readonly TimeSample[];
+  /** Fraction of each of OCCUPANCY_BUCKETS equal slices of the 32-bit IOVA space in use at the end. */
+  readonly occupancy32: readonly number[];
   /** Bios completed, to check the engine's own throughput. */
   readonly simulatedEvents: number;
 }
@@ -125,8 +131,29 @@ export function defaultAllocatorFactory(name: string, args: { granule: number; s
   return new IovaDomain(numberPfn, { ...features.profile, retryPass: args.scenario.iommu.retryPass }, args.granule, args.startPfn);
 }
 
-export function simulate(scenario: Scenario, allocatorFactory: AllocatorFactory = defaultAllocatorFactory): SimulationResult {
-  return new Simulation(scenario, allocatorFactory).run();
+/** One I/O of a recorded trace, as the workload readers give it (src/workloads/io-record.ts). */
+export interface TraceIo {
+  readonly timeNs: number;
+  readonly op: string;
+  readonly offsetBytes: number;
+  readonly lengthBytes: number;
+  readonly device?: string;
+  readonly cpu?: number;
+}
+
+export interface SimulateOptions {
+  /**
+   * Replay these I/Os open-loop at their recorded times instead of running the scenario's jobs.
+   * Devices map to disks in order of first appearance (modulo the disk count); an I/O without a
+   * CPU runs on CPU (device index mod CPUs). The run ends when every I/O has completed.
+   */
+  readonly records?: Iterable<TraceIo>;
+  /** Called now and then with the fraction of simulated time done (for a progress bar). */
+  readonly onProgress?: (fraction: number) => void;
+}
+
+export function simulate(scenario: Scenario, allocatorFactory: AllocatorFactory = defaultAllocatorFactory, options: SimulateOptions = {}): SimulationResult {
+  return new Simulation(scenario, allocatorFactory, options).run();
 }
 
 class Simulation {
@@ -188,15 +215,24 @@ class Simulation {
   /** Mapping sizes (granules) seen before measuring starts: the ageing phase draws from them. */
   private readonly warmupSizes: number[] = [];
 
+  private readonly records: Iterator<TraceIo> | null;
+  private readonly onProgress: ((fraction: number) => void) | null;
+  private readonly traceDevices = new Map<string, number>();
+  private lastCompletionNs = 0;
+  private firstRecordNs = -1;
+
   constructor(
     readonly scenario: Scenario,
     allocatorFactory: AllocatorFactory,
+    options: SimulateOptions,
   ) {
+    this.records = options.records === undefined ? null : options.records[Symbol.iterator]();
+    this.onProgress = options.onProgress ?? null;
     this.costs = scenario.costs;
     this.cpuFreeAt = new Float64Array(scenario.cpus);
     this.cpuBusyNs = new Float64Array(scenario.cpus);
-    this.warmupNs = scenario.warmupMs * 1e6;
-    this.endNs = scenario.durationMs * 1e6;
+    this.warmupNs = this.records === null ? scenario.warmupMs * 1e6 : 0;
+    this.endNs = this.records === null ? scenario.durationMs * 1e6 : Infinity;
     const host = scenario.host;
     const preset = HOST_PRESETS[host.preset];
     const description = patchDescription(preset, {
@@ -244,7 +280,6 @@ class Simulation {
       this.dma = new IommuDma(domain);
     }
 
-    const root = new SeededRandom(scenario.seed);
     let threadIndex = 0;
     const totalThreads = scenario.jobs.reduce((n, j) => n + j.numjobs, 0);
     for (const spec of scenario.jobs) {
@@ -254,21 +289,38 @@ class Simulation {
         const random = spec.rw === 'randread' || spec.rw === 'randwrite';
         // Buffers: `iodepth` page-aligned slots per thread, two granules apart so none is contiguous.
         const bufferBase = (threadIndex + 1) * 2 ** 32;
-        this.jobs.push(new Job(threadIndex, cpu, disk, spec.bs, spec.iodepth, random, spec.sizeBytes, bufferBase, root.fork(threadIndex)));
+        this.jobs.push(new Job(threadIndex, cpu, disk, spec.bs, spec.iodepth, random, spec.sizeBytes, bufferBase, new Mulberry32(mixSeed(scenario.seed, threadIndex))));
         threadIndex++;
+      }
+    }
+    if (this.records !== null) {
+      // Trace replay: one open-loop submitter per CPU, so bios merge per CPU as in blk-mq.
+      this.jobs.length = 0;
+      for (let cpu = 0; cpu < scenario.cpus; cpu++) {
+        this.jobs.push(new Job(cpu, cpu, 0, 0, Number.MAX_SAFE_INTEGER, true, 0, (cpu + 1) * 2 ** 32, new Mulberry32(mixSeed(scenario.seed, cpu))));
       }
     }
     for (let d = 0; d < scenario.disks.count; d++) this.disks.push(new Disk());
   }
 
   run(): SimulationResult {
-    for (const job of this.jobs) this.events.schedule(0, SUBMIT, job.index);
+    if (this.records === null) for (const job of this.jobs) this.events.schedule(0, SUBMIT, job.index);
+    else this.scheduleNextRecord();
     const intervalNs = this.scenario.intervalMs * 1e6;
     this.events.schedule(this.warmupNs, SAMPLE, 0);
+    const progressEvery = 65536;
     for (;;) {
       const event = this.events.pop();
       if (event === undefined || event.time > this.endNs) break;
+      // Trace replay ends when only the sampler is left.
+      if (event.kind === SAMPLE && this.records !== null && this.events.size === 0 && this.pendingRecord === null) {
+        this.sample(event.time);
+        break;
+      }
       this.simulatedEvents++;
+      if (this.onProgress !== null && this.simulatedEvents % progressEvery === 0) {
+        this.onProgress(this.records === null ? event.time / this.endNs : this.recordsDone / Math.max(1, this.recordsDone + 1));
+      }
       const time = event.time;
       if (this.domain !== null) this.advanceClock(time);
       switch (event.kind) {
@@ -281,6 +333,9 @@ class Simulation {
         case SAMPLE:
           this.sample(time);
           if (time + intervalNs <= this.endNs) this.events.schedule(time + intervalNs, SAMPLE, 0);
+          break;
+        case RECORD:
+          this.submitRecord(time);
           break;
       }
       this.events.recycle(event);
@@ -319,11 +374,6 @@ class Simulation {
       job.idle = true;
       return;
     }
-    const cpu = job.cpu;
-    let t = Math.max(time, this.cpuFreeAt[cpu]);
-    const start = t;
-    t += this.costs.submitNs;
-    const disk = this.disks[job.disk];
     const bs = job.bs;
     let offset: number;
     if (job.random) {
@@ -332,7 +382,50 @@ class Simulation {
       offset = job.offset;
       job.offset = offset + bs >= job.regionBytes ? 0 : offset + bs;
     }
-    const buffer = job.bufferBase + (job.nextBuffer++ % job.iodepth) * 2 * this.granule;
+    const t = this.submitBio(job, job.disk, offset, bs, time);
+    if (job.inflight < job.iodepth) this.events.schedule(t, SUBMIT, job.index);
+    else job.idle = true;
+  }
+
+  private pendingRecord: TraceIo | null = null;
+  private recordsDone = 0;
+
+  /** Pulls the next trace I/O and schedules its submission at its recorded time. */
+  private scheduleNextRecord(): void {
+    const next = (this.records as Iterator<TraceIo>).next();
+    if (next.done === true) {
+      this.pendingRecord = null;
+      return;
+    }
+    this.pendingRecord = next.value;
+    const time = Math.max(0, next.value.timeNs);
+    if (this.firstRecordNs < 0) this.firstRecordNs = time;
+    this.events.schedule(time, RECORD, 0);
+  }
+
+  private submitRecord(time: number): void {
+    const record = this.pendingRecord as TraceIo;
+    this.recordsDone++;
+    const device = record.device ?? '';
+    let diskIndex = this.traceDevices.get(device);
+    if (diskIndex === undefined) {
+      diskIndex = this.traceDevices.size % this.disks.length;
+      this.traceDevices.set(device, diskIndex);
+    }
+    const cpu = (record.cpu ?? diskIndex) % this.scenario.cpus;
+    const bytes = Math.max(SECTOR, Math.ceil(record.lengthBytes / SECTOR) * SECTOR);
+    if (record.op === 'read' || record.op === 'write') this.submitBio(this.jobs[cpu], diskIndex, record.offsetBytes, bytes, time);
+    this.scheduleNextRecord();
+  }
+
+  /** One bio of `bs` bytes at `offset` from `job`'s CPU: merged or queued, then dispatch. */
+  private submitBio(job: Job, diskIndex: number, offset: number, bs: number, time: number): number {
+    const cpu = job.cpu;
+    let t = Math.max(time, this.cpuFreeAt[cpu]);
+    const start = t;
+    t += this.costs.submitNs;
+    const disk = this.disks[diskIndex];
+    const buffer = job.bufferBase + (job.nextBuffer++ % 65536) * (Math.ceil(bs / this.granule) + 1) * this.granule;
     job.inflight++;
     // Back merge into the job's newest queued request when this bio continues it: each CPU has its
     // own blk-mq software queue, so bios merge only with requests queued from the same CPU.
@@ -350,7 +443,7 @@ class Simulation {
     } else {
       const request = this.requestPool.pop() ?? new Request(this.maxBiosPerRequest);
       request.job = job.index;
-      request.disk = job.disk;
+      request.disk = diskIndex;
       request.submitCpu = cpu;
       request.startOffset = offset;
       request.endOffset = offset + bs;
@@ -361,11 +454,10 @@ class Simulation {
       disk.pending.push(request);
       job.tail = request;
     }
-    t = this.dispatch(job.disk, cpu, t);
+    t = this.dispatch(diskIndex, cpu, t);
     this.cpuBusyNs[cpu] += t - start;
     this.cpuFreeAt[cpu] = t;
-    if (job.inflight < job.iodepth) this.events.schedule(t, SUBMIT, job.index);
-    else job.idle = true;
+    return t;
   }
 
   private addBio(request: Request, buffer: number, bs: number, submitTime: number): void {
@@ -489,6 +581,7 @@ class Simulation {
       for (let i = 0; i < request.bios; i++) this.latency.record(t - request.bioSubmitTimes[i]);
     }
     this.requestPool.push(request);
+    if (t > this.lastCompletionNs) this.lastCompletionNs = t;
     if (job.idle) {
       job.idle = false;
       this.events.schedule(t, SUBMIT, job.index);
@@ -564,7 +657,7 @@ class Simulation {
   private age(maps: number): void {
     const dma = this.dma;
     if (dma === null || maps === 0 || this.warmupSizes.length === 0) return;
-    const rng = new SeededRandom(this.scenario.seed ^ 0x5eed);
+    const rng = new Mulberry32(mixSeed(this.scenario.seed, 0x5eed));
     const depth = Math.max(1, this.hostInflight);
     const ring: ScatterList[] = [];
     const ringCpu = new Int32Array(depth);
@@ -595,7 +688,8 @@ class Simulation {
 
   private result(): SimulationResult {
     const scenario = this.scenario;
-    const measuredNs = this.endNs - this.warmupNs;
+    // A replay is measured from its first I/O to its last completion.
+    const measuredNs = this.records === null ? this.endNs - this.warmupNs : Math.max(1, this.lastCompletionNs - Math.max(0, this.firstRecordNs));
     const measuredS = measuredNs / 1e9;
     const ios = this.ios;
     const perIo = (x: number): number => (ios === 0 ? 0 : x / ios);
@@ -653,7 +747,24 @@ class Simulation {
       },
       cpuUtilisation: busy / (measuredNs * scenario.cpus),
       series: this.series,
+      occupancy32: allocator === undefined ? [] : occupancy(allocator),
       simulatedEvents: this.simulatedEvents,
     };
   }
+}
+
+/** Fraction in use of each slice of the 32-bit space, probed with findIova (works for any allocator). */
+function occupancy(allocator: IovaAllocator<number>): number[] {
+  const probes = 16;
+  const slice = allocator.dma32BitPfn / OCCUPANCY_BUCKETS;
+  const result: number[] = [];
+  for (let bucket = 0; bucket < OCCUPANCY_BUCKETS; bucket++) {
+    let used = 0;
+    for (let probe = 0; probe < probes; probe++) {
+      const pfn = Math.floor(bucket * slice + ((probe + 0.5) * slice) / probes);
+      if (pfn >= allocator.startPfn && allocator.findIova(pfn) !== null) used++;
+    }
+    result.push(used / probes);
+  }
+  return result;
 }

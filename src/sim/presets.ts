@@ -16,7 +16,7 @@ export const SAS_128CPU: Scenario = {
   durationMs: 400,
   warmupMs: 150,
   intervalMs: 10,
-  ageingMaps: 2_000_000,
+  ageingMaps: 1_000_000,
   cpus: 128,
   kernel: '5.19',
   iommu: { mode: 'translated', invalidation: 'strict', retryPass: true, rcacheClasses: 6 },

@@ -4,6 +4,7 @@
  * key or a wrong type is an error naming the file and field), and presets describe published setups.
  */
 import { parse as parseYaml } from 'yaml';
+import { ALLOCATOR_NAMES } from '../allocators/registry.js';
 import { PRESET_NAMES } from '../block/presets.js';
 import { COST_MODEL_KEYS, DEFAULT_COST_MODEL, type CostModel } from './cost-model.js';
 
@@ -161,7 +162,7 @@ export function validateScenario(data: unknown, source: string, base: Scenario):
       retryPass: boolean(iommu.retry_pass, 'iommu.retry_pass', base.iommu.retryPass),
       rcacheClasses: number(iommu.rcache_classes, 'iommu.rcache_classes', base.iommu.rcacheClasses, 1, 20),
     },
-    allocator: string(top.allocator, 'allocator', base.allocator),
+    allocator: choice(top.allocator, 'allocator', base.allocator, ALLOCATOR_NAMES),
     host: {
       preset: host.preset === undefined ? base.host.preset : choice(host.preset, 'host.preset', base.host.preset, PRESET_NAMES),
       maxSectors: optional(host.max_sectors, 'host.max_sectors', base.host.maxSectors, 1, 65535),

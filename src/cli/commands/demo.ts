@@ -8,7 +8,7 @@ import { IovaDomain } from '../../allocators/iova-domain.js';
 import { kernelProfile } from '../../allocators/kernel-version.js';
 import { numberPfn } from '../../allocators/pfn.js';
 import { Rcache } from '../../rcache/rcache.js';
-import { SeededRandom } from '../../stats/random.js';
+import { Mulberry32 } from '../../workloads/random.js';
 import { helpText, parseArgs, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -40,7 +40,7 @@ function runDemo(version: string, seed: number, mappings: number): DemoResult {
   // x86's MSI window is reserved at domain init (pfns of 0xFEE00000-0xFEEFFFFF).
   domain.reserveIova(0xfee00, 0xfeeff);
   const rcache = new Rcache(domain, numberPfn, profile, cpus);
-  const generator = new SeededRandom(seed);
+  const generator = new Mulberry32(seed);
   const random = (): number => generator.next();
   const total = WEIGHTS.reduce((a, b) => a + b, 0);
   const pickSize = (): number => {

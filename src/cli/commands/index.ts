@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { allocBenchCommand } from './alloc-bench.js';
 import { demoCommand } from './demo.js';
 import { iovaTraceCommand } from './iova-trace.js';
 import { limitsCommand } from './limits.js';
@@ -6,4 +7,4 @@ import { seedStoryCommand } from './seed-story.js';
 import { simulateCommand } from './simulate.js';
 
 /** Every subcommand, in the order `iovasim --help` lists them. */
-export const commands: readonly Command[] = [seedStoryCommand, simulateCommand, limitsCommand, demoCommand, iovaTraceCommand];
+export const commands: readonly Command[] = [seedStoryCommand, simulateCommand, limitsCommand, allocBenchCommand, iovaTraceCommand, demoCommand];

@@ -1,0 +1,59 @@
+/**
+ * One factory for every IOVA allocator iovasim knows, so benches, the DMA layer and tests can pick
+ * one by name. 'linux' is the bit-exact model of drivers/iommu/iova.c (./iova-domain.ts); the others
+ * are the alternatives of ./buddy.ts, ./gap-tree.ts, ./vmem.ts and ./tlsf.ts.
+ */
+import type { IovaAllocator } from './allocator.js';
+import { BuddyAllocator } from './buddy.js';
+import { GapTreeAllocator } from './gap-tree.js';
+import { IovaDomain } from './iova-domain.js';
+import { kernelProfile } from './kernel-version.js';
+import { numberPfn } from './pfn.js';
+import { TlsfAllocator } from './tlsf.js';
+import { VmemAllocator } from './vmem.js';
+
+export const ALLOCATOR_NAMES = ['linux', 'buddy', 'gap-tree', 'vmem', 'tlsf'] as const;
+export type AllocatorName = (typeof ALLOCATOR_NAMES)[number];
+
+export interface AllocatorOptions {
+  /** Granule in bytes (a power of two up to 4096); default 4096. */
+  readonly granule?: number;
+  /** Lowest allocatable pfn; default 1 (dma-iommu never hands out pfn 0). */
+  readonly startPfn?: number;
+  /**
+   * Highest pfn managed; default 2^36 - 1 (a 48-bit space at 4 KiB). Linux's domain has no such
+   * bound (only the limit of each request caps it), so 'linux' ignores it.
+   */
+  readonly endPfn?: number;
+  /** Kernel version modelled by 'linux' (5.13 or later); default '7.0'. */
+  readonly version?: string;
+}
+
+export function isAllocatorName(name: string): name is AllocatorName {
+  return (ALLOCATOR_NAMES as readonly string[]).includes(name);
+}
+
+/** The highest pfn of a 48-bit IOVA space for the given granule. */
+export function defaultEndPfn(granule: number): number {
+  return 2 ** (48 - (31 - Math.clz32(granule))) - 1;
+}
+
+export function createAllocator(name: AllocatorName, options: AllocatorOptions = {}): IovaAllocator<number> {
+  const granule = options.granule ?? 4096;
+  const startPfn = options.startPfn ?? 1;
+  const endPfn = options.endPfn ?? defaultEndPfn(granule);
+  switch (name) {
+    case 'linux':
+      return new IovaDomain(numberPfn, kernelProfile(options.version ?? '7.0'), granule, startPfn);
+    case 'buddy':
+      return new BuddyAllocator(granule, startPfn, endPfn);
+    case 'gap-tree':
+      return new GapTreeAllocator(granule, startPfn, endPfn);
+    case 'vmem':
+      return new VmemAllocator(granule, startPfn, endPfn);
+    case 'tlsf':
+      return new TlsfAllocator(granule, startPfn, endPfn);
+    default:
+      throw new Error(`unknown allocator "${String(name)}" (known: ${ALLOCATOR_NAMES.join(', ')})`);
+  }
+}

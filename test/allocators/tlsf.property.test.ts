@@ -1,0 +1,3 @@
+import { definePropertySuite } from './support/property-suite.js';
+
+definePropertySuite('tlsf');
