@@ -17,9 +17,12 @@ export type IovaNode<P extends number | bigint> = RbNode<P>;
 
 export class IovaDomainError extends Error {}
 
+/** Steps of a pass taken one by one before the walk may skip ahead (skipping has a fixed cost). */
+const WALK_STEPS_BEFORE_SKIP = 8;
+
 export class IovaDomain<P extends number | bigint = number> implements IovaAllocator<P> {
   readonly name = 'linux';
-  readonly tree = new RbTree<P>();
+  readonly tree: RbTree<P>;
   readonly anchor: RbNode<P>;
   readonly granule: number;
   readonly shift: number;
@@ -45,6 +48,8 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
     if (!Number.isInteger(granule) || granule < 1 || granule > 4096 || (granule & (granule - 1)) !== 0) {
       throw new IovaDomainError(`granule ${granule} is not a power of two between 1 and 4096 (PAGE_SIZE)`);
     }
+    // Number pfns get an augmented tree, so long walks can be skipped over (see walkStop).
+    this.tree = new RbTree<P>(arith.kind === 'number');
     this.granule = granule;
     this.shift = 31 - Math.clz32(granule);
     this.startPfn = startPfn;
@@ -123,9 +128,18 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
     let newPfn: P;
     let prev: RbNode<P>;
     let visits = this.visits;
+    const augmented = tree.augmented;
     for (;;) {
+      let stepsThisPass = 0;
       do {
-        const currNode: RbNode<P> = curr as RbNode<P>;
+        let currNode: RbNode<P> = curr as RbNode<P>;
+        // Past the first few steps of a long walk, and once every node lies below the candidate's
+        // ceiling, jump straight to the node where the walk stops, counting the steps in between.
+        if (augmented && ++stepsThisPass > WALK_STEPS_BEFORE_SKIP && currNode.pfnLo <= highPfn) {
+          const stop = this.walkStop(currNode, size, lowPfn, alignment);
+          visits += tree.rank(currNode) - tree.rank(stop);
+          currNode = stop;
+        }
         if (currNode.pfnLo < highPfn) highPfn = currNode.pfnLo;
         newPfn = arith.alignDown(arith.sub(highPfn, size), alignment);
         prev = currNode;
@@ -153,6 +167,30 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
     tree.insert(node, prev);
     this.cachedRbnodeInsertUpdate(node);
     return node;
+  }
+
+  /**
+   * The node at which the allocation walk, stepping down from `from` with its ceiling at each
+   * node's pfnLo, stops: the first whose step finds an aligned fit above its predecessor, or drops
+   * below `low` (or below `size`, where the kernel's subtraction wraps), or has no predecessor.
+   * Only gaps of at least `size` can fit, so it searches the augmented tree for those and checks
+   * each exactly (alignment can still miss). Number pfns only.
+   */
+  private walkStop(from: RbNode<P>, size: P, lowPfn: P, alignment: P): RbNode<P> {
+    const tree = this.tree;
+    const sizeNumber = size as number;
+    const align = alignment as number;
+    // A node with pfnLo below this ends the walk: its candidate falls under low (or wraps).
+    const floor = (Math.ceil((lowPfn as number) / align) * align + sizeNumber) as P;
+    const failing = from.pfnLo < floor ? from : tree.lastBelow(floor);
+    let start: RbNode<P> = from;
+    for (;;) {
+      const candidate = tree.lastWithGapFrom(start, sizeNumber);
+      if (candidate === null || (failing !== null && candidate.pfnLo <= failing.pfnLo)) return failing as RbNode<P>;
+      const before = candidate.prevNode;
+      if (before === null || this.arith.alignDown(this.arith.sub(candidate.pfnLo, size), alignment) > before.pfnHi) return candidate;
+      start = before;
+    }
   }
 
   /** alloc_iova(): limitPfn inclusive. */
@@ -204,7 +242,10 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
     let overlap = false;
     for (let node = this.tree.first(); node !== null; node = this.tree.next(node)) {
       if (lo <= node.pfnHi && pfnHi >= node.pfnLo) {
-        if (lo < node.pfnLo) node.pfnLo = lo;
+        if (lo < node.pfnLo) {
+          node.pfnLo = lo;
+          this.tree.updateGap(node);
+        }
         if (pfnHi > node.pfnHi) lo = this.arith.add(node.pfnHi, this.arith.one);
         if (lo >= node.pfnLo && pfnHi <= node.pfnHi) return true;
         overlap = true;

@@ -7,6 +7,10 @@
  * the in-order sequence is observable to the allocator, the shape only affects running time.
  * Each node also links to its in-order neighbours: the allocation walk is a chain of rb_prev()
  * calls, and a link makes each one a single load instead of a climb through the tree.
+ *
+ * An augmented tree (number pfns) also keeps, per subtree, its node count and the largest gap below
+ * any of its nodes, so the allocator can find the next gap of a given size below a node, and count
+ * the nodes in between, in O(log n) — the walk's result and its step count without the walk.
  */
 export class RbNode<P extends number | bigint> {
   pfnLo: P;
@@ -18,6 +22,14 @@ export class RbNode<P extends number | bigint> {
   /** In-order neighbours, kept on insert and erase so that rb_prev()/rb_next() are one load. */
   prevNode: RbNode<P> | null = null;
   nextNode: RbNode<P> | null = null;
+  /**
+   * Augmentation (trees built with `augmented`, number pfns only): nodes in this subtree; this
+   * node's gap (free pfns between its predecessor's pfnHi and its pfnLo; Infinity for the lowest
+   * node); the largest gap in this subtree.
+   */
+  count = 1;
+  gap = 0;
+  maxGap = 0;
 
   constructor(pfnLo: P, pfnHi: P) {
     this.pfnLo = pfnLo;
@@ -28,6 +40,91 @@ export class RbNode<P extends number | bigint> {
 export class RbTree<P extends number | bigint> {
   root: RbNode<P> | null = null;
   size = 0;
+
+  constructor(readonly augmented = false) {}
+
+  /** The gap below `node`: free pfns since its predecessor (Infinity for the lowest node). */
+  private gapOf(node: RbNode<P>): number {
+    const before = node.prevNode;
+    return before === null ? Infinity : (node.pfnLo as number) - (before.pfnHi as number) - 1;
+  }
+
+  private update(node: RbNode<P>): void {
+    const left = node.left;
+    const right = node.right;
+    let count = 1;
+    let maxGap = node.gap;
+    if (left !== null) {
+      count += left.count;
+      if (left.maxGap > maxGap) maxGap = left.maxGap;
+    }
+    if (right !== null) {
+      count += right.count;
+      if (right.maxGap > maxGap) maxGap = right.maxGap;
+    }
+    node.count = count;
+    node.maxGap = maxGap;
+  }
+
+  private propagate(from: RbNode<P> | null): void {
+    for (let node = from; node !== null; node = node.parent) this.update(node);
+  }
+
+  /** After a node's pfnLo moved (reserve_iova stretches ranges in place): its gap changed. */
+  updateGap(node: RbNode<P>): void {
+    if (!this.augmented) return;
+    node.gap = this.gapOf(node);
+    this.propagate(node);
+  }
+
+  /** Nodes before `node` in order. */
+  rank(node: RbNode<P>): number {
+    let rank = node.left === null ? 0 : node.left.count;
+    for (let child = node, parent = node.parent; parent !== null; child = parent, parent = parent.parent) {
+      if (child === parent.right) rank += 1 + (parent.left === null ? 0 : parent.left.count);
+    }
+    return rank;
+  }
+
+  /** The last node in order within `root`'s subtree whose gap is at least `size`, or null. */
+  private lastWithGapIn(root: RbNode<P> | null, size: number): RbNode<P> | null {
+    let node = root;
+    while (node !== null && node.maxGap >= size) {
+      if (node.right !== null && node.right.maxGap >= size) node = node.right;
+      else if (node.gap >= size) return node;
+      else node = node.left;
+    }
+    return null;
+  }
+
+  /** Going down in order from `start` (included), the first node whose gap is at least `size`. */
+  lastWithGapFrom(start: RbNode<P>, size: number): RbNode<P> | null {
+    if (start.gap >= size) return start;
+    const below = this.lastWithGapIn(start.left, size);
+    if (below !== null) return below;
+    for (let child = start, parent = start.parent; parent !== null; child = parent, parent = parent.parent) {
+      if (child !== parent.right) continue;
+      if (parent.gap >= size) return parent;
+      const found = this.lastWithGapIn(parent.left, size);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+
+  /** The last node in order with pfnLo below `pfn`, or null. */
+  lastBelow(pfn: P): RbNode<P> | null {
+    let node = this.root;
+    let best: RbNode<P> | null = null;
+    while (node !== null) {
+      if (node.pfnLo < pfn) {
+        best = node;
+        node = node.right;
+      } else {
+        node = node.left;
+      }
+    }
+    return best;
+  }
 
   first(): RbNode<P> | null {
     let node = this.root;
@@ -116,6 +213,13 @@ export class RbTree<P extends number | bigint> {
     if (before !== null) before.nextNode = node;
     if (after !== null) after.prevNode = node;
     this.size++;
+    if (this.augmented) {
+      node.count = 1;
+      node.gap = this.gapOf(node);
+      node.maxGap = node.gap;
+      this.propagate(parent);
+      if (after !== null) this.updateGap(after);
+    }
     this.insertFixup(node);
     return true;
   }
@@ -130,6 +234,10 @@ export class RbTree<P extends number | bigint> {
     else x.parent.right = y;
     y.left = x;
     x.parent = y;
+    if (this.augmented) {
+      this.update(x);
+      this.update(y);
+    }
   }
 
   private rotateRight(x: RbNode<P>): void {
@@ -142,6 +250,10 @@ export class RbTree<P extends number | bigint> {
     else x.parent.left = y;
     y.right = x;
     x.parent = y;
+    if (this.augmented) {
+      this.update(x);
+      this.update(y);
+    }
   }
 
   private insertFixup(z: RbNode<P>): void {
@@ -227,10 +339,15 @@ export class RbTree<P extends number | bigint> {
       y.left.parent = y;
       y.red = z.red;
     }
-    if (z.prevNode !== null) z.prevNode.nextNode = z.nextNode;
-    if (z.nextNode !== null) z.nextNode.prevNode = z.prevNode;
+    const after = z.nextNode;
+    if (z.prevNode !== null) z.prevNode.nextNode = after;
+    if (after !== null) after.prevNode = z.prevNode;
     z.left = z.right = z.parent = z.prevNode = z.nextNode = null;
     this.size--;
+    if (this.augmented) {
+      this.propagate(childParent);
+      if (after !== null) this.updateGap(after);
+    }
     if (!removedRed) this.eraseFixup(child, childParent);
   }
 

@@ -1,6 +1,7 @@
 /**
  * Wraps an allocator to count the calls that reach it, so the simulator can charge tree-lock time
- * for exactly the work the allocator did (the rcache absorbs the rest without the lock).
+ * for exactly the work the allocator did (the rcache absorbs the rest without the lock), and to
+ * know the ranges it holds (for the occupancy picture) without asking the allocator to enumerate.
  */
 import type { AllocatorStats, IovaAllocator, IovaRange } from '../allocators/allocator.js';
 
@@ -9,6 +10,8 @@ export class CountingAllocator implements IovaAllocator<number> {
   allocSuccesses = 0;
   freeCalls = 0;
   freeSuccesses = 0;
+  /** Start pfn -> granules of every range allocated or reserved through this wrapper and not freed. */
+  readonly held = new Map<number, number>();
 
   constructor(readonly inner: IovaAllocator<number> & { readonly lastAllocHung?: boolean }) {}
 
@@ -31,19 +34,27 @@ export class CountingAllocator implements IovaAllocator<number> {
   allocIova(size: number, limitPfn: number, sizeAligned: boolean): number | null {
     this.allocCalls++;
     const pfn = this.inner.allocIova(size, limitPfn, sizeAligned);
-    if (pfn !== null) this.allocSuccesses++;
+    if (pfn !== null) {
+      this.allocSuccesses++;
+      this.held.set(pfn, size);
+    }
     return pfn;
   }
 
   freeIova(pfn: number): boolean {
     this.freeCalls++;
     const freed = this.inner.freeIova(pfn);
-    if (freed) this.freeSuccesses++;
+    if (freed) {
+      this.freeSuccesses++;
+      this.held.delete(pfn);
+    }
     return freed;
   }
 
   reserveIova(pfnLo: number, pfnHi: number): boolean {
-    return this.inner.reserveIova(pfnLo, pfnHi);
+    const reserved = this.inner.reserveIova(pfnLo, pfnHi);
+    if (reserved) this.held.set(pfnLo, pfnHi - pfnLo + 1);
+    return reserved;
   }
 
   findIova(pfn: number): IovaRange<number> | null {

@@ -747,24 +747,24 @@ class Simulation {
       },
       cpuUtilisation: busy / (measuredNs * scenario.cpus),
       series: this.series,
-      occupancy32: allocator === undefined ? [] : occupancy(allocator),
+      occupancy32: counting === null ? [] : occupancy(counting),
       simulatedEvents: this.simulatedEvents,
     };
   }
 }
 
-/** Fraction in use of each slice of the 32-bit space, probed with findIova (works for any allocator). */
-function occupancy(allocator: IovaAllocator<number>): number[] {
-  const probes = 16;
+/** Fraction in use of each of OCCUPANCY_BUCKETS slices of the 32-bit space, from the held ranges. */
+function occupancy(allocator: CountingAllocator): number[] {
   const slice = allocator.dma32BitPfn / OCCUPANCY_BUCKETS;
-  const result: number[] = [];
-  for (let bucket = 0; bucket < OCCUPANCY_BUCKETS; bucket++) {
-    let used = 0;
-    for (let probe = 0; probe < probes; probe++) {
-      const pfn = Math.floor(bucket * slice + ((probe + 0.5) * slice) / probes);
-      if (pfn >= allocator.startPfn && allocator.findIova(pfn) !== null) used++;
+  const used = new Float64Array(OCCUPANCY_BUCKETS);
+  for (const [pfnLo, granules] of allocator.held) {
+    const end = Math.min(pfnLo + granules, allocator.dma32BitPfn);
+    for (let lo = pfnLo; lo < end; ) {
+      const bucket = Math.floor(lo / slice);
+      const bucketEnd = Math.min(end, (bucket + 1) * slice);
+      used[bucket] += bucketEnd - lo;
+      lo = bucketEnd;
     }
-    result.push(used / probes);
   }
-  return result;
+  return Array.from(used, (granules) => Math.min(1, granules / slice));
 }

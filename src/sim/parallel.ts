@@ -2,7 +2,9 @@
  * Runs independent scenarios on worker threads (one per core by default). Each simulation is
  * deterministic on its own, so results do not depend on which worker ran what.
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SimulationResult } from './engine.js';
 import type { Scenario } from './scenario.js';
@@ -20,7 +22,8 @@ const workerUrl = new URL('./worker.js', import.meta.url);
 export async function simulateAll(scenarios: readonly Scenario[], options: ParallelOptions = {}): Promise<SimulationResult[]> {
   const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), scenarios.length));
   const results: SimulationResult[] = new Array<SimulationResult>(scenarios.length);
-  if (workers === 1 || !workerUrl.pathname.endsWith('.js')) {
+  // Run from TypeScript source (vitest, vite-node) there is no worker.js beside this file: simulate here.
+  if (workers === 1 || !existsSync(fileURLToPath(workerUrl))) {
     scenarios.forEach((scenario, index) => {
       results[index] = simulate(scenario, createSimAllocator);
       options.onResult?.(index, results[index]);

@@ -132,6 +132,42 @@ describe('IovaDomain properties (7.0 profile, random operation sequences)', () =
     );
   });
 
+  it('skips long walks exactly: dense one-page domains give the same addresses and visits as a plain walk', () => {
+    // Many 1-2 page allocations below 4 GiB make walks of hundreds of steps, where number pfns
+    // (augmented tree, skipping) and bigint pfns (plain rb_prev walk) must still agree on every line.
+    const line = fc.oneof(
+      { weight: 5, arbitrary: fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 1 })).map(([s, a]) => `alloc ${s} ${DMA32 - 1} ${a}`) },
+      { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: DMA32 - 3000, max: DMA32 - 1 })).map(([s, l]) => `alloc ${s} ${l} 1`) },
+      { weight: 3, arbitrary: fc.integer({ min: 0, max: 2000 }).map((k) => `free @${k}`) },
+      { weight: 1, arbitrary: fc.integer({ min: DMA32 - 2500, max: DMA32 - 1 }).map((p) => `reserve ${p} ${p + 3}`) },
+    );
+    fc.assert(
+      fc.property(fc.constantFrom('5.19', '7.0'), fc.array(line, { minLength: 200, maxLength: 600 }), (version, lines) => {
+        let allocs = 0;
+        const valid = lines.filter((l) => {
+          if (l.startsWith('alloc')) allocs++;
+          return !l.startsWith('free @') || Number(l.slice(6)) < allocs;
+        });
+        const trace = parseIovaTrace([`domain 4096 ${DMA32 - 2600}`, ...valid, 'stats', 'dump'].join('\n'), 'dense.trace');
+        const profile = kernelProfile(version);
+        expect(runIovaTrace(trace, profile, { pfns: 'bigint' })).toBe(runIovaTrace(trace, profile));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('does not take a gap whose aligned candidate lands on the predecessor when skipping', () => {
+    // Above: 90 one-page ranges (a walk long enough to skip). Then a 9-page gap whose 8-aligned
+    // candidate is exactly the predecessor's last pfn (1000): no fit. The next fit is below it.
+    const lines = ['domain 4096 1', 'reserve 1000 1000', 'reserve 1010 1010'];
+    for (let p = 1011; p <= 1100; p++) lines.push(`reserve ${p} ${p}`);
+    lines.push('alloc 8 1100 1', 'stats');
+    const trace = parseIovaTrace(lines.join('\n'), 'edge.trace');
+    const out = runIovaTrace(trace, kernelProfile('7.0'));
+    expect(out.split('\n').filter((l) => !/^(ok|nodes|visits)/.test(l))[0]).toBe('992 999');
+    expect(out).toBe(runIovaTrace(trace, kernelProfile('7.0'), { pfns: 'bigint' }));
+  });
+
   it('replays the smaller golden traces identically with bigint pfns', () => {
     const dir = join(sharedDir(), 'conformance', '7.0');
     for (const name of ['t02_alloc_sizes', 't09_small_domain_churn', 't11_anchor_overflow', 't16_depot_overflow', 't23_size_edges', 't26_random_medium']) {

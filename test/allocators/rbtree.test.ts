@@ -38,6 +38,21 @@ const steps = fc.array(
   { maxLength: 300 },
 );
 
+/** Checks the augmentation (counts, gaps, largest gaps) against a recomputation. */
+function checkAugmentation(tree: RbTree<number>): void {
+  const visit = (node: RbNode<number> | null): { count: number; maxGap: number } => {
+    if (node === null) return { count: 0, maxGap: -Infinity };
+    const left = visit(node.left);
+    const right = visit(node.right);
+    const before = tree.prev(node);
+    expect(node.gap).toBe(before === null ? Infinity : node.pfnLo - before.pfnHi - 1);
+    expect(node.count).toBe(1 + left.count + right.count);
+    expect(node.maxGap).toBe(Math.max(node.gap, left.maxGap, right.maxGap));
+    return { count: node.count, maxGap: node.maxGap };
+  };
+  visit(tree.root);
+}
+
 describe('RbTree', () => {
   it('keeps red-black invariants, stable handles and prev/next equal to a sorted array', () => {
     fc.assert(
@@ -88,6 +103,50 @@ describe('RbTree', () => {
         expect(tree.lowerBound(probe)?.pfnLo ?? null).toBe(lower ? lower[0] : null);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('keeps subtree counts and largest gaps, and answers rank and gap searches like a scan', () => {
+    fc.assert(
+      fc.property(steps, fc.integer({ min: 1, max: 30 }), (script: Step[], size) => {
+        const tree = new RbTree<number>(true);
+        const handles = new Map<number, RbNode<number>>();
+        for (const step of script) {
+          if (step.kind === 'insert') {
+            // Ranges [4k, 4k + 1]: gaps of 2 and more between them.
+            const node = new RbNode(step.key * 4, step.key * 4 + 1);
+            if (tree.insert(node)) handles.set(step.key, node);
+          } else if (handles.size > 0) {
+            const keys = [...handles.keys()];
+            const key = keys[step.pick % keys.length];
+            tree.erase(handles.get(key) as RbNode<number>);
+            handles.delete(key);
+          }
+        }
+        checkAugmentation(tree);
+        const inOrder: RbNode<number>[] = [];
+        for (let node = tree.first(); node !== null; node = tree.next(node)) inOrder.push(node);
+        inOrder.forEach((node, i) => {
+          expect(tree.rank(node)).toBe(i);
+          let expected: RbNode<number> | null = null;
+          for (let j = i; j >= 0; j--) {
+            if (inOrder[j].gap >= size) {
+              expected = inOrder[j];
+              break;
+            }
+          }
+          expect(tree.lastWithGapFrom(node, size)).toBe(expected);
+          expect(tree.lastBelow(node.pfnLo)).toBe(i > 0 ? inOrder[i - 1] : null);
+        });
+        // Moving a node's start down (reserve_iova's stretch) updates its gap.
+        const victim = inOrder[Math.floor(inOrder.length / 2)];
+        if (victim !== undefined && victim.gap > 1 && victim.gap !== Infinity) {
+          victim.pfnLo -= 1;
+          tree.updateGap(victim);
+          checkAugmentation(tree);
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 

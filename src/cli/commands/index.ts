@@ -3,8 +3,10 @@ import { allocBenchCommand } from './alloc-bench.js';
 import { demoCommand } from './demo.js';
 import { iovaTraceCommand } from './iova-trace.js';
 import { limitsCommand } from './limits.js';
+import { replayCommand } from './replay.js';
+import { runCommand } from './run.js';
 import { seedStoryCommand } from './seed-story.js';
 import { simulateCommand } from './simulate.js';
 
 /** Every subcommand, in the order `iovasim --help` lists them. */
-export const commands: readonly Command[] = [seedStoryCommand, simulateCommand, limitsCommand, allocBenchCommand, iovaTraceCommand, demoCommand];
+export const commands: readonly Command[] = [seedStoryCommand, runCommand, replayCommand, simulateCommand, limitsCommand, allocBenchCommand, iovaTraceCommand, demoCommand];

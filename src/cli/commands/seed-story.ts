@@ -34,7 +34,7 @@ export const seedStoryCommand: Command = {
     const started = Date.now();
     if (!options.json) {
       io.stdout.write(
-        `iovasim seed story: ${base.cpus} CPUs, ${base.disks.count} SAS SSDs behind one HBA (${base.host.nrHwQueues} hw queues), ` +
+        `iovasim seed story: ${base.cpus} CPUs, ${base.disks.count} SAS SSDs behind one HBA (host ${base.host.preset}), ` +
           `fio bs=4k rw=read iodepth=128, ${base.jobs[0].numjobs} threads; ${base.durationMs - base.warmupMs} ms measured ` +
           `after ${base.warmupMs} ms warm-up and ${base.ageingMaps} ageing maps; ${variants.length} variants on ${workers} worker(s)\n\n`,
       );

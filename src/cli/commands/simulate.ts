@@ -70,7 +70,16 @@ export function applyOverrides(scenario: Scenario, options: Record<string, strin
   }
   if (options.cap !== undefined) patch.host = { cap: options.cap };
   try {
-    return validateScenario(patch, 'command line', scenario);
+    const result = validateScenario(patch, 'command line', scenario);
+    if (patch.cpus === undefined) return result;
+    // Fewer CPUs than the jobs name: keep the ones that still exist (all of them when none does),
+    // so `--cpus 8` on a 128-CPU preset runs rather than indexing CPUs the host no longer has.
+    const all = Array.from({ length: result.cpus }, (_, i) => i);
+    const jobs = result.jobs.map((job) => {
+      const kept = job.cpus.filter((c) => c < result.cpus);
+      return kept.length === job.cpus.length ? job : { ...job, cpus: kept.length > 0 ? kept : all };
+    });
+    return { ...result, jobs };
   } catch (error) {
     if (error instanceof ScenarioError) throw new UsageError(error.message.replace('command line: ', '--'));
     throw error;

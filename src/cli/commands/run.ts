@@ -1,0 +1,149 @@
+/**
+ * `iovasim run FILE`: simulate a workload given as a scenario YAML or a fio job file. A job file
+ * becomes a scenario on top of a base preset (the host, IOMMU and costs), with its jobs mapped to
+ * the engine's (src/sim/fio-scenario.ts says how, and the approximations are printed as notes).
+ * `--compare` runs the same workload on several allocators or settings at once (worker threads),
+ * `--json` prints fio-style JSON, `--report DIR` writes a self-contained HTML report.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { writeHtmlReport } from '../../report/html.js';
+import { createSimAllocator } from '../../sim/allocators.js';
+import { fioToScenario } from '../../sim/fio-scenario.js';
+import { simulate, type SimulationResult } from '../../sim/engine.js';
+import { simulateAll } from '../../sim/parallel.js';
+import type { Scenario } from '../../sim/scenario.js';
+import { WorkloadError } from '../../workloads/errors.js';
+import { parseFioJobText } from '../../workloads/fio-job.js';
+import { helpText, parseArgs, type OptionSpec } from '../args.js';
+import type { Command, CommandIo } from '../command.js';
+import { UsageError, UserError } from '../errors.js';
+import { checkKernel, compareVariants, fioStyleJson, iovasimVersion, OVERRIDE_OPTIONS, printNotes, ProgressBar, userErrors, type Direction, type Variant } from '../run-support.js';
+import { applyOverrides, loadScenario, summaryTable } from './simulate.js';
+
+const OPTIONS: Record<string, OptionSpec> = {
+  ...OVERRIDE_OPTIONS,
+  duration: { type: 'string', description: 'simulated milliseconds (default: the job file’s runtime, else the base scenario’s)' },
+};
+
+export interface RunInput {
+  readonly scenario: Scenario;
+  readonly format: 'scenario-yaml' | 'fio-job';
+  /** Approximations made turning a fio job file into a scenario. */
+  readonly notes: string[];
+}
+
+/** A job file: `.fio`, or (not `.yaml`/`.yml`) text with `[section]` lines that fio's parser accepts. */
+function looksLikeFio(file: string, text: string): boolean {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.fio') return true;
+  if (ext === '.yaml' || ext === '.yml') return false;
+  if (!/^\s*\[[^\]]+\]\s*$/m.test(text)) return false;
+  try {
+    return parseFioJobText(text, file).jobs.length > 0;
+  } catch (error) {
+    if (error instanceof WorkloadError) return false;
+    throw error;
+  }
+}
+
+/**
+ * Reads FILE (scenario YAML or fio job file) into the scenario to run, with the command-line
+ * overrides applied. `options` are the parsed options (preset, allocator, kernel, iommu, cap,
+ * cpus, duration, seed). Throws UserError / UsageError, and WorkloadError for a bad job file.
+ */
+export async function loadRunInput(file: string, options: Record<string, string | boolean | undefined>): Promise<RunInput> {
+  const preset = options.preset as string | undefined;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let input: RunInput;
+  if (looksLikeFio(file, text)) {
+    const base = await loadScenario(undefined, preset);
+    // The job's cpus_allowed must fit the CPU count the run will have.
+    const sized = options.cpus === undefined ? base : applyOverrides(base, { cpus: options.cpus });
+    const { scenario, notes } = fioToScenario(parseFioJobText(text, file), sized, { durationOverridden: options.duration !== undefined });
+    input = { scenario, format: 'fio-job', notes };
+  } else {
+    input = { scenario: await loadScenario(file, preset), format: 'scenario-yaml', notes: [] };
+  }
+  const scenario = applyOverrides(input.scenario, options);
+  checkKernel(scenario);
+  return { ...input, scenario };
+}
+
+/** How fio would file the I/O: under write when every job writes, else under read. */
+export function scenarioDirection(scenario: Scenario, notes: string[]): Direction {
+  const writes = scenario.jobs.filter((j) => j.rw === 'write' || j.rw === 'randwrite').length;
+  if (writes > 0 && writes < scenario.jobs.length) notes.push('the jobs both read and write: the JSON files all I/O under "read" (the engine does not count directions apart)');
+  return writes === scenario.jobs.length ? 'write' : 'read';
+}
+
+/** Runs the variants: one in this thread with a progress bar, several on worker threads. */
+async function runVariants(variants: readonly Variant[], io: CommandIo): Promise<SimulationResult[]> {
+  const bar = new ProgressBar(io.stderr, io.isTTY);
+  try {
+    if (variants.length === 1) {
+      const label = variants[0].label;
+      bar.update(0, label);
+      const result = simulate(variants[0].scenario, createSimAllocator, { onProgress: (f) => bar.update(f, label) });
+      bar.update(1, label);
+      return [result];
+    }
+    let done = 0;
+    bar.update(0, `0/${variants.length} variants`);
+    return await simulateAll(
+      variants.map((v) => v.scenario),
+      {
+        onResult: (index) => {
+          done++;
+          bar.update(done / variants.length, `${done}/${variants.length} variants (${variants[index].label} done)`);
+        },
+      },
+    );
+  } finally {
+    bar.done();
+  }
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'simulate a scenario YAML or a fio job file; --compare variants, --json (fio-style), --report DIR (HTML)',
+  async run(argv, io) {
+    const { options, positionals } = parseArgs('run', argv, OPTIONS);
+    if (options.help) {
+      io.stdout.write(helpText('usage: iovasim run FILE [--preset NAME] [overrides] [--compare a,b,…] [--json] [--report DIR]\n\nFILE: a scenario YAML, or a fio job file (.fio, or any file of [sections] that fio’s parser accepts).', OPTIONS));
+      return 0;
+    }
+    if (positionals.length !== 1) throw new UsageError('run takes one FILE: a scenario YAML or a fio job file');
+    const file = positionals[0];
+    return userErrors(async () => {
+      const input = await loadRunInput(file, options);
+      const variants: Variant[] = options.compare === undefined ? [{ label: input.scenario.name, scenario: input.scenario }] : compareVariants(input.scenario, String(options.compare));
+      const notes = [...input.notes];
+      const direction = scenarioDirection(input.scenario, notes);
+      printNotes(io.stderr, notes);
+      const results = await runVariants(variants, io);
+      if (options.json) {
+        io.stdout.write(JSON.stringify(fioStyleJson(variants, results, { command: 'run', input: file, format: input.format, direction, notes }), null, 2) + '\n');
+      } else {
+        io.stdout.write(summaryTable(results));
+      }
+      if (options.report !== undefined) {
+        const path = await writeHtmlReport(String(options.report), {
+          title: `iovasim run — ${basename(file)}`,
+          command: `iovasim run ${argv.join(' ')}`,
+          input: { file, format: input.format === 'fio-job' ? 'fio job file' : 'scenario YAML' },
+          notes,
+          runs: variants.map((v, i) => ({ label: v.label, result: results[i] })),
+          generator: `iovasim ${iovasimVersion()}`,
+        });
+        io.stderr.write(`report: ${path}\n`);
+      }
+      return 0;
+    });
+  },
+};

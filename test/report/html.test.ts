@@ -1,0 +1,132 @@
+// The HTML report: every chart present with an id and a title, self-contained, written atomically,
+// variants side by side, and the scenario shown as YAML that loads back.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PLACEMENT_CHART_IDS, renderHtmlReport, REPORT_CHART_IDS, writeHtmlReport } from '../../src/report/html.js';
+import { scenarioYaml } from '../../src/report/scenario-text.js';
+import { barChart, binaryTicks, lineChart, niceTicks, percentileChart } from '../../src/report/svg.js';
+import { simulate, type SimulationResult } from '../../src/sim/engine.js';
+import { createSimAllocator } from '../../src/sim/allocators.js';
+import { replayMappings } from '../../src/sim/ftrace-replay.js';
+import { PRESETS, SAS_128CPU } from '../../src/sim/presets.js';
+import { parseScenarioYaml, type Scenario } from '../../src/sim/scenario.js';
+import { readIommuFtrace, type MappingEvent } from '../../src/workloads/iommu-ftrace.js';
+import { repoRoot } from '../support/shared.js';
+
+const SMALL: Scenario = {
+  ...SAS_128CPU,
+  name: 'small',
+  cpus: 8,
+  durationMs: 30,
+  warmupMs: 10,
+  intervalMs: 2,
+  ageingMaps: 0,
+  disks: { ...SAS_128CPU.disks, count: 2 },
+  host: { ...SAS_128CPU.host, nrHwQueues: 4 },
+  jobs: [{ ...SAS_128CPU.jobs[0], numjobs: 8, iodepth: 32, cpus: [0, 1, 2, 3, 4, 5, 6, 7] }],
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'iovasim-html-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const linux = simulate(SMALL, createSimAllocator);
+const lazy = simulate({ ...SMALL, name: 'small-lazy', iommu: { ...SMALL.iommu, invalidation: 'lazy' } }, createSimAllocator);
+const runs = (...results: SimulationResult[]): { label: string; result: SimulationResult }[] => results.map((result) => ({ label: result.scenario.name, result }));
+
+function unescape(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+}
+
+describe('renderHtmlReport', () => {
+  const html = renderHtmlReport({ title: 'Test <report>', command: 'iovasim run x', notes: ['a note & more'], runs: runs(linux, lazy), generator: 'iovasim test' });
+
+  it('has every chart, each with an id, a <title> and a description', () => {
+    for (const id of REPORT_CHART_IDS) expect(html).toContain(`id="${id}"`);
+    for (const id of REPORT_CHART_IDS.filter((i) => i !== 'chart-occupancy')) {
+      expect(html).toMatch(new RegExp(`<svg id="${id}"[^>]*role="img"[^>]*><title id="${id}-title">[^<]+</title><desc id="${id}-desc">`));
+    }
+    expect(html).toContain('id="occupancy-0"');
+    expect(html).toContain('id="occupancy-1"');
+    expect(html).toContain('simulated time (ms)');
+    expect(html).toContain('latency, submission to completion (µs, log scale)');
+  });
+
+  it('is self-contained and escapes what it prints', () => {
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link|@import|src="https?:|href="https?:|url\(/i);
+    expect(html).toContain('Test &lt;report&gt;');
+    expect(html).toContain('a note &amp; more');
+    expect(html).toContain("default-src 'none'");
+  });
+
+  it('puts the variants side by side and bolds the better one', () => {
+    const table = /<table id="summary-table">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
+    expect(table).toContain('small-lazy');
+    expect((table.match(/<tr>/g) ?? []).length).toBeGreaterThan(20);
+    expect(table).toContain('class="best"');
+  });
+
+  it('shows the scenario as YAML that loads back as the same scenario', () => {
+    const yaml = unescape(/<pre id="scenario-yaml">([\s\S]*?)<\/pre>/.exec(html)?.[1] ?? '');
+    expect(yaml).toContain('cpus_allowed: 0-7');
+    const parsed = parseScenarioYaml(yaml, 'report', PRESETS, SAS_128CPU);
+    expect(parsed).toEqual(SMALL);
+    expect(scenarioYaml(SMALL, true)).toContain('tree_step_ns: 35');
+    expect(html).toContain('id="cost-table"');
+    expect(html).toContain('small-lazy: differs in</h3><pre>iommu.invalidation: &quot;strict&quot; → &quot;lazy&quot;');
+  });
+
+  it('draws empty charts with a message rather than nothing', () => {
+    const none = simulate({ ...SMALL, iommu: { ...SMALL.iommu, mode: 'passthrough' } }, createSimAllocator);
+    const page = renderHtmlReport({ title: 'passthrough', runs: runs(none) });
+    for (const id of REPORT_CHART_IDS) expect(page).toContain(`id="${id}"`);
+    expect(page).toContain('no rcache (IOMMU not translating)');
+    expect(page).toContain('no IOVA allocations (IOMMU not translating)');
+  });
+
+  it('renders a placement report for an IOMMU trace replay', async () => {
+    const events: MappingEvent[] = [];
+    for await (const e of readIommuFtrace(join(repoRoot, 'test/fixtures/workloads/iommu-ftrace-snippets.txt'))) events.push(e);
+    const placement = replayMappings(events, { ...SAS_128CPU, cpus: 16 });
+    const page = renderHtmlReport({ title: 'ftrace', placements: [{ label: 'linux', placement }] });
+    for (const id of PLACEMENT_CHART_IDS) expect(page).toContain(`id="${id}"`);
+    expect(page).toContain('id="occupancy-recorded"');
+    expect(page).toContain('0xfe980000');
+  });
+});
+
+describe('writeHtmlReport', () => {
+  it('writes DIR/index.html through a temporary file and replaces an old report', async () => {
+    const out = join(dir, 'nested', 'report');
+    const path = await writeHtmlReport(out, { title: 'first', runs: runs(linux) });
+    expect(path).toBe(join(out, 'index.html'));
+    writeFileSync(join(out, 'keep.txt'), 'x');
+    await writeHtmlReport(out, { title: 'second', runs: runs(linux) });
+    expect(readdirSync(out).sort()).toEqual(['index.html', 'keep.txt']);
+    expect(readFileSync(path, 'utf8')).toContain('<title>second</title>');
+  });
+});
+
+describe('svg charts', () => {
+  it('picks round ticks', () => {
+    expect(niceTicks(0, 97)).toEqual([0, 20, 40, 60, 80, 100]);
+    expect(niceTicks(14, 28, 6)).toEqual([10, 15, 20, 25, 30]);
+    expect(niceTicks(0, 0)).toEqual([0, 1]);
+    expect(binaryTicks(0, 0x1_0000_0000, 4)).toEqual([0, 0x4000_0000, 0x8000_0000, 0xc000_0000, 0x1_0000_0000]);
+  });
+
+  it('keeps ids, titles and legends, and escapes labels', () => {
+    const svg = lineChart({ id: 'c1', title: 'T <1>', description: 'd', xLabel: 'x (ms)', yLabel: 'y', series: [{ name: 'a&b', colour: '#000', points: [{ x: 0, y: 1 }, { x: 1, y: 2 }] }] });
+    expect(svg).toMatch(/^<svg id="c1"/);
+    expect(svg).toContain('<title id="c1-title">T &lt;1&gt;</title>');
+    expect(svg).toContain('a&amp;b');
+    expect(svg).toContain('<path d="M');
+    const bars = barChart({ id: 'c2', title: 't', description: 'd', xLabel: 'x', yLabel: 'y', categories: ['4 KiB'], groups: [{ name: 'g', colour: '#111', values: [50] }], yMax: 100 });
+    expect(bars).toContain('class="bar"');
+    const cdf = percentileChart({ id: 'c3', title: 't', description: 'd', xLabel: 'x', yLabel: 'y', curves: [{ name: 'v', colour: '#222', points: [{ value: 10, percentile: 50 }, { value: 90, percentile: 99 }, { value: 200, percentile: 100 }] }] });
+    expect(cdf).toContain('99.9%');
+    expect((cdf.match(/<circle/g) ?? []).length).toBe(3);
+  });
+});
