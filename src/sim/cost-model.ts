@@ -51,27 +51,28 @@ export interface CostModel {
  * map ~1.0 µs, unmap ~1.3 µs for a 32 KiB, 8-granule mapping) bounds page-table work and the tree
  * path together; rIOMMU (Malka et al. 2015: ~2,100 cycles per strict unmap on VT-d) gives the IOTLB
  * invalidation at ~3 GHz; io_uring's ~100 ns per I/O (Axboe 2021) is the floor for submission, which
- * with libaio and the SCSI stack is several times higher. Values marked "calibrated" were set once so
- * that the seed story's baseline (the retry pass reverted, strict mode) lands near its published IOPS;
- * the published ratios are then outcomes, not inputs. See the README's cost-model section.
+ * with libaio and the SCSI stack is several times higher. Two values are calibrated, each once, on
+ * the seed story: submitNs (job CPUs must not be the bottleneck of the 4 KiB workload) and treeStepNs
+ * (the retry-pass variant's fall). Values marked "estimate" have no published figure behind them and
+ * are orders of magnitude for a modern server core. The README's cost-model section lists them all.
  */
 export const DEFAULT_COST_MODEL: CostModel = {
   submitNs: 2500, // calibrated: fio+libaio+SCSI per 4 KiB I/O on one CPU
-  mergeNs: 150,
-  dispatchNs: 1500,
-  completionNs: 2000,
-  bioCompletionNs: 150,
-  sgSegmentNs: 15,
+  mergeNs: 150, // estimate
+  dispatchNs: 1500, // estimate
+  completionNs: 2000, // estimate
+  bioCompletionNs: 150, // estimate
+  sgSegmentNs: 15, // estimate
   pageTableNsPerGranule: 60, // dma_map_benchmark: ~1 µs per 8-granule map, less the allocation
   rcacheHitNs: 25, // SLUB per-CPU fast path ~10.6 ns, plus the per-CPU lock
-  depotNs: 80,
-  treeLockNs: 100,
+  depotNs: 80, // estimate: a list or array operation under an uncontended lock
+  treeLockNs: 100, // estimate: a spinlock acquire+release with a cache-line transfer
   treeStepNs: 35, // calibrated: one rb_prev in a tree far larger than the caches (a cache miss per step)
-  treeInsertNs: 150,
-  treeEraseNs: 200,
+  treeInsertNs: 150, // estimate
+  treeEraseNs: 200, // estimate
   iotlbInvalidateNs: 700, // rIOMMU: ~2,100 cycles per strict unmap at ~3 GHz
-  iotlbFlushAllNs: 3000,
-  flushQueueNs: 40,
+  iotlbFlushAllNs: 3000, // estimate: a global invalidation with sync
+  flushQueueNs: 40, // estimate
 };
 
 export const COST_MODEL_KEYS = Object.keys(DEFAULT_COST_MODEL) as (keyof CostModel)[];

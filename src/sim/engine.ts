@@ -20,9 +20,7 @@
 import type { IovaAllocator } from '../allocators/allocator.js';
 import { IovaDomain } from '../allocators/iova-domain.js';
 import { numberPfn } from '../allocators/pfn.js';
-import { patchDescription } from '../block/host-description.js';
-import { PRESETS as HOST_PRESETS } from '../block/presets.js';
-import { createDomain, probeHost, type HostSetup } from '../block/probe.js';
+import { createDomain, type HostSetup } from '../block/probe.js';
 import type { DmaDevice } from '../dma/device.js';
 import { IommuDma } from '../dma/dma-iommu.js';
 import type { IommuDmaDomain } from '../dma/iommu-dma-domain.js';
@@ -31,6 +29,7 @@ import { ScatterList } from '../dma/scatterlist.js';
 import { Mulberry32, mixSeed } from '../workloads/random.js';
 import { CountingAllocator } from './counting-allocator.js';
 import { EventQueue } from './event-queue.js';
+import { scenarioHostSetup } from './host-setup.js';
 import { LogHistogram, type TimeSample } from './metrics.js';
 import type { Scenario } from './scenario.js';
 
@@ -233,24 +232,13 @@ class Simulation {
     this.cpuBusyNs = new Float64Array(scenario.cpus);
     this.warmupNs = this.records === null ? scenario.warmupMs * 1e6 : 0;
     this.endNs = this.records === null ? scenario.durationMs * 1e6 : Infinity;
-    const host = scenario.host;
-    const preset = HOST_PRESETS[host.preset];
-    const description = patchDescription(preset, {
-      host: {
-        ...(host.maxSectors === undefined ? {} : { maxSectors: host.maxSectors }),
-        ...(host.sgTablesize === undefined ? {} : { sgTablesize: host.sgTablesize }),
-        ...(host.canQueue === undefined ? {} : { canQueue: host.canQueue }),
-        ...(host.nrHwQueues === undefined ? {} : { nrHwQueues: host.nrHwQueues }),
-      },
-      iommu: { mode: scenario.iommu.mode, invalidation: scenario.iommu.invalidation, cpus: scenario.cpus, ...(scenario.iommu.sac === undefined ? {} : { sac: scenario.iommu.sac }) },
-    });
-    this.setup = probeHost(description, { kernel: scenario.kernel, cap: host.cap });
+    this.setup = scenarioHostSetup(scenario);
     const limits = this.setup.limits;
     this.maxRequestBytes = limits.maxSectors * SECTOR;
     this.maxSegments = limits.maxSegments;
     this.maxSegmentSize = this.setup.device.maxSegmentSize;
-    this.canQueue = description.host.canQueue;
-    const nrHwQueues = description.host.nrHwQueues;
+    this.canQueue = this.setup.description.host.canQueue;
+    const nrHwQueues = this.setup.description.host.nrHwQueues;
     this.translated = scenario.iommu.mode === 'translated';
     this.lazy = this.translated && scenario.iommu.invalidation === 'lazy';
     const maxBs = Math.max(...scenario.jobs.map((j) => j.bs));
