@@ -5,9 +5,9 @@
  * [startPfn, endPfn] in address order: free, allocated or reserved. A memory allocator keeps the tags
  * in the memory it manages; IOVA space holds nothing, so the tags are records here: start, size and
  * state, the links to the address neighbours (the boundary tags proper, which make coalescing O(1)),
- * two link fields and a list number the owning allocator uses for its free lists, and a hash from the
- * start pfn of every allocated segment to its record (vmem's allocated-segment hash table), which
- * makes a free by start pfn O(1). A free or lookup by a pfn inside a segment, which the DMA layer
+ * two link fields and a list number for the owning allocator's free lists (pushList, pullList), and
+ * a hash from the start pfn of every allocated segment to its record (vmem's allocated-segment hash
+ * table), which makes a free by start pfn O(1). A free or lookup by a pfn inside a segment, which the DMA layer
  * never does, has no index to use and walks the segments in address order: O(segments).
  *
  * Layout: one Float64Array, eight numbers (64 bytes) per record, so that touching a record costs one
@@ -100,6 +100,30 @@ export class SegmentStore {
   setList(s: number, list: number): void {
     const i = s * STRIDE + META;
     this.rec[i] = (this.rec[i] & 3) + 4 * (list + 1);
+  }
+
+  /** Pushes segment s on free list i (heads[i] is its first segment); true when the list was empty. */
+  pushList(heads: Int32Array, i: number, s: number): boolean {
+    const h = heads[i];
+    this.setList(s, i);
+    this.setListPrev(s, NIL);
+    this.setListNext(s, h);
+    heads[i] = s;
+    if (h === NIL) return true;
+    this.setListPrev(h, s);
+    return false;
+  }
+
+  /** Takes segment s off the free list it is on; the list's number (heads[i] is NIL if it is now empty). */
+  pullList(heads: Int32Array, s: number): number {
+    const i = this.list(s);
+    const p = this.listPrev(s);
+    const x = this.listNext(s);
+    if (p === NIL) heads[i] = x;
+    else this.setListNext(p, x);
+    if (x !== NIL) this.setListPrev(x, p);
+    this.setList(s, -1);
+    return i;
   }
 
   /** A new unlinked record. */

@@ -20,7 +20,9 @@
  *     headers are records (./segment-store.ts): address-order links replace the physical neighbour
  *     pointers and footers, and a hash table from start pfn to record replaces "header just before
  *     the pointer" for free. Because no header is carved from the space, blocks have no minimum size:
- *     any remainder of one granule or more is split off and returned.
+ *     any remainder of one granule or more is split off and returned. Splitting, freeing with
+ *     coalescing, reserving, findIova and stats are shared with vmem (./segment-allocator.ts); this
+ *     file is the two-level index and the search.
  *   - Alignment by over-asking and trimming: a size-aligned request of s granules (A =
  *     roundup_pow_of_two(s)) asks for s + A - 1, places the range at the first A-aligned pfn of the
  *     block found, and returns the leading and trailing slack to the lists.
@@ -37,9 +39,9 @@
  * handed out or freed and are not ranges for findIova. freeIova/findIova take any pfn of the range,
  * O(1) for its start pfn (what the DMA layer and the rcache pass), O(blocks) for any other.
  */
-import type { AllocatorStats, IovaAllocator, IovaRange } from './allocator.js';
-import { checkDomain, checkSize } from './free-runs.js';
-import { NIL, SEG_ALLOC, SEG_FREE, SEG_RESERVED, SegmentStore } from './segment-store.js';
+import { checkSize } from './free-runs.js';
+import { SegmentListAllocator } from './segment-allocator.js';
+import { NIL, SEG_FREE } from './segment-store.js';
 import { alignUp, ceilLog2, ctz32, fls } from './typed-pool.js';
 
 /** log2 of the second-level lists per first level. */
@@ -50,14 +52,7 @@ const FL_COUNT = 49;
 /** POW2[k] = 2^k, k = 0..63. */
 const POW2 = new Float64Array(64).map((_, k) => 2 ** k);
 
-export class TlsfAllocator implements IovaAllocator<number> {
-  readonly name: string = 'tlsf';
-  readonly startPfn: number;
-  readonly endPfn: number;
-  readonly dma32BitPfn: number;
-  readonly granule: number;
-  searchSteps = 0;
-  private readonly seg = new SegmentStore();
+export class TlsfAllocator extends SegmentListAllocator {
   private readonly heads = new Int32Array(FL_COUNT * SL_COUNT);
   private readonly slMap = new Int32Array(FL_COUNT);
   /** Non-empty first levels: bit fl of flLo for fl < 32, bit fl - 32 of flHi. */
@@ -68,26 +63,8 @@ export class TlsfAllocator implements IovaAllocator<number> {
   private mSl = 0;
 
   constructor(granule: number, startPfn: number, endPfn: number) {
-    checkDomain('tlsf', granule, startPfn, endPfn);
-    this.granule = granule;
-    this.startPfn = startPfn;
-    this.endPfn = endPfn;
-    this.dma32BitPfn = 2 ** (32 - (31 - Math.clz32(granule)));
-    const s = this.seg.create(startPfn, endPfn - startPfn + 1, SEG_FREE);
-    this.seg.head = s;
-    this.insertFree(s);
-  }
-
-  get liveRanges(): number {
-    return this.seg.liveRanges;
-  }
-
-  get askedGranules(): number {
-    return this.seg.askedGranules;
-  }
-
-  get grantedGranules(): number {
-    return this.seg.grantedGranules;
+    super('tlsf', granule, startPfn, endPfn);
+    this.insertFree(this.seg.head);
   }
 
   // ---- two-level index ----
@@ -109,32 +86,18 @@ export class TlsfAllocator implements IovaAllocator<number> {
     this.mapping(size < SL_COUNT ? size : size + POW2[fls(size) - 1 - SLI] - 1);
   }
 
-  private insertFree(s: number): void {
-    const seg = this.seg;
-    this.mapping(seg.size(s));
+  protected override insertFree(s: number): void {
+    this.mapping(this.seg.size(s));
     const fl = this.mFl;
-    const i = fl * SL_COUNT + this.mSl;
-    const h = this.heads[i];
-    seg.setList(s, i);
-    seg.setListPrev(s, NIL);
-    seg.setListNext(s, h);
-    if (h !== NIL) seg.setListPrev(h, s);
-    else {
+    if (this.seg.pushList(this.heads, fl * SL_COUNT + this.mSl, s)) {
       this.slMap[fl] |= 1 << this.mSl;
       if (fl < 32) this.flLo |= 1 << fl;
       else this.flHi |= 1 << (fl - 32);
     }
-    this.heads[i] = s;
   }
 
-  private removeFree(s: number): void {
-    const seg = this.seg;
-    const i = seg.list(s);
-    const p = seg.listPrev(s);
-    const x = seg.listNext(s);
-    if (p === NIL) this.heads[i] = x;
-    else seg.setListNext(p, x);
-    if (x !== NIL) seg.setListPrev(x, p);
+  protected override removeFree(s: number): void {
+    const i = this.seg.pullList(this.heads, s);
     if (this.heads[i] === NIL) {
       const fl = (i / SL_COUNT) | 0;
       this.slMap[fl] &= ~(1 << (i & (SL_COUNT - 1)));
@@ -143,7 +106,6 @@ export class TlsfAllocator implements IovaAllocator<number> {
         else this.flHi &= ~(1 << (fl - 32));
       }
     }
-    seg.setList(s, -1);
   }
 
   /** The lowest non-empty first level >= fl, or -1. */
@@ -172,30 +134,9 @@ export class TlsfAllocator implements IovaAllocator<number> {
     return f * SL_COUNT + ctz32(this.slMap[f]);
   }
 
-  /** Takes [p, p + size - 1] out of free block s; the slack on either side goes back to the lists. */
-  private carve(s: number, p: number, size: number): void {
-    this.removeFree(s);
-    const seg = this.seg;
-    const a = seg.start(s);
-    const e = a + seg.size(s) - 1;
-    if (p > a) {
-      const low = seg.create(a, p - a, SEG_FREE);
-      seg.linkBefore(low, s);
-      this.insertFree(low);
-    }
-    if (p + size - 1 < e) {
-      const high = seg.create(p + size, e - (p + size - 1), SEG_FREE);
-      seg.linkAfter(high, s);
-      this.insertFree(high);
-    }
-    seg.setStart(s, p);
-    seg.setSize(s, size);
-    seg.markAllocated(s, size);
-  }
-
   // ---- IovaAllocator ----
 
-  allocIova(size: number, limitPfn: number, sizeAligned: boolean): number | null {
+  override allocIova(size: number, limitPfn: number, sizeAligned: boolean): number | null {
     checkSize(this.name, size);
     const limit = limitPfn < this.endPfn ? limitPfn : this.endPfn;
     if (limit - size + 1 < this.startPfn) return null;
@@ -227,69 +168,6 @@ export class TlsfAllocator implements IovaAllocator<number> {
       i = sl + 1 < SL_COUNT ? this.nextList(fl, sl + 1) : this.nextList(fl + 1, 0);
     }
     return null;
-  }
-
-  freeIova(pfn: number): boolean {
-    const seg = this.seg;
-    const s = seg.find(pfn);
-    if (s === NIL || seg.state(s) !== SEG_ALLOC) return false;
-    seg.markFree(s);
-    const p = seg.prev(s);
-    if (p !== NIL && seg.state(p) === SEG_FREE) {
-      this.removeFree(p);
-      seg.setStart(s, seg.start(p));
-      seg.setSize(s, seg.size(s) + seg.size(p));
-      seg.unlink(p);
-      seg.release(p);
-    }
-    const x = seg.next(s);
-    if (x !== NIL && seg.state(x) === SEG_FREE) {
-      this.removeFree(x);
-      seg.setSize(s, seg.size(s) + seg.size(x));
-      seg.unlink(x);
-      seg.release(x);
-    }
-    this.insertFree(s);
-    return true;
-  }
-
-  reserveIova(pfnLo: number, pfnHi: number): boolean {
-    if (!(pfnLo <= pfnHi)) return false;
-    const lo = pfnLo < this.startPfn ? this.startPfn : pfnLo;
-    const hi = pfnHi > this.endPfn ? this.endPfn : pfnHi;
-    if (lo > hi) return true;
-    const seg = this.seg;
-    if (seg.overlapsLive(lo, hi)) return false;
-    for (let s = seg.head; s !== NIL && seg.start(s) <= hi; s = seg.next(s)) {
-      const a = seg.start(s);
-      const e = a + seg.size(s) - 1;
-      if (seg.state(s) !== SEG_FREE || e < lo) continue;
-      const ra = a > lo ? a : lo;
-      const rb = e < hi ? e : hi;
-      this.removeFree(s);
-      if (ra > a) {
-        const low = seg.create(a, ra - a, SEG_FREE);
-        seg.linkBefore(low, s);
-        this.insertFree(low);
-      }
-      if (rb < e) {
-        const high = seg.create(rb + 1, e - rb, SEG_FREE);
-        seg.linkAfter(high, s);
-        this.insertFree(high);
-      }
-      seg.setStart(s, ra);
-      seg.setSize(s, rb - ra + 1);
-      seg.setState(s, SEG_RESERVED);
-    }
-    return true;
-  }
-
-  findIova(pfn: number): IovaRange<number> | null {
-    return this.seg.findRange(pfn);
-  }
-
-  stats(endPfn: number): AllocatorStats {
-    return this.seg.stats(this.startPfn, Math.min(endPfn, this.endPfn), this.dma32BitPfn, this.searchSteps);
   }
 
   /** Checks tiling, coalescing and the two-level index against the lists (for tests). */

@@ -11,7 +11,8 @@
  *   - Boundary tags: segments (free, allocated or reserved) tile [startPfn, endPfn], doubly linked
  *     in address order (./segment-store.ts), so a freed segment coalesces with free neighbours in
  *     O(1). The tags live outside the space, and allocated segments are found by start pfn through a
- *     hash table, as in the paper.
+ *     hash table, as in the paper. Splitting, freeing with coalescing, reserving, findIova and stats
+ *     are shared with TLSF (./segment-allocator.ts); this file is the lists and the search.
  *   - Segregated free lists: list i holds the free segments of 2^i to 2^(i+1) - 1 granules; a bitmap
  *     (two 32-bit words) says which lists are non-empty.
  *   - Instant fit: a request that needs n granules takes the head of the first non-empty list i with
@@ -40,9 +41,9 @@
  * handed out or freed and are not ranges for findIova. freeIova/findIova take any pfn of the range,
  * O(1) for its start pfn (what the DMA layer and the rcache pass), O(segments) for any other.
  */
-import type { AllocatorStats, IovaAllocator, IovaRange } from './allocator.js';
-import { checkDomain, checkSize } from './free-runs.js';
-import { NIL, SEG_ALLOC, SEG_FREE, SEG_RESERVED, SegmentStore } from './segment-store.js';
+import { checkSize } from './free-runs.js';
+import { SegmentListAllocator } from './segment-allocator.js';
+import { NIL, SEG_FREE } from './segment-store.js';
 import { alignDown, ceilLog2, ctz32, fls } from './typed-pool.js';
 
 /** Lists 0..52: every size below 2^53. */
@@ -50,70 +51,33 @@ const LISTS = 53;
 /** POW2[k] = 2^k, k = 0..63. */
 const POW2 = new Float64Array(64).map((_, k) => 2 ** k);
 
-export class VmemAllocator implements IovaAllocator<number> {
-  readonly name: string = 'vmem';
-  readonly startPfn: number;
-  readonly endPfn: number;
-  readonly dma32BitPfn: number;
-  readonly granule: number;
-  searchSteps = 0;
-  private readonly seg = new SegmentStore();
+export class VmemAllocator extends SegmentListAllocator {
   private readonly heads = new Int32Array(LISTS);
   /** Non-empty lists: bit i of mapLo for i < 32, bit i - 32 of mapHi. */
   private mapLo = 0;
   private mapHi = 0;
 
   constructor(granule: number, startPfn: number, endPfn: number) {
-    checkDomain('vmem', granule, startPfn, endPfn);
-    this.granule = granule;
-    this.startPfn = startPfn;
-    this.endPfn = endPfn;
-    this.dma32BitPfn = 2 ** (32 - (31 - Math.clz32(granule)));
-    const s = this.seg.create(startPfn, endPfn - startPfn + 1, SEG_FREE);
-    this.seg.head = s;
-    this.insertFree(s);
-  }
-
-  get liveRanges(): number {
-    return this.seg.liveRanges;
-  }
-
-  get askedGranules(): number {
-    return this.seg.askedGranules;
-  }
-
-  get grantedGranules(): number {
-    return this.seg.grantedGranules;
+    super('vmem', granule, startPfn, endPfn);
+    this.insertFree(this.seg.head);
   }
 
   // ---- free lists ----
 
-  private insertFree(s: number): void {
-    const seg = this.seg;
-    const i = fls(seg.size(s)) - 1;
-    const h = this.heads[i];
-    seg.setList(s, i);
-    seg.setListPrev(s, NIL);
-    seg.setListNext(s, h);
-    if (h !== NIL) seg.setListPrev(h, s);
-    else if (i < 32) this.mapLo |= 1 << i;
-    else this.mapHi |= 1 << (i - 32);
-    this.heads[i] = s;
+  protected override insertFree(s: number): void {
+    const i = fls(this.seg.size(s)) - 1;
+    if (this.seg.pushList(this.heads, i, s)) {
+      if (i < 32) this.mapLo |= 1 << i;
+      else this.mapHi |= 1 << (i - 32);
+    }
   }
 
-  private removeFree(s: number): void {
-    const seg = this.seg;
-    const i = seg.list(s);
-    const p = seg.listPrev(s);
-    const x = seg.listNext(s);
-    if (p === NIL) this.heads[i] = x;
-    else seg.setListNext(p, x);
-    if (x !== NIL) seg.setListPrev(x, p);
+  protected override removeFree(s: number): void {
+    const i = this.seg.pullList(this.heads, s);
     if (this.heads[i] === NIL) {
       if (i < 32) this.mapLo &= ~(1 << i);
       else this.mapHi &= ~(1 << (i - 32));
     }
-    seg.setList(s, -1);
   }
 
   /** The lowest non-empty list >= i, or -1 (one or two bitmap words). */
@@ -139,30 +103,9 @@ export class VmemAllocator implements IovaAllocator<number> {
     return p >= a ? p : -1;
   }
 
-  /** Takes [p, p + size - 1] out of free segment s; the pieces around it go back to the lists. */
-  private carve(s: number, p: number, size: number): void {
-    this.removeFree(s);
-    const seg = this.seg;
-    const a = seg.start(s);
-    const e = a + seg.size(s) - 1;
-    if (p > a) {
-      const low = seg.create(a, p - a, SEG_FREE);
-      seg.linkBefore(low, s);
-      this.insertFree(low);
-    }
-    if (p + size - 1 < e) {
-      const high = seg.create(p + size, e - (p + size - 1), SEG_FREE);
-      seg.linkAfter(high, s);
-      this.insertFree(high);
-    }
-    seg.setStart(s, p);
-    seg.setSize(s, size);
-    seg.markAllocated(s, size);
-  }
-
   // ---- IovaAllocator ----
 
-  allocIova(size: number, limitPfn: number, sizeAligned: boolean): number | null {
+  override allocIova(size: number, limitPfn: number, sizeAligned: boolean): number | null {
     checkSize(this.name, size);
     const limit = limitPfn < this.endPfn ? limitPfn : this.endPfn;
     if (limit - size + 1 < this.startPfn) return null;
@@ -192,69 +135,6 @@ export class VmemAllocator implements IovaAllocator<number> {
       }
     }
     return null;
-  }
-
-  freeIova(pfn: number): boolean {
-    const seg = this.seg;
-    const s = seg.find(pfn);
-    if (s === NIL || seg.state(s) !== SEG_ALLOC) return false;
-    seg.markFree(s);
-    const p = seg.prev(s);
-    if (p !== NIL && seg.state(p) === SEG_FREE) {
-      this.removeFree(p);
-      seg.setStart(s, seg.start(p));
-      seg.setSize(s, seg.size(s) + seg.size(p));
-      seg.unlink(p);
-      seg.release(p);
-    }
-    const x = seg.next(s);
-    if (x !== NIL && seg.state(x) === SEG_FREE) {
-      this.removeFree(x);
-      seg.setSize(s, seg.size(s) + seg.size(x));
-      seg.unlink(x);
-      seg.release(x);
-    }
-    this.insertFree(s);
-    return true;
-  }
-
-  reserveIova(pfnLo: number, pfnHi: number): boolean {
-    if (!(pfnLo <= pfnHi)) return false;
-    const lo = pfnLo < this.startPfn ? this.startPfn : pfnLo;
-    const hi = pfnHi > this.endPfn ? this.endPfn : pfnHi;
-    if (lo > hi) return true;
-    const seg = this.seg;
-    if (seg.overlapsLive(lo, hi)) return false;
-    for (let s = seg.head; s !== NIL && seg.start(s) <= hi; s = seg.next(s)) {
-      const a = seg.start(s);
-      const e = a + seg.size(s) - 1;
-      if (seg.state(s) !== SEG_FREE || e < lo) continue;
-      const ra = a > lo ? a : lo;
-      const rb = e < hi ? e : hi;
-      this.removeFree(s);
-      if (ra > a) {
-        const low = seg.create(a, ra - a, SEG_FREE);
-        seg.linkBefore(low, s);
-        this.insertFree(low);
-      }
-      if (rb < e) {
-        const high = seg.create(rb + 1, e - rb, SEG_FREE);
-        seg.linkAfter(high, s);
-        this.insertFree(high);
-      }
-      seg.setStart(s, ra);
-      seg.setSize(s, rb - ra + 1);
-      seg.setState(s, SEG_RESERVED);
-    }
-    return true;
-  }
-
-  findIova(pfn: number): IovaRange<number> | null {
-    return this.seg.findRange(pfn);
-  }
-
-  stats(endPfn: number): AllocatorStats {
-    return this.seg.stats(this.startPfn, Math.min(endPfn, this.endPfn), this.dma32BitPfn, this.searchSteps);
   }
 
   /** Checks tiling, coalescing and the lists against the bitmap (for tests). */

@@ -4,8 +4,8 @@
  * size is bytes, lbn is in 512-byte blocks and time is in seconds (per the sample's provenance
  * notes; pass `timeUnit` if your copy differs).
  */
-import { WorkloadError, quote } from './errors.js';
-import { COMMA, FieldScanner } from './fields.js';
+import { CsvLines } from './csv.js';
+import { quote } from './errors.js';
 import type { IoOp, IoRecord, ReadOptions, ReadStats, WorkloadInput } from './io-record.js';
 import { inputName, readLineBatches } from './line-reader.js';
 
@@ -44,45 +44,25 @@ export function scsiOpcodeToOp(opcode: number): IoOp {
 }
 
 export async function* readCloudPhysics(input: WorkloadInput, options: CloudPhysicsOptions = {}): AsyncGenerator<IoRecord> {
-  const file = inputName(input, options);
+  const csv = new CsvLines(inputName(input, options), 'version,', options.stats);
+  const f = csv.f;
   const unitNs = UNIT_NS[options.timeUnit ?? 's'];
-  const f = new FieldScanner();
-  let line = 0;
-  let seenData = false;
   let t0 = 0;
-  const fail = (field: string, problem: string): WorkloadError => new WorkloadError(file, line, field, problem);
   for await (const batch of readLineBatches(input, options)) for (const text of batch) {
-    line++;
-    if (text.trim().length === 0) {
-      if (options.stats) options.stats.nonData++;
-      continue;
-    }
-    if (!seenData && text.startsWith('version,')) {
-      if (options.stats) options.stats.nonData++;
-      continue;
-    }
-    f.reset(text);
-    f.next(COMMA);
-    if (Number.isNaN(f.uint())) throw fail('version', `not an unsigned integer: ${quote(f.str())}`);
-    if (!f.next(COMMA)) throw fail('time', 'missing');
+    if (!csv.begin(text)) continue;
+    csv.uint('version');
+    csv.next('time');
     const time = f.decimal();
-    if (Number.isNaN(time) || time < 0) throw fail('time', `not a non-negative number: ${quote(f.str())}`);
-    if (!f.next(COMMA)) throw fail('op', 'missing');
+    if (Number.isNaN(time) || time < 0) throw csv.fail('time', `not a non-negative number: ${quote(f.str())}`);
+    csv.next('op');
     const opcode = f.hex();
-    if (Number.isNaN(opcode) || opcode > 0xff || f.length() > 2) throw fail('op', `not a SCSI opcode in hex: ${quote(f.str())}`);
-    if (!f.next(COMMA)) throw fail('size', 'missing');
-    const lengthBytes = f.uint();
-    if (Number.isNaN(lengthBytes)) throw fail('size', `not an unsigned integer: ${quote(f.str())}`);
-    if (!f.next(COMMA)) throw fail('lbn', 'missing');
-    const lbn = f.uint();
-    if (Number.isNaN(lbn)) throw fail('lbn', `not an unsigned integer: ${quote(f.str())}`);
-    if (f.pos <= text.length) throw fail('line', `expected 5 comma-separated fields, found more: ${quote(text)}`);
+    if (Number.isNaN(opcode) || opcode > 0xff || f.length() > 2) throw csv.fail('op', `not a SCSI opcode in hex: ${quote(f.str())}`);
+    const lengthBytes = csv.uint('size');
+    const lbn = csv.uint('lbn');
+    csv.end(5);
     const offsetBytes = lbn * BLOCK;
-    if (!Number.isSafeInteger(offsetBytes)) throw fail('lbn', 'too large');
-    if (!seenData) {
-      t0 = time;
-      seenData = true;
-    }
-    yield { timeNs: Math.round((time - t0) * unitNs), op: scsiOpcodeToOp(opcode), offsetBytes, lengthBytes, line };
+    if (!Number.isSafeInteger(offsetBytes)) throw csv.fail('lbn', 'too large');
+    if (csv.first) t0 = time;
+    yield { timeNs: Math.round((time - t0) * unitNs), op: scsiOpcodeToOp(opcode), offsetBytes, lengthBytes, line: csv.line };
   }
 }
