@@ -412,3 +412,6 @@ export async function writeHtmlReport(dir: string, input: HtmlReportInput): Prom
   await rename(tmp, path);
   return path;
 }
+
+/** The report stylesheet, for other pages drawn with ./svg.ts (the sweep report). */
+export const REPORT_CSS = CSS;

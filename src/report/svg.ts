@@ -13,6 +13,8 @@ export interface LineSeries {
   readonly name: string;
   readonly colour: string;
   readonly points: readonly Point[];
+  /** Optional min–max spread around the line (e.g. over seeds), drawn as a translucent band. */
+  readonly spread?: readonly { readonly x: number; readonly lo: number; readonly hi: number }[];
 }
 
 export interface ChartFrame {
@@ -155,7 +157,8 @@ export function lineChart(options: LineChartOptions): string {
   const xFormat = options.xFormat ?? compactNumber;
   const yFormat = options.yFormat ?? compactNumber;
   const all = options.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
-  const yTicks = niceTicks(0, all.length === 0 ? 1 : Math.max(...all.map((p) => p.y)), 5);
+  const spreadTop = options.series.flatMap((s) => (s.spread ?? []).map((b) => b.hi)).filter(Number.isFinite);
+  const yTicks = niceTicks(0, all.length === 0 ? 1 : Math.max(...all.map((p) => p.y), ...spreadTop), 5);
   const plot = plotArea(options, yTicks.map(yFormat));
   const parts = [open(options, plot)];
   parts.push(legend(options.series, plot));
@@ -182,6 +185,11 @@ export function lineChart(options: LineChartOptions): string {
     if (points.length === 0) continue;
     const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join('');
     parts.push(`<g class="series"><title>${escapeXml(s.name)}</title>`);
+    const band = (s.spread ?? []).filter((b) => Number.isFinite(b.x) && Number.isFinite(b.lo) && Number.isFinite(b.hi));
+    if (band.length > 0) {
+      const outline = band.map((b) => `${sx(b.x).toFixed(1)},${sy(b.hi).toFixed(1)}`).concat([...band].reverse().map((b) => `${sx(b.x).toFixed(1)},${sy(b.lo).toFixed(1)}`));
+      parts.push(`<polygon class="spread" points="${outline.join(' ')}" fill="${s.colour}" fill-opacity="0.18" stroke="none"/>`);
+    }
     parts.push(`<path d="${path}" fill="none" stroke="${s.colour}" stroke-width="2" stroke-linejoin="round"/>`);
     if (points.length <= 40) for (const p of points) parts.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="2.5" fill="${s.colour}"/>`);
     parts.push('</g>');

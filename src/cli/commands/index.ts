@@ -7,6 +7,8 @@ import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
 import { seedStoryCommand } from './seed-story.js';
 import { simulateCommand } from './simulate.js';
+import { sweepCommand } from './sweep.js';
+import { workerCommand } from './worker.js';
 
 /** Every subcommand, in the order `iovasim --help` lists them. */
-export const commands: readonly Command[] = [seedStoryCommand, runCommand, replayCommand, simulateCommand, limitsCommand, allocBenchCommand, iovaTraceCommand, demoCommand];
+export const commands: readonly Command[] = [seedStoryCommand, runCommand, replayCommand, sweepCommand, workerCommand, simulateCommand, limitsCommand, allocBenchCommand, iovaTraceCommand, demoCommand];
