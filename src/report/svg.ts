@@ -320,7 +320,7 @@ export function percentileChart(options: ChartFrame & { readonly curves: readonl
     for (const p of points) {
       parts.push(
         `<circle cx="${sx(p.value).toFixed(1)}" cy="${sy(p.percentile).toFixed(1)}" r="3.5" fill="${curve.colour}">` +
-          `<title>${escapeXml(`${curve.name}: ${p.percentile >= 100 ? 'max' : `p${p.percentile}`} = ${xFormat(p.value)}`)}</title></circle>`,
+          `<title>${escapeXml(`${curve.name}: ${p.percentile >= 100 ? 'max' : `p${Number(p.percentile.toFixed(3))}`} = ${xFormat(p.value)}`)}</title></circle>`,
       );
     }
     parts.push('</g>');

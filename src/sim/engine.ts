@@ -96,6 +96,8 @@ export interface SimulationResult {
   readonly iops: number;
   readonly bandwidthMBps: number;
   readonly latencyUs: { readonly mean: number; readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
+  /** Latency CDF from the histogram (µs, fraction of I/Os at or below), one point per non-empty bucket. */
+  readonly latencyCdf: readonly { readonly us: number; readonly fraction: number }[];
   readonly requests: number;
   readonly biosPerRequest: number;
   readonly mapping: {
@@ -705,6 +707,7 @@ class Simulation {
         p999: this.latency.percentile(99.9) / 1e3,
         max: this.latency.max / 1e3,
       },
+      latencyCdf: this.latency.cdf().map((p) => ({ us: p.value / 1e3, fraction: p.fraction })),
       requests: this.requests,
       biosPerRequest: this.requests === 0 ? 0 : ios / this.requests,
       mapping: {

@@ -44,6 +44,18 @@ export class LogHistogram {
     return this.max;
   }
 
+  /** The cumulative distribution: for each non-empty bucket, its upper edge and the fraction at or below. */
+  cdf(): { value: number; fraction: number }[] {
+    const points: { value: number; fraction: number }[] = [];
+    let seen = 0;
+    for (let bucket = 0; bucket < this.counts.length; bucket++) {
+      if (this.counts[bucket] === 0) continue;
+      seen += this.counts[bucket];
+      points.push({ value: Math.min(LogHistogram.bucketLimit(bucket), this.max), fraction: seen / this.count });
+    }
+    return points;
+  }
+
   mean(): number {
     return this.count === 0 ? 0 : this.sum / this.count;
   }
