@@ -346,7 +346,9 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         dumpRcache(rcache as Rcache<P>, profile, format, out);
         break;
       case Op.CpuDead:
-        (rcache as Rcache<P>).cpuDead(Number(v[0]));
+        // The harness runs the teardown callback (iova_cpuhp_dead()) and nothing else: the CPU
+        // stays in the online count, and the trace may go on using it.
+        (rcache as Rcache<P>).freeCpuCachedIovas(Number(v[0]));
         break;
     }
   }
