@@ -4,6 +4,7 @@
  * know the ranges it holds (for the occupancy picture) without asking the allocator to enumerate.
  */
 import type { AllocatorStats, IovaAllocator, IovaRange } from '../allocators/allocator.js';
+import type { CostModel } from './cost-model.js';
 
 export class CountingAllocator implements IovaAllocator<number> {
   allocCalls = 0;
@@ -13,7 +14,42 @@ export class CountingAllocator implements IovaAllocator<number> {
   /** Start pfn -> granules of every range allocated or reserved through this wrapper and not freed. */
   readonly held = new Map<number, number>();
 
+  private markedSteps = 0;
+  private markedAllocCalls = 0;
+  private markedAllocSuccesses = 0;
+  private markedFreeCalls = 0;
+  private markedFreeSuccesses = 0;
+
   constructor(readonly inner: IovaAllocator<number> & { readonly lastAllocHung?: boolean }) {}
+
+  /** Starts measuring a piece of work (one map, one unmap, one clock advance). */
+  mark(): void {
+    this.markedSteps = this.inner.searchSteps;
+    this.markedAllocCalls = this.allocCalls;
+    this.markedAllocSuccesses = this.allocSuccesses;
+    this.markedFreeCalls = this.freeCalls;
+    this.markedFreeSuccesses = this.freeSuccesses;
+  }
+
+  /** Search steps taken since mark(). */
+  get stepsSinceMark(): number {
+    return this.inner.searchSteps - this.markedSteps;
+  }
+
+  /** Calls that reached the allocator since mark(): each takes the tree lock. */
+  get callsSinceMark(): number {
+    return this.allocCalls - this.markedAllocCalls + this.freeCalls - this.markedFreeCalls;
+  }
+
+  /** How long the work since mark() held the tree lock: lock taking, walk steps, inserts, erases. */
+  lockHoldSinceMark(costs: CostModel): number {
+    return (
+      this.callsSinceMark * costs.treeLockNs +
+      this.stepsSinceMark * costs.treeStepNs +
+      (this.allocSuccesses - this.markedAllocSuccesses) * costs.treeInsertNs +
+      (this.freeSuccesses - this.markedFreeSuccesses) * costs.treeEraseNs
+    );
+  }
 
   get name(): string {
     return this.inner.name;

@@ -339,16 +339,11 @@ class Simulation {
     const ms = time / 1e6;
     if (ms <= domain.nowMs) return;
     const counting = this.counting as CountingAllocator;
-    const steps = counting.searchSteps;
-    const allocs = counting.allocCalls;
-    const frees = counting.freeCalls;
-    const freed = counting.freeSuccesses;
     const flushes = domain.iotlbInvalidations;
+    counting.mark();
     domain.advanceTo(ms);
-    const treeCalls = counting.allocCalls - allocs + counting.freeCalls - frees;
-    if (treeCalls > 0) {
-      const c = this.costs;
-      const hold = treeCalls * c.treeLockNs + (counting.searchSteps - steps) * c.treeStepNs + (counting.freeSuccesses - freed) * c.treeEraseNs;
+    if (counting.callsSinceMark > 0) {
+      const hold = counting.lockHoldSinceMark(this.costs);
       this.lockFreeAt = Math.max(this.lockFreeAt, time) + hold;
       if (this.measuring) this.lockHoldNs += hold;
     }
@@ -505,23 +500,18 @@ class Simulation {
     const counting = this.counting as CountingAllocator;
     const rcache = (this.domain as IommuDmaDomain).rcache;
     const c = this.costs;
-    const steps = counting.searchSteps;
-    const allocs = counting.allocCalls;
-    const allocated = counting.allocSuccesses;
-    const frees = counting.freeCalls;
-    const freed = counting.freeSuccesses;
     const depot = rcache === null ? 0 : rcache.depotOperations;
     const sacAttempts = dma.sac32Attempts;
     const sacFailures = dma.sac32Failures;
     if (!this.measuring && this.warmupSizes.length < 100_000) this.warmupSizes.push(request.granules);
+    counting.mark();
     const segments = dma.mapSg(this.device, request.sg, cpu);
     const fastCalls = 1 + (dma.sac32Attempts - sacAttempts > 0 && dma.sac32Failures - sacFailures > 0 ? 1 : 0);
     let cpuNs = fastCalls * c.rcacheHitNs + request.sg.nents * c.sgSegmentNs + request.granules * c.pageTableNsPerGranule;
     if (rcache !== null) cpuNs += (rcache.depotOperations - depot) * c.depotNs;
-    const treeCalls = counting.allocCalls - allocs + counting.freeCalls - frees;
-    const stepsTaken = counting.searchSteps - steps;
+    const stepsTaken = counting.stepsSinceMark;
     let t = time + cpuNs;
-    if (treeCalls > 0) t = this.holdLock(t, treeCalls * c.treeLockNs + stepsTaken * c.treeStepNs + (counting.allocSuccesses - allocated) * c.treeInsertNs + (counting.freeSuccesses - freed) * c.treeEraseNs);
+    if (counting.callsSinceMark > 0) t = this.holdLock(t, counting.lockHoldSinceMark(c));
     if (this.measuring) {
       this.maps++;
       this.treeSteps += stepsTaken;
@@ -591,17 +581,13 @@ class Simulation {
     const counting = this.counting as CountingAllocator;
     const rcache = domain.rcache;
     const c = this.costs;
-    const steps = counting.searchSteps;
-    const frees = counting.freeCalls;
-    const freed = counting.freeSuccesses;
-    const allocs = counting.allocCalls;
     const depot = rcache === null ? 0 : rcache.depotOperations;
     const syncs = domain.iotlbInvalidations;
+    counting.mark();
     dma.unmapSg(this.device, request.sg, cpu);
     let t = time + request.granules * c.pageTableNsPerGranule + (this.lazy ? c.flushQueueNs : c.rcacheHitNs);
     if (rcache !== null) t += (rcache.depotOperations - depot) * c.depotNs;
-    const treeCalls = counting.freeCalls - frees + counting.allocCalls - allocs;
-    if (treeCalls > 0) t = this.holdLock(t, treeCalls * c.treeLockNs + (counting.searchSteps - steps) * c.treeStepNs + (counting.freeSuccesses - freed) * c.treeEraseNs);
+    if (counting.callsSinceMark > 0) t = this.holdLock(t, counting.lockHoldSinceMark(c));
     const invalidations = domain.iotlbInvalidations - syncs;
     if (invalidations > 0) {
       const each = this.lazy ? c.iotlbFlushAllNs : c.iotlbInvalidateNs;
