@@ -47,6 +47,8 @@ export interface ProbeOptions {
   readonly kernel?: string;
   /** Default: `merged` from 6.0, `none` before. */
   readonly cap?: CapVariant;
+  /** rcache size classes (6 in mainline); the opt mapping size follows them. */
+  readonly rcacheClasses?: number;
 }
 
 export function defaultCapVariant(features: DmaKernelFeatures): CapVariant {
@@ -69,7 +71,7 @@ export function probeHost(description: HostDescription, options: ProbeOptions = 
     minAlignMask: devDesc.minAlignMask,
   };
   const provisional = new DmaDevice(deviceOptions);
-  const sizeInput = { mode: iommu.mode, pageSize, device: provisional, features, platform };
+  const sizeInput = { mode: iommu.mode, pageSize, device: provisional, features, platform, rcacheClasses: options.rcacheClasses };
   const dmaMax = dmaMaxMappingSize(sizeInput);
   const dmaOpt = dmaOptMappingSize(sizeInput);
   const sizes = { max: dmaMax, opt: dmaOpt };

@@ -20,6 +20,7 @@
  * dma_opt_mapping_size() does not exist before 6.0; for older kernels these functions give what the
  * series that added it defines (the `seed` cap variant applies that series to 5.19).
  */
+import { IOVA_RANGE_CACHE_MAX_SIZE } from '../rcache/rcache.js';
 import type { DmaDevice } from './device.js';
 import type { IommuMode } from './iommu-dma-domain.js';
 import type { DmaKernelFeatures } from './kernel-features.js';
@@ -29,8 +30,6 @@ export const SIZE_MAX = Number.POSITIVE_INFINITY;
 /** IO_TLB_SIZE, IO_TLB_SEGSIZE. */
 export const IO_TLB_SIZE = 2048;
 export const IO_TLB_SEGSIZE = 128;
-/** IOVA_RANGE_CACHE_MAX_SIZE - 1: iova_rcache_range() = PAGE_SIZE << 5. */
-const RCACHE_RANGE_SHIFT = 5;
 
 export type SwiotlbState = 'off' | 'on' | 'force';
 
@@ -50,6 +49,11 @@ export interface MappingSizeInput {
   readonly device: DmaDevice;
   readonly features: DmaKernelFeatures;
   readonly platform?: DmaPlatform;
+  /**
+   * rcache size classes: IOVA_RANGE_CACHE_MAX_SIZE (6) in mainline. The unmerged max_opt_dma_size
+   * knob raised it, and iova_rcache_range() (so the opt size) grew with it.
+   */
+  readonly rcacheClasses?: number;
 }
 
 /** swiotlb_max_mapping_size(). */
@@ -58,9 +62,9 @@ export function swiotlbMaxMappingSize(dev: DmaDevice, features: DmaKernelFeature
   return IO_TLB_SIZE * IO_TLB_SEGSIZE - minAlign;
 }
 
-/** iommu_dma_opt_mapping_size() = iova_rcache_range(). */
-export function iommuDmaOptMappingSize(pageSize: number): number {
-  return pageSize * 2 ** RCACHE_RANGE_SHIFT;
+/** iommu_dma_opt_mapping_size() = iova_rcache_range(): PAGE_SIZE << (classes - 1). */
+export function iommuDmaOptMappingSize(pageSize: number, rcacheClasses = IOVA_RANGE_CACHE_MAX_SIZE): number {
+  return pageSize * 2 ** (rcacheClasses - 1);
 }
 
 /** iommu_dma_max_mapping_size() (6.9+); SIZE_MAX before (no op). */
@@ -93,7 +97,7 @@ export function dmaMaxMappingSize(input: MappingSizeInput): number {
 /** dma_opt_mapping_size(): min(dma_max_mapping_size(), the ops' opt size or SIZE_MAX). */
 export function dmaOptMappingSize(input: MappingSizeInput): number {
   const max = dmaMaxMappingSize(input);
-  const opt = input.mode === 'translated' ? iommuDmaOptMappingSize(input.pageSize) : SIZE_MAX;
+  const opt = input.mode === 'translated' ? iommuDmaOptMappingSize(input.pageSize, input.rcacheClasses) : SIZE_MAX;
   return Math.min(max, opt);
 }
 

@@ -19,7 +19,7 @@ export function scenarioHostSetup(scenario: Scenario): HostSetup {
     },
     iommu: { mode: scenario.iommu.mode, invalidation: scenario.iommu.invalidation, cpus: scenario.cpus, ...(scenario.iommu.sac === undefined ? {} : { sac: scenario.iommu.sac }) },
   });
-  return probeHost(description, { kernel: scenario.kernel, cap: host.cap });
+  return probeHost(description, { kernel: scenario.kernel, cap: host.cap, rcacheClasses: scenario.iommu.rcacheClasses });
 }
 
 /** The largest request the block layer builds for this host (max_sectors × 512), in bytes. */

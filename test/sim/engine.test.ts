@@ -2,6 +2,7 @@
 // contention, lazy flushing), and scenario validation errors.
 import { describe, expect, it } from 'vitest';
 import { simulate } from '../../src/sim/engine.js';
+import { scenarioHostSetup } from '../../src/sim/host-setup.js';
 import { SAS_128CPU } from '../../src/sim/presets.js';
 import { parseScenarioYaml, ScenarioError, type Scenario } from '../../src/sim/scenario.js';
 import { DEFAULT_COST_MODEL } from '../../src/sim/cost-model.js';
@@ -46,6 +47,14 @@ describe('simulate', () => {
     expect(capped.biosPerRequest).toBeLessThanOrEqual(32);
     expect(capped.mapping.treeStepsPerMap).toBeLessThan(simulate(SMALL).mapping.treeStepsPerMap + 1e-9);
     expect(capped.rcache.perClass.slice(6).every((k) => k.hits + k.misses === 0)).toBe(true);
+  });
+
+  it('follows the rcache range with dma_opt_mapping_size when the max_opt_dma_size knob widens it', () => {
+    // iova_rcache_range() = PAGE_SIZE << (classes - 1): 128 KiB in mainline, 512 KiB with 8 classes.
+    expect(scenarioHostSetup({ ...SMALL, host: { ...SMALL.host, cap: 'seed' } }).limits.maxSectors).toBe(256);
+    const widened = { ...SMALL, host: { ...SMALL.host, cap: 'seed' as const }, iommu: { ...SMALL.iommu, rcacheClasses: 8 } };
+    expect(scenarioHostSetup(widened).dmaOpt).toBe(512 * 1024);
+    expect(scenarioHostSetup(widened).limits.maxSectors).toBe(1024);
   });
 
   it('lets lock contention emerge from hold times: dearer tree steps, longer waits', () => {
