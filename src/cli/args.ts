@@ -63,3 +63,12 @@ export function helpText(usage: string, specs: Record<string, OptionSpec>): stri
   }
   return lines.join('\n') + '\n';
 }
+
+/** An option that must be a whole number above 0 (exact in a double); undefined when not given. */
+export function positiveInteger(options: Record<string, string | boolean | undefined>, name: string): number | undefined {
+  const raw = options[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`--${name}: "${String(raw)}" is not a whole number above 0`);
+  return value;
+}

@@ -9,13 +9,15 @@ import { kernelProfile } from '../../allocators/kernel-version.js';
 import { numberPfn } from '../../allocators/pfn.js';
 import { Rcache } from '../../rcache/rcache.js';
 import { Mulberry32 } from '../../workloads/random.js';
-import { helpText, parseArgs, type OptionSpec } from '../args.js';
+import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 
+const DEFAULT_MAPPINGS = 200_000;
+
 const OPTIONS: Record<string, OptionSpec> = {
   seed: { type: 'string', description: 'seed for the mapping sizes and orders', default: '1' },
-  mappings: { type: 'string', description: 'number of map/unmap pairs', default: '200000' },
+  mappings: { type: 'string', description: 'number of map/unmap pairs', default: String(DEFAULT_MAPPINGS) },
   help: { type: 'boolean', description: 'show this help' },
 };
 
@@ -99,9 +101,8 @@ export const demoCommand: Command = {
     }
     if (positionals.length > 0) throw new UsageError(`demo takes no arguments, got "${positionals[0]}"`);
     const seed = Number(options.seed);
-    const mappings = Number(options.mappings);
+    const mappings = positiveInteger(options, 'mappings') ?? DEFAULT_MAPPINGS;
     if (!Number.isInteger(seed)) throw new UsageError(`--seed: "${String(options.seed)}" is not a whole number`);
-    if (!Number.isInteger(mappings) || mappings < 1) throw new UsageError(`--mappings: "${String(options.mappings)}" is not a positive whole number`);
     io.stdout.write(`iovasim demo: ${mappings} DMA mappings on 4 CPUs (4 KiB granule, SAC first), seed ${seed}\n\n`);
     const rows = ['5.19', '7.0'].map((v) => runDemo(v, seed, mappings));
     const header = ['kernel', 'maps', 'failed', 'rcache hits', 'tree steps/map', 'live ranges', 'wall ms'];

@@ -6,15 +6,17 @@
 import { readFile } from 'node:fs/promises';
 import { kernelProfile, KernelVersionError } from '../../allocators/kernel-version.js';
 import { parseIovaTrace, runIovaTrace, TraceError, type IovaTrace } from '../../conformance/iova-trace.js';
-import { helpText, parseArgs, type OptionSpec } from '../args.js';
+import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError, UserError } from '../errors.js';
 import { median } from '../../stats/summary.js';
 
+const DEFAULT_RUNS = 7;
+
 const OPTIONS: Record<string, OptionSpec> = {
   kernel: { type: 'string', description: 'kernel version to model (5.13 or later, e.g. 5.19, 6.1, 7.0)', default: '7.0' },
   bench: { type: 'boolean', description: 'also time the replay; ns/op and ops/s go to stderr' },
-  runs: { type: 'string', description: 'timed runs with --bench', default: '7' },
+  runs: { type: 'string', description: 'timed runs with --bench', default: String(DEFAULT_RUNS) },
   help: { type: 'boolean', description: 'show this help' },
 };
 
@@ -74,8 +76,7 @@ export const iovaTraceCommand: Command = {
       if (error instanceof KernelVersionError) throw new UsageError(`--kernel: ${error.message}`);
       throw error;
     }
-    const runs = Number(options.runs);
-    if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs: "${String(options.runs)}" is not a positive whole number`);
+    const runs = positiveInteger(options, 'runs') ?? DEFAULT_RUNS;
     const trace = await readTrace(positionals[0]);
     io.stdout.write(runIovaTrace(trace, profile));
     if (options.bench) {

@@ -21,7 +21,7 @@ import { TraceRecords } from '../../sim/trace-records.js';
 import { detectFormat, readIoRecords, WORKLOAD_FORMATS, type WorkloadFormat } from '../../workloads/detect.js';
 import { newFtraceStats, readIommuFtrace, type MappingEvent } from '../../workloads/iommu-ftrace.js';
 import { newReadStats } from '../../workloads/io-record.js';
-import { helpText, parseArgs, type OptionSpec } from '../args.js';
+import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command, CommandIo } from '../command.js';
 import { UsageError, UserError } from '../errors.js';
 import { checkKernel, compareVariants, fioStyleJson, iovasimVersion, OVERRIDE_OPTIONS, printNotes, ProgressBar, userErrors, type Variant } from '../run-support.js';
@@ -50,12 +50,6 @@ export async function traceFormat(file: string, given: string | undefined): Prom
     throw new UserError(`${file}: format: ambiguous, it reads as any of ${detection.candidates.join(', ')}; pass --format with the one it is`);
   }
   throw new UserError(`${file}: format: not a recognised trace format; pass --format (one of ${WORKLOAD_FORMATS.join(', ')})`);
-}
-
-function positiveInteger(value: string | boolean | undefined, option: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${option}: "${String(value)}" is not a positive whole number`);
-  return n;
 }
 
 /** An interval giving at most MAX_SAMPLES samples over `spanMs`, rounded to 1, 2 or 5 × 10^n ms. */
@@ -228,7 +222,7 @@ export const replayCommand: Command = {
     }
     if (positionals.length !== 1) throw new UsageError('replay takes one TRACE file');
     const file = positionals[0];
-    const maxRecords = positiveInteger(options['max-records'], 'max-records');
+    const maxRecords = positiveInteger(options, 'max-records') ?? DEFAULT_MAX_RECORDS;
     return userErrors(async () => {
       const format = await traceFormat(file, options.format as string | undefined);
       const scenario: Scenario = applyOverrides(await loadScenario(undefined, options.preset as string | undefined), options);

@@ -7,7 +7,7 @@ import { formatRate, formatTable } from '../../report/table.js';
 import type { SimulationResult } from '../../sim/engine.js';
 import { simulateAll } from '../../sim/parallel.js';
 import { PUBLISHED_RATIOS, storyVariants, withinBand } from '../../sim/seed-story.js';
-import { helpText, parseArgs, type OptionSpec } from '../args.js';
+import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 
@@ -27,8 +27,7 @@ export const seedStoryCommand: Command = {
       return 0;
     }
     if (positionals.length > 0) throw new UsageError(`seed-story takes no arguments, got "${positionals[0]}"`);
-    const workers = options.workers === undefined ? availableParallelism() : Number(options.workers);
-    if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers: "${String(options.workers)}" is not a positive whole number`);
+    const workers = positiveInteger(options, 'workers') ?? availableParallelism();
     const variants = storyVariants();
     const base = variants[0].scenario;
     const started = Date.now();

@@ -10,7 +10,7 @@ import { runSweepLocally, SweepMismatchError, type SweepRunOutcome } from '../..
 import { parseQueueUrl, QueueUrlError, submitSweep, SweepJobFailedError } from '../../sweep/queue.js';
 import { writeSweepReport } from '../../sweep/report.js';
 import { ResultsStore, ResultsStoreError } from '../../sweep/results.js';
-import { helpText, parseArgs, type OptionSpec } from '../args.js';
+import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command, CommandIo } from '../command.js';
 import { UsageError, UserError } from '../errors.js';
 import { readFile } from 'node:fs/promises';
@@ -27,14 +27,6 @@ const OPTIONS: Record<string, OptionSpec> = {
   list: { type: 'boolean', description: 'print the points (id, axis values, seed) and exit' },
   help: { type: 'boolean', description: 'show this help' },
 };
-
-function positiveInteger(options: Record<string, string | boolean | undefined>, name: string): number | undefined {
-  const raw = options[name];
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name}: "${String(raw)}" is not a whole number above 0`);
-  return value;
-}
 
 function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

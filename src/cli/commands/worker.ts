@@ -4,7 +4,7 @@
  * summary as the job's result. Runs until SIGINT/SIGTERM, then finishes the points it holds.
  */
 import { parseQueueUrl, QueueUrlError, startSweepWorker } from '../../sweep/queue.js';
-import { helpText, parseArgs, type OptionSpec } from '../args.js';
+import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command, CommandIo } from '../command.js';
 import { UsageError } from '../errors.js';
 
@@ -15,14 +15,6 @@ const OPTIONS: Record<string, OptionSpec> = {
   'stalled-ms': { type: 'string', description: 'how often to look for points held by dead workers', default: '30000' },
   help: { type: 'boolean', description: 'show this help' },
 };
-
-function positiveInteger(options: Record<string, string | boolean | undefined>, name: string): number | undefined {
-  const raw = options[name];
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name}: "${String(raw)}" is not a whole number above 0`);
-  return value;
-}
 
 /** The command with an abort signal (tests, embedding); the CLI stops on SIGINT/SIGTERM. */
 export async function runWorkerCommand(argv: readonly string[], io: CommandIo, signal?: AbortSignal): Promise<number> {
