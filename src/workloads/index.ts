@@ -1,6 +1,8 @@
 /** Workload readers: files users already have, turned into I/O record streams. See docs/workloads.md. */
 export { WorkloadError } from './errors.js';
 export { newReadStats, reorderByTime } from './io-record.js';
+export { IO_SOURCE_DONE } from './io-source.js';
+export type { ClosedLoopIoSource, NextIo } from './io-source.js';
 export type { IoOp, IoPhase, IoRecord, ReadOptions, ReadStats, WorkloadInput } from './io-record.js';
 export { inputName, isGzip, readBytes, readHead, readLineBatches, readLines } from './line-reader.js';
 export { Mulberry32, mixSeed, RandomPermutation, ZipfSampler, ParetoSampler, NormalSampler } from './random.js';
