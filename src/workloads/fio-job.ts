@@ -12,8 +12,14 @@
  *   comment, and, as in fio's strip_blank_end(), anything after a `;` or `#` on a line is dropped.
  * - `include FILE` inside a section splices FILE's option lines there (FILE may not open sections);
  *   a relative FILE is looked up beside the including file, then in the working directory.
- * - `${VAR}` is not expanded (a warning says so) and fio's `$pagesize`/`(expr)` arithmetic is not
- *   evaluated (a value using it is an error).
+ * - `${VAR}` is replaced by the environment variable's value before the line is read, and by
+ *   nothing when the variable is unset (fio's init.c does the same: `filename=/x${UNSET}y` opens
+ *   `/xy`, verified with fio 3.33). fio's keywords `$pagesize`, `$ncpus` and `$mb_memory` are
+ *   replaced too (the page size defaults to 4096; the other two must be given: they describe the
+ *   host fio would run on). The environment and keywords come from FioParseOptions, so a parse is
+ *   reproducible.
+ * - A numeric value written `(expr)` or `$(expr)` is evaluated as fio's parse.c does
+ *   (fio-expression.ts): + - * / % ^ with size or time units.
  * - Sizes follow fio's str_to_decimal: k/m/g/t/p with an optional b, and the IEC forms KiB/MiB/…;
  *   with the default kb_base=1024 fio's compatibility rule applies, so `4k` = `4kb` = 4096 but
  *   `4KiB` = 4000; with kb_base=1000 it is the other way round. Hex (`0x…`) is accepted without
@@ -23,13 +29,16 @@
  * - Per-direction values (`bs=4k,8k`): one value applies to reads, writes and trims; with commas
  *   the values are read,write,trim, an empty value keeps the default, and a list not ending in a
  *   comma carries its last value on to the remaining directions.
- * - Unknown options are reported once each in `warnings` (fio would refuse the job); options that
- *   cannot change DMA mapping (ioengine, filename, verify, logging, …) are accepted and listed
- *   once each in `notes`. Malformed values are WorkloadErrors naming file, line and option.
+ * - An option fio does not have is an error naming file and line (fio refuses the job: "Bad
+ *   option"), with the closest real names. Every option fio has is accepted; the ones the
+ *   simulation does not reproduce are announced once each in `notes`, from the table in
+ *   fio-options.ts. Malformed values are WorkloadErrors naming file, line and option.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { WorkloadError, quote } from './errors.js';
+import { FioExpressionError, evaluateFioExpression, isFioExpression, type FioExpressionUnits } from './fio-expression.js';
+import { closestFioOptions, fioOptionGroup } from './fio-options.js';
 
 export type FioDdir = 'read' | 'write' | 'trim';
 export const FIO_DDIRS: readonly FioDdir[] = ['read', 'write', 'trim'];
@@ -118,9 +127,25 @@ export interface FioJob {
   description?: string;
   stonewall: boolean;
   newGroup: boolean;
+  /** wait_for=NAME: the job starts when the job of that name has finished. */
+  waitFor?: string;
+  /** verify set to a checksum (not 0/null): the written blocks are read back after the writes. */
+  verify: boolean;
+  /** do_verify=0 turns the read-back off even with verify set. */
+  doVerify: boolean;
+  /** verify_only: only the read-back is issued. */
+  verifyOnly: boolean;
+  zoneMode: 'none' | 'strided' | 'zbd';
+  /** zonesize in bytes (0 = the device's; needed for zonemode=zbd). */
+  zoneSizeBytes: number;
+  /** max_open_zones / job_max_open_zones (0 = no limit). */
+  maxOpenZones: number;
+  jobMaxOpenZones: number;
+  /** percentage_random (per direction, of a random job: the rest continue sequentially). */
+  percentageRandom: PerDdir<number>;
   /** Every option in effect (globals first, later settings replacing earlier), as written; `true` for a bare flag. */
   options: Record<string, string | true>;
-  /** Options accepted but without effect on the I/O stream (ioengine, verify, logging …). */
+  /** Options present that the simulation does not reproduce or that cannot affect it (see fio-options.ts). */
   ignoredOptions: string[];
 }
 
@@ -134,9 +159,9 @@ export interface FioDiagnostic {
 export interface FioJobFile {
   file: string;
   jobs: FioJob[];
-  /** Unknown options (once per option name) and unexpanded `${VAR}`s. */
+  /** Kept for callers; unknown options are errors now, so nothing is put here. */
   warnings: FioDiagnostic[];
-  /** Options accepted but not modelled, once per option name. */
+  /** One per option (name) present that is not simulated or only approximated, and per value the simulation treats specially (ioengine=null). */
   notes: FioDiagnostic[];
 }
 
@@ -151,6 +176,15 @@ function pow(base: number, exp: number): number {
   let v = 1;
   for (let i = 0; i < exp; i++) v *= base;
   return v;
+}
+
+function evaluate(text: string, units: FioExpressionUnits, kbBase: 1000 | 1024): number {
+  try {
+    return evaluateFioExpression(text, units, kbBase);
+  } catch (error) {
+    if (error instanceof FioExpressionError) throw new ValueError(error.message);
+    throw error;
+  }
 }
 
 /** Multiplier of a fio size suffix (lower-cased), or undefined. */
@@ -170,7 +204,8 @@ function sizeMultiplier(suffix: string, kbBase: 1000 | 1024): number | undefined
 export function parseFioSize(text: string, kbBase: 1000 | 1024 = 1024, allowPercent = false): FioSizeSpec {
   const t = text.trim();
   if (t.length === 0) throw new ValueError('empty value');
-  if (t.startsWith('$') || t.startsWith('(')) throw new ValueError(`fio's $keywords and (arithmetic) are not supported: ${quote(t)}`);
+  if (isFioExpression(t)) return { kind: 'bytes', bytes: evaluate(t, 'size', kbBase) };
+  if (t.startsWith('$')) throw new ValueError(`unknown $keyword in ${quote(t)} (fio has $pagesize, $ncpus, $mb_memory)`);
   if (/^0x[0-9a-f]+$/i.test(t)) {
     const v = Number.parseInt(t.slice(2), 16);
     if (!Number.isSafeInteger(v)) throw new ValueError(`too large: ${quote(t)}`);
@@ -216,6 +251,12 @@ const TIME_UNITS_US: Record<string, number> = {
 /** A fio time (`900`, `10s`, `5m`, `500ms`) in nanoseconds; a bare number is in `defaultUnit`. */
 export function parseFioTimeNs(text: string, defaultUnit: 's' | 'us'): number {
   const t = text.trim();
+  if (isFioExpression(t)) {
+    // In an expression a bare number is in microseconds, whatever the option's own unit (fio's HOWTO).
+    const us = evaluate(t, 'time', 1024);
+    if (us < 0) throw new ValueError(`negative time: ${quote(t)}`);
+    return us * 1000;
+  }
   const m = /^(\d+)([a-z]*)$/i.exec(t);
   if (!m) throw new ValueError(`not a time: ${quote(t)} (an integer with an optional us/ms/s/m/h/d suffix)`);
   const n = Number(m[1]);
@@ -230,7 +271,8 @@ export function parseFioTimeNs(text: string, defaultUnit: 's' | 'us'): number {
 function parseInteger(text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const t = text.trim();
   let v: number;
-  if (/^\d+$/.test(t)) v = Number(t);
+  if (isFioExpression(t)) v = evaluate(t, 'none', 1024);
+  else if (/^\d+$/.test(t)) v = Number(t);
   else if (/^0x[0-9a-f]+$/i.test(t)) v = Number.parseInt(t.slice(2), 16);
   else throw new ValueError(`not an integer: ${quote(t)}`);
   if (!Number.isSafeInteger(v) || v < min || v > max) throw new ValueError(`${t} is out of range ${min}..${max}`);
@@ -389,16 +431,25 @@ function parseRandomDistribution(text: string, kbBase: 1000 | 1024): FioRandomDi
       if (arg === '') throw new ValueError(`${kind} needs zones like 60/10:30/20:10/70`);
       let accessTotal = 0;
       let sizeTotal = 0;
-      const zones = arg.split(':').map((z) => {
-        const [a, s] = z.split('/');
-        if (a === undefined || s === undefined) throw new ValueError(`expected ACCESS%/SIZE, got ${quote(z)}`);
+      // fio's split_parse_ddir stops at an empty entry (so a trailing ':' is harmless); an entry
+      // without a size, or with an empty one (`20/`), is "the rest": zoned's missing sizes share
+      // what the others leave of 100 %. zoned_abs needs every size.
+      const entries = arg.split(':');
+      while (entries.length > 0 && entries[entries.length - 1].trim() === '') entries.pop();
+      if (entries.length === 0) throw new ValueError(`${kind} needs zones like 60/10:30/20:10/70`);
+      const zones = entries.map((z) => {
+        const slash = z.indexOf('/');
+        const a = slash === -1 ? z : z.slice(0, slash);
+        const s = slash === -1 ? '' : z.slice(slash + 1).trim();
         const accessPercent = parseNumber(a, 'access percentage');
         accessTotal += accessPercent;
         if (kind === 'zoned') {
+          if (s === '') return { accessPercent, sizePercent: -1, sizeBytes: 0 };
           const sizePercent = parseNumber(s, 'size percentage');
           sizeTotal += sizePercent;
           return { accessPercent, sizePercent, sizeBytes: 0 };
         }
+        if (s === '') throw new ValueError(`zoned_abs needs a size for every zone: ${quote(z)}`);
         const sizeBytes = parseBytes(s, kbBase);
         if (sizeBytes <= 0) throw new ValueError(`zone size must be positive: ${quote(z)}`);
         return { accessPercent, sizePercent: 0, sizeBytes };
@@ -406,7 +457,10 @@ function parseRandomDistribution(text: string, kbBase: 1000 | 1024): FioRandomDi
       if (Math.abs(accessTotal - 100) > 1e-9) throw new ValueError(`access percentages add up to ${accessTotal}, not 100`);
       if (kind === 'zoned') {
         if (sizeTotal > 100 + 1e-9) throw new ValueError(`size percentages add up to ${sizeTotal}, over 100`);
-        return { kind, zones: zones.map(({ accessPercent, sizePercent }) => ({ accessPercent, sizePercent })) };
+        const missing = zones.filter((z) => z.sizePercent < 0).length;
+        // Sizes adding up to less than 100 % leave the end of the region unaccessed, as in fio.
+        const share = missing > 0 ? (100 - sizeTotal) / missing : 0;
+        return { kind, zones: zones.map(({ accessPercent, sizePercent }) => ({ accessPercent, sizePercent: sizePercent < 0 ? share : sizePercent })) };
       }
       return { kind, zones: zones.map(({ accessPercent, sizeBytes }) => ({ accessPercent, sizeBytes })) };
     }
@@ -490,6 +544,14 @@ function defaultDraft(): Draft {
     kbBase: 1024,
     stonewall: false,
     newGroup: false,
+    verify: false,
+    doVerify: true,
+    verifyOnly: false,
+    zoneMode: 'none',
+    zoneSizeBytes: 0,
+    maxOpenZones: 0,
+    jobMaxOpenZones: 0,
+    percentageRandom: { read: 100, write: 100, trim: 100 },
   };
 }
 
@@ -563,7 +625,7 @@ handle(['blockalign', 'ba'], (d, v) => {
     d.blockAlign ?? { read: 0, write: 0, trim: 0 },
   );
 });
-handle(['bs_unaligned', 'unaligned'], (d, v) => {
+handle(['bs_unaligned', 'blocksize_unaligned'], (d, v) => {
   d.bsUnaligned = parseBool(v);
 });
 handle(['iodepth'], (d, v) => {
@@ -686,164 +748,44 @@ handle(['stonewall', 'wait_for_previous'], (d, v) => {
 handle(['new_group'], (d, v) => {
   d.newGroup = parseBool(v);
 });
+handle(['wait_for'], (d, v) => {
+  d.waitFor = needValue(v).trim();
+});
+handle(['verify'], (d, v) => {
+  const t = needValue(v).trim();
+  d.verify = t !== '0' && t !== 'null';
+});
+handle(['do_verify'], (d, v) => {
+  d.doVerify = parseBool(v);
+});
+handle(['verify_only'], (d, v) => {
+  d.verifyOnly = parseBool(v);
+});
+handle(['zonemode'], (d, v) => {
+  const t = needValue(v).trim();
+  if (t !== 'none' && t !== 'strided' && t !== 'zbd') throw new ValueError(`expected none, strided or zbd, got ${quote(t)}`);
+  d.zoneMode = t;
+});
+handle(['zonesize'], (d, v) => {
+  d.zoneSizeBytes = parseBytes(needValue(v), d.kbBase);
+});
+handle(['max_open_zones'], (d, v) => {
+  d.maxOpenZones = parseInteger(needValue(v), 0);
+});
+handle(['job_max_open_zones'], (d, v) => {
+  d.jobMaxOpenZones = parseInteger(needValue(v), 0);
+});
+handle(['percentage_random'], (d, v) => {
+  d.percentageRandom = perDdir(needValue(v), (s) => parseInteger(s, 0, 100), d.percentageRandom);
+});
+handle(['percentage_sequential'], (d, v) => {
+  const sequential = perDdir(needValue(v), (s) => parseInteger(s, 0, 100), { read: 0, write: 0, trim: 0 });
+  d.percentageRandom = { read: 100 - sequential.read, write: 100 - sequential.write, trim: 100 - sequential.trim };
+});
 
-/** Options fio has that cannot change which I/Os are mapped for DMA, where or when: accepted, noted. */
-const IGNORED = new Set([
-  'ioengine',
-  'filename',
-  'directory',
-  'name',
-  'description',
-  'group_reporting',
-  'gtod_reduce',
-  'gtod_cpu',
-  'thread',
-  'buffer_pattern',
-  'buffer_compress_percentage',
-  'buffer_compress_chunk',
-  'dedupe_percentage',
-  'refill_buffers',
-  'scramble_buffers',
-  'zero_buffers',
-  'sg_write_mode',
-  'io_submit_mode',
-  'verify',
-  'do_verify',
-  'verify_pattern',
-  'verify_interval',
-  'verify_offset',
-  'verify_fatal',
-  'verify_dump',
-  'verify_backlog',
-  'verify_async',
-  'verify_only',
-  'experimental_verify',
-  'fsync',
-  'fdatasync',
-  'end_fsync',
-  'fsync_on_close',
-  'write_bw_log',
-  'write_lat_log',
-  'write_iops_log',
-  'write_hist_log',
-  'log_avg_msec',
-  'log_hist_msec',
-  'per_job_logs',
-  'lat_percentiles',
-  'clat_percentiles',
-  'slat_percentiles',
-  'percentile_list',
-  'disable_lat',
-  'disable_clat',
-  'disable_slat',
-  'disable_bw_measurement',
-  'bwavgtime',
-  'iopsavgtime',
-  'invalidate',
-  'create_on_open',
-  'create_only',
-  'create_serialize',
-  'overwrite',
-  'fallocate',
-  'pre_read',
-  'unlink',
-  'unlink_each_loop',
-  'allow_file_create',
-  'allow_mounted_write',
-  'nrfiles',
-  'filesize',
-  'file_service_type',
-  'openfiles',
-  'iodepth_batch',
-  'iodepth_batch_submit',
-  'iodepth_batch_complete',
-  'iodepth_batch_complete_min',
-  'iodepth_batch_complete_max',
-  'iodepth_low',
-  'hipri',
-  'fixedbufs',
-  'registerfiles',
-  'sqthread_poll',
-  'sqthread_poll_cpu',
-  'nice',
-  'prio',
-  'prioclass',
-  'cmdprio_percentage',
-  'cpuload',
-  'cpuchunks',
-  'mem',
-  'iomem',
-  'mem_align',
-  'iomem_align',
-  'lockmem',
-  'continue_on_error',
-  'ignore_error',
-  'error_dump',
-  'exitall',
-  'exitall_on_error',
-  'exec_prerun',
-  'exec_postrun',
-  'ioscheduler',
-  'disk_util',
-  'clocksource',
-  'unified_rw_reporting',
-  'stats',
-  'unit_base',
-  'uid',
-  'gid',
-  'random_generator',
-  'softrandommap',
-  'rate_iops_min',
-  'rate_min',
-  'ratecycle',
-  'rate_ignore_thinktime',
-  'offset_align',
-  'serialize_overlap',
-  'sync',
-  'numa_cpu_nodes',
-  'numa_mem_policy',
-  'cgroup',
-  'cgroup_weight',
-  'cgroup_nodelete',
-  'read_iolog',
-  'write_iolog',
-  'read_iolog_chunked',
-  'replay_no_stall',
-  'replay_redirect',
-  'replay_time_scale',
-  'replay_scale',
-  'replay_align',
-  'replay_skip',
-  'steadystate',
-  'steadystate_duration',
-  'steadystate_ramp_time',
-  'ss',
-  'ss_dur',
-  'ss_ramp',
-  'trim_percentage',
-  'trim_verify_zero',
-  'trim_backlog',
-  'trim_backlog_batch',
-  'zonemode',
-  'zonesize',
-  'zonerange',
-  'zoneskip',
-  'zonecapacity',
-  'flow',
-  'flow_id',
-  'flow_watermark',
-  'flow_sleep',
-  'max_latency',
-  'latency_target',
-  'latency_window',
-  'latency_percentile',
-  'latency_run',
-  'job_max_open_zones',
-  'max_open_zones',
-]);
-
-/** Options the generator does not model even though they shape the stream; accepted, noted. */
-const NOT_MODELLED = new Set(['offset_align', 'softrandommap', 'random_generator', 'zonemode', 'zonesize', 'zonerange', 'zoneskip', 'rate_iops_min', 'rate_min', 'ratecycle', 'rate_ignore_thinktime', 'trim_percentage', 'nrfiles', 'filesize', 'file_service_type', 'fsync', 'fdatasync', 'end_fsync', 'iodepth_batch', 'iodepth_batch_complete', 'iodepth_low', 'flow']);
+for (const name of HANDLERS.keys()) {
+  if (fioOptionGroup(name) === undefined) throw new Error(`fio-job.ts reads ${name}, which fio-options.ts does not list`);
+}
 
 // ---------------------------------------------------------------------------------------------
 // The ordered parser.
@@ -866,6 +808,45 @@ interface Section {
 export interface FioParseOptions {
   /** Maximum depth of nested `include` (default 16). */
   maxIncludeDepth?: number;
+  /** The environment `${VAR}` reads (default: process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** fio's `$pagesize` (default 4096). */
+  pageSize?: number;
+  /** fio's `$ncpus`: the host's CPU count (a job using it without this is an error). */
+  ncpus?: number;
+  /** fio's `$mb_memory`: the host's memory in MiB (likewise). */
+  mbMemory?: number;
+}
+
+/**
+ * fio's substitutions on an option line (init.c): `${VAR}` by the variable's value or nothing,
+ * then the keywords `$pagesize`, `$ncpus`, `$mb_memory`; a value that then reads as arithmetic
+ * (`8*1024`) is wrapped in parentheses so it is evaluated, as fio's keyword replacement does.
+ */
+function optionName(text: string): string {
+  const eq = text.indexOf('=');
+  return (eq === -1 ? text : text.slice(0, eq)).trim();
+}
+
+function substitute(text: string, file: string, line: number, options: FioParseOptions): string {
+  const env = options.env ?? process.env;
+  let out = text.replace(/\$\{([^}]*)\}/g, (_, name: string) => env[name] ?? '');
+  if (!out.includes('$')) return out;
+  let replacedKeyword = false;
+  out = out.replace(/\$(pagesize|ncpus|mb_memory)\b/g, (_, keyword: string) => {
+    replacedKeyword = true;
+    const value = keyword === 'pagesize' ? (options.pageSize ?? 4096) : keyword === 'ncpus' ? options.ncpus : options.mbMemory;
+    if (value === undefined) throw new WorkloadError(file, line, optionName(text), `the host's ${keyword === 'ncpus' ? 'CPU count' : 'memory size'} is needed for $${keyword} (pass ${keyword === 'ncpus' ? 'ncpus' : 'mbMemory'} to the parser)`);
+    return String(value);
+  });
+  if (replacedKeyword) {
+    const eq = out.indexOf('=');
+    if (eq !== -1) {
+      const value = out.slice(eq + 1).trim();
+      if (/^[\d\s()+\-*/%^.a-z]*[+\-*/%^][\d\s()+\-*/%^.a-z]*$/i.test(value) && !value.startsWith('(')) out = `${out.slice(0, eq + 1)}(${value})`;
+    }
+  }
+  return out;
 }
 
 /** fio's strip_blank_end(): drop everything from the first `;` or `#`, then trailing blanks. */
@@ -937,7 +918,7 @@ function collectLines(
       collectLines(readText(path, file, lineNo), path, sections, true, current, depth + 1, options);
       continue;
     }
-    current.options.push(splitOption(stripped, file, lineNo));
+    current.options.push(splitOption(substitute(stripped, file, lineNo, options), file, lineNo));
   }
 }
 
@@ -955,25 +936,39 @@ function applyOptions(draft: Draft, opts: RawOption[], collector: Collector): vo
   }
   for (const opt of opts) {
     if (opt.key === 'kb_base') continue;
-    if (opt.value !== undefined && opt.value.includes('${') && !collector.warned.has(`env:${opt.key}`)) {
-      collector.warned.add(`env:${opt.key}`);
-      collector.warnings.push({ file: opt.file, line: opt.line, option: opt.key, message: '${VAR} environment substitution is not performed; the value is used as written' });
+    const group = fioOptionGroup(opt.key);
+    if (group === undefined) {
+      const close = closestFioOptions(opt.key);
+      throw new WorkloadError(opt.file, opt.line, opt.key, `fio has no such option${close.length > 0 ? ` (did you mean ${close.join(', ')}?)` : ''}`);
     }
     const handler = HANDLERS.get(opt.key);
     if (handler) apply(draft, opt, handler);
-    if (IGNORED.has(opt.key) || NOT_MODELLED.has(opt.key)) {
-      if (!collector.noted.has(opt.key)) {
-        collector.noted.add(opt.key);
-        const message = NOT_MODELLED.has(opt.key)
-          ? 'accepted; not modelled by the generator'
-          : 'accepted; has no effect on DMA mapping';
-        collector.notes.push({ file: opt.file, line: opt.line, option: opt.key, message });
-      }
-    } else if (!handler && !collector.warned.has(opt.key)) {
-      collector.warned.add(opt.key);
-      collector.warnings.push({ file: opt.file, line: opt.line, option: opt.key, message: 'unknown option, ignored' });
+    const inert = group.offValues !== undefined && group.offValues.includes((opt.value ?? '1').trim());
+    if ((group.status === 'not simulated' || group.status === 'approximated') && !inert) {
+      note(collector, opt, `${group.status}: ${group.how}`);
+    }
+    if (opt.key === 'ioengine' && opt.value !== undefined && !engineDoesDeviceIo(opt.value.trim())) {
+      note(collector, opt, `${opt.value.trim()}: fio does no block-device I/O with this engine, so the job issues none`);
+    }
+    if (opt.key === 'zonemode' && opt.value?.trim() === 'strided') {
+      note(collector, opt, 'not simulated: zonemode=strided (zonerange/zonesize/zoneskip) is run as zonemode=none');
     }
   }
+}
+
+function note(collector: Collector, opt: RawOption, message: string): void {
+  const key = `${opt.key}\n${message}`;
+  if (collector.noted.has(key)) return;
+  collector.noted.add(key);
+  collector.notes.push({ file: opt.file, line: opt.line, option: opt.key, message });
+}
+
+/** fio's engines that move no data to or from a block device (null completes I/O without doing it). */
+const NO_DEVICE_IO_ENGINES = new Set(['null', 'cpuio', 'net', 'netsplice', 'exec', 'filecreate', 'filestat', 'filedelete', 'ftruncate', 'falloc', 'e4defrag', 'rdma', 'rados', 'rbd', 'gfapi', 'gfapi_async', 'http', 'nfs', 'dfs']);
+
+/** Whether fio's engine of this name issues I/O to the block device (external engines `external:…` are assumed to). */
+export function engineDoesDeviceIo(engine: string): boolean {
+  return !NO_DEVICE_IO_ENGINES.has(engine);
 }
 
 function apply(draft: Draft, opt: RawOption, handler: Handler): void {
@@ -991,7 +986,8 @@ function finish(draft: Draft, section: Section, index: number, effective: RawOpt
   const ignored: string[] = [];
   for (const opt of effective) {
     options[opt.key] = opt.value ?? true;
-    if ((IGNORED.has(opt.key) || NOT_MODELLED.has(opt.key)) && !ignored.includes(opt.key)) ignored.push(opt.key);
+    const status = fioOptionGroup(opt.key)?.status;
+    if ((status === 'not simulated' || status === 'no effect') && !ignored.includes(opt.key)) ignored.push(opt.key);
   }
   const ownName = section.options.some((o) => o.key === 'name');
   const job: FioJob = {
