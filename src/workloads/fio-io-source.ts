@@ -74,8 +74,10 @@ export interface FioIoSourceOptions {
   seed?: number;
   /** Which numjobs clone, 0-based (default 0). */
   clone?: number;
-  /** Size of the device, for `size`/`offset` percentages and jobs without `size`. */
+  /** Size of the device, for `size`/`offset` percentages and jobs without `size` (a job's `filesize` takes its place). */
   deviceSizeBytes?: number;
+  /** The device's zone size, for zonemode=zbd jobs without zonesize. */
+  deviceZoneSizeBytes?: number;
 }
 
 /** The seed of one clone of one job. */
@@ -143,8 +145,10 @@ export class FioIoSource implements ClosedLoopIoSource {
   private readonly trimThenWrite: boolean;
   private readonly limitBytes: number;
   private readonly limitIos: number;
-  private readonly startNs: number;
-  private readonly endNs: number;
+  private startNs: number;
+  private endNs: number;
+  private readonly runNs: number;
+  private started = false;
 
   // Random map.
   private permutation: RandomPermutation | undefined;
@@ -199,7 +203,7 @@ export class FioIoSource implements ClosedLoopIoSource {
     this.seed = seed;
     this.issuesDeviceIo = job.ioengine === undefined || engineDoesDeviceIo(job.ioengine);
 
-    const device = options.deviceSizeBytes;
+    const device = job.fileSizeBytes ?? options.deviceSizeBytes;
     let start = resolveSpec(job.offset, job, 'offset', device);
     if (job.offsetIncrement) start += clone * resolveSpec(job.offsetIncrement, job, 'offset_increment', device);
     let size: number;
@@ -262,7 +266,8 @@ export class FioIoSource implements ClosedLoopIoSource {
     this.limitIos = job.numberIos !== undefined && job.numberIos > 0 ? job.numberIos : Infinity;
     this.startNs = job.startDelayNs;
     // The verify shadow replays the writes without regard to time: the main source keeps the clock.
-    this.endNs = shadowOf === undefined && job.runtimeNs !== undefined && job.runtimeNs > 0 ? job.startDelayNs + job.rampTimeNs + job.runtimeNs : Infinity;
+    this.runNs = shadowOf === undefined && job.runtimeNs !== undefined && job.runtimeNs > 0 ? job.rampTimeNs + job.runtimeNs : Infinity;
+    this.endNs = Infinity;
 
     // The random map: every block once per pass, when the size is fixed, the same for every
     // direction and equal to the alignment, the distribution uniform, and norandommap not set.
@@ -315,9 +320,10 @@ export class FioIoSource implements ClosedLoopIoSource {
 
     this.zbd = job.zoneMode === 'zbd';
     if (this.zbd) {
-      if (job.zoneSizeBytes <= 0) throw new WorkloadError(job.file, job.line, 'zonesize', 'zonemode=zbd needs zonesize (the device\'s zone size is not known here)');
-      this.zbdZoneSize = job.zoneSizeBytes;
-      this.zbdZones = Math.max(1, Math.floor(size / job.zoneSizeBytes));
+      const zoneSize = job.zoneSizeBytes > 0 ? job.zoneSizeBytes : (options.deviceZoneSizeBytes ?? 0);
+      if (zoneSize <= 0) throw new WorkloadError(job.file, job.line, 'zonesize', 'zonemode=zbd needs zonesize, or the device\'s zone size (deviceZoneSizeBytes)');
+      this.zbdZoneSize = zoneSize;
+      this.zbdZones = Math.max(1, Math.floor(size / zoneSize));
       const limits = [job.maxOpenZones, job.jobMaxOpenZones].filter((v) => v > 0);
       this.zbdMaxOpen = limits.length > 0 ? Math.min(...limits, this.zbdZones) : this.zbdZones;
     } else {
@@ -375,6 +381,7 @@ export class FioIoSource implements ClosedLoopIoSource {
    * it plus nothing in flight assumed).
    */
   nextAny(nowNs: number): number {
+    if (!this.started) this.start(nowNs);
     if (this.phase === PHASE_MAIN) {
       if (this.mainIos >= this.limitIos || this.mainBytes >= this.limitBytes) this.endMainPhase();
     }
@@ -462,6 +469,18 @@ export class FioIoSource implements ClosedLoopIoSource {
       this.thinkUntilNs = at + this.thinkNs;
     }
     return at;
+  }
+
+  /**
+   * The thread starts at its first call: not before startdelay, which fio counts from the start of
+   * the whole run (backend.c compares it with the time since genesis); runtime and the rate
+   * schedule count from the thread's own start, so a job after a stonewall gets its full runtime.
+   */
+  private start(nowNs: number): void {
+    this.started = true;
+    this.startNs = Math.max(nowNs, this.job.startDelayNs);
+    this.endNs = this.startNs + this.runNs;
+    for (let d = 0; d < 3; d++) this.rateNextNs[d] = this.startNs;
   }
 
   private endMainPhase(): void {

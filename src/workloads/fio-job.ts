@@ -127,6 +127,8 @@ export interface FioJob {
   description?: string;
   stonewall: boolean;
   newGroup: boolean;
+  /** filesize (a range: its lower bound): the size of the job's file when `size` is not set. */
+  fileSizeBytes?: number;
   /** wait_for=NAME: the job starts when the job of that name has finished. */
   waitFor?: string;
   /** verify set to a checksum (not 0/null): the written blocks are read back after the writes. */
@@ -748,6 +750,10 @@ handle(['stonewall', 'wait_for_previous'], (d, v) => {
 handle(['new_group'], (d, v) => {
   d.newGroup = parseBool(v);
 });
+handle(['filesize'], (d, v) => {
+  const t = needValue(v).trim();
+  d.fileSizeBytes = /[-:]/.test(t) ? parseRangeOne(t, d.kbBase).min : parseBytes(t, d.kbBase);
+});
 handle(['wait_for'], (d, v) => {
   d.waitFor = needValue(v).trim();
 });
@@ -949,6 +955,9 @@ function applyOptions(draft: Draft, opts: RawOption[], collector: Collector): vo
     }
     if (opt.key === 'ioengine' && opt.value !== undefined && !engineDoesDeviceIo(opt.value.trim())) {
       note(collector, opt, `${opt.value.trim()}: fio does no block-device I/O with this engine, so the job issues none`);
+    }
+    if (opt.key === 'filesize' && opt.value !== undefined && /[-:]/.test(opt.value)) {
+      note(collector, opt, 'approximated: a filesize range is taken at its lower bound (fio picks each file\'s size at random in it)');
     }
     if (opt.key === 'zonemode' && opt.value?.trim() === 'strided') {
       note(collector, opt, 'not simulated: zonemode=strided (zonerange/zonesize/zoneskip) is run as zonemode=none');
