@@ -74,7 +74,7 @@ export function evaluateFioExpression(text: string, units: FioExpressionUnits, k
       if (factor === undefined) fail(`unknown unit ${JSON.stringify(m[2])}`);
       v *= factor as number;
     }
-    return { v, integer: !decimal || Number.isInteger(v) };
+    return { v, integer: !decimal };
   };
   const unary = (): Value => {
     skip();

@@ -10,7 +10,6 @@ import { IO_SOURCE_DONE, type NextIo } from '../../src/workloads/io-source.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const GiB = 1024 * MiB;
 
 function job(text: string): FioJob {
   return parseFioJobText(`[j]\n${text}\n`, 'src.fio', { env: {} }).jobs[0];
