@@ -92,6 +92,23 @@ function resolveSpec(spec: FioSizeSpec, job: FioJob, field: string, device: numb
 }
 
 const TWO32 = 4294967296;
+// Slots of FioIoSource.state: the doubles that change per I/O live in one Float64Array, and the
+// private steps hand offsets over through it, so that no number is boxed on the way (V8 boxes a
+// double returned from a call it does not inline).
+const S_AT = 0;
+const S_OFFSET = 1;
+const S_LENGTH = 2;
+const S_THINK_UNTIL = 3;
+const S_START = 4;
+const S_END = 5;
+const S_MAIN_BYTES = 6;
+const S_PENDING_OFFSET = 7;
+const S_PENDING_LENGTH = 8;
+const S_RUN_NEXT = 9;
+const S_POSITION = 10;
+const S_ZBD_LENGTH = 11;
+const S_NOW = 12;
+const STATE_SLOTS = 13;
 const PHASE_MAIN = 0;
 const PHASE_VERIFY = 1;
 const PHASE_DONE = 2;
@@ -108,10 +125,9 @@ export class FioIoSource implements ClosedLoopIoSource {
   /** false for engines that do no block-device I/O: the source issues nothing. */
   readonly issuesDeviceIo: boolean;
 
-  /** The I/O filled by the last nextAny(): offset, length, direction (DDIR_*). */
-  offsetBytes = 0;
-  lengthBytes = 0;
+  /** The I/O of the last nextAny(): offset, length (getters below), direction (DDIR_*). */
   ddir = DDIR_READ;
+  private readonly state = new Float64Array(STATE_SLOTS);
   /** I/Os returned so far (trims included, verify reads included). */
   issued = 0;
 
@@ -145,8 +161,6 @@ export class FioIoSource implements ClosedLoopIoSource {
   private readonly trimThenWrite: boolean;
   private readonly limitBytes: number;
   private readonly limitIos: number;
-  private startNs: number;
-  private endNs: number;
   private readonly runNs: number;
   private started = false;
 
@@ -163,20 +177,14 @@ export class FioIoSource implements ClosedLoopIoSource {
   private sequenceCount = 0;
   // rw=randread:N runs.
   private runLeft = 0;
-  private runNext = 0;
-  // trimwrite: the write that follows a trim.
-  private pendingWriteOffset = -1;
-  private pendingWriteLength = 0;
-  // Counters of the main phase.
+  // Counters of the main phase (bytes are in state[S_MAIN_BYTES]).
   private mainIos = 0;
-  private mainBytes = 0;
   private writesIssued = 0;
   // thinktime.
   private readonly thinkNs: number;
   private readonly thinkBlocks: number;
   private thinkCount = 0;
   private thinkPending = false;
-  private thinkUntilNs = 0;
   private inFlight = 0;
   // zonemode=zbd.
   private readonly zbd: boolean;
@@ -264,10 +272,11 @@ export class FioIoSource implements ClosedLoopIoSource {
 
     this.limitBytes = job.timeBased ? Infinity : (job.ioSize ?? size) * job.loops;
     this.limitIos = job.numberIos !== undefined && job.numberIos > 0 ? job.numberIos : Infinity;
-    this.startNs = job.startDelayNs;
+    this.state[S_START] = job.startDelayNs;
+    this.state[S_PENDING_OFFSET] = -1;
     // The verify shadow replays the writes without regard to time: the main source keeps the clock.
     this.runNs = shadowOf === undefined && job.runtimeNs !== undefined && job.runtimeNs > 0 ? job.rampTimeNs + job.runtimeNs : Infinity;
-    this.endNs = Infinity;
+    this.state[S_END] = Infinity;
 
     // The random map: every block once per pass, when the size is fixed, the same for every
     // direction and equal to the alignment, the distribution uniform, and norandommap not set.
@@ -351,14 +360,29 @@ export class FioIoSource implements ClosedLoopIoSource {
    */
   next(io: NextIo, nowNs: number): number {
     if (!this.issuesDeviceIo) return IO_SOURCE_DONE;
-    let at = this.nextAny(nowNs);
-    while (at !== IO_SOURCE_DONE && this.ddir === DDIR_TRIM) at = this.nextAny(at);
-    if (at === IO_SOURCE_DONE) return IO_SOURCE_DONE;
-    io.offsetBytes = this.offsetBytes;
-    io.lengthBytes = this.lengthBytes;
+    const state = this.state;
+    state[S_NOW] = nowNs;
+    let more = this.advance();
+    while (more && this.ddir === DDIR_TRIM) {
+      state[S_NOW] = state[S_AT];
+      more = this.advance();
+    }
+    if (!more) return IO_SOURCE_DONE;
+    io.offsetBytes = state[S_OFFSET];
+    io.lengthBytes = state[S_LENGTH];
     io.write = this.ddir === DDIR_WRITE;
     this.inFlight++;
-    return at;
+    return state[S_AT];
+  }
+
+  /** Offset of the I/O of the last nextAny(). */
+  get offsetBytes(): number {
+    return this.state[S_OFFSET];
+  }
+
+  /** Length of the I/O of the last nextAny(). */
+  get lengthBytes(): number {
+    return this.state[S_LENGTH];
   }
 
   completed(_io: NextIo, nowNs: number): void {
@@ -370,7 +394,7 @@ export class FioIoSource implements ClosedLoopIoSource {
     if (this.inFlight > 0) this.inFlight--;
     if (this.thinkPending && this.inFlight === 0) {
       this.thinkPending = false;
-      this.thinkUntilNs = Math.max(this.thinkUntilNs, nowNs + this.thinkNs);
+      this.state[S_THINK_UNTIL] = Math.max(this.state[S_THINK_UNTIL], nowNs + this.thinkNs);
     }
   }
 
@@ -381,94 +405,105 @@ export class FioIoSource implements ClosedLoopIoSource {
    * it plus nothing in flight assumed).
    */
   nextAny(nowNs: number): number {
+    this.state[S_NOW] = nowNs;
+    return this.advance() ? this.state[S_AT] : IO_SOURCE_DONE;
+  }
+
+  /**
+   * nextAny() without a number crossing a call: the time the thread is ready is read from
+   * state[S_NOW], the issue time left in state[S_AT]; false when done.
+   */
+  private advance(): boolean {
+    const state = this.state;
+    const nowNs = state[S_NOW];
     if (!this.started) this.start(nowNs);
     if (this.phase === PHASE_MAIN) {
-      if (this.mainIos >= this.limitIos || this.mainBytes >= this.limitBytes) this.endMainPhase();
+      if (this.mainIos >= this.limitIos || this.state[S_MAIN_BYTES] >= this.limitBytes) this.endMainPhase();
     }
     if (this.phase === PHASE_VERIFY) {
       const shadow = this.shadow as FioIoSource;
-      let at: number;
       do {
-        if (this.verifyLeft <= 0) {
+        shadow.state[S_NOW] = 0;
+        if (this.verifyLeft <= 0 || !shadow.advance()) {
           this.phase = PHASE_DONE;
-          return IO_SOURCE_DONE;
-        }
-        at = shadow.nextAny(0);
-        if (at === IO_SOURCE_DONE) {
-          this.phase = PHASE_DONE;
-          return IO_SOURCE_DONE;
+          return false;
         }
       } while (shadow.ddir !== DDIR_WRITE);
       this.verifyLeft--;
-      this.offsetBytes = shadow.offsetBytes;
-      this.lengthBytes = shadow.lengthBytes;
+      state[S_OFFSET] = shadow.state[S_OFFSET];
+      state[S_LENGTH] = shadow.state[S_LENGTH];
       this.ddir = DDIR_READ;
-      const issueAt = Math.max(nowNs, this.startNs, this.thinkUntilNs);
-      if (issueAt >= this.endNs) {
+      const issueAt = Math.max(nowNs, state[S_START], state[S_THINK_UNTIL]);
+      if (issueAt >= state[S_END]) {
         this.phase = PHASE_DONE;
-        return IO_SOURCE_DONE;
+        return false;
       }
+      state[S_AT] = issueAt;
       this.issued++;
-      return issueAt;
+      return true;
     }
-    if (this.phase === PHASE_DONE) return IO_SOURCE_DONE;
+    if (this.phase === PHASE_DONE) return false;
 
     let d: number;
     let len: number;
     let off: number;
-    if (this.pendingWriteOffset >= 0) {
+    if (this.state[S_PENDING_OFFSET] >= 0) {
       d = DDIR_WRITE;
-      len = this.pendingWriteLength;
-      off = this.pendingWriteOffset;
-      this.pendingWriteOffset = -1;
+      len = this.state[S_PENDING_LENGTH];
+      off = this.state[S_PENDING_OFFSET];
+      this.state[S_PENDING_OFFSET] = -1;
     } else {
       if (this.directionCount === 1) d = this.firstDdir;
       else if (this.trimThenWrite) d = DDIR_TRIM;
       else d = this.rngDir.next() * 100 < this.job.rwmixread ? DDIR_READ : DDIR_WRITE;
       len = this.nextLength(d);
-      off = this.job.random ? this.randomOffset(d, len) : this.sequentialOffset(d, len);
+      if (this.job.random) this.randomOffset(d, len);
+      else this.sequentialOffset(d, len);
+      off = state[S_POSITION];
       if (d === DDIR_TRIM && this.trimThenWrite) {
-        this.pendingWriteOffset = off;
-        this.pendingWriteLength = len;
+        this.state[S_PENDING_OFFSET] = off;
+        this.state[S_PENDING_LENGTH] = len;
       }
     }
     if (this.zbd && d === DDIR_WRITE) {
-      off = this.zbdPlaceWrite(off, len);
-      len = this.zbdLength;
+      this.zbdPlaceWrite(off, len);
+      off = state[S_POSITION];
+      len = state[S_ZBD_LENGTH];
     }
 
-    let at = Math.max(nowNs, this.startNs, this.thinkUntilNs);
+    let at = Math.max(nowNs, this.state[S_START], this.state[S_THINK_UNTIL]);
     const bps = this.rateBytesPerSec[d];
     if (bps > 0) {
       if (this.job.rateProcess === 'poisson') {
         at = Math.max(at, this.rateNextNs[d]);
         this.rateNextNs[d] += -Math.log(this.rngTime.nextOpen()) * this.rateMeanGapNs[d];
       } else {
-        at = Math.max(at, this.startNs + (this.rateBytesIssued[d] * 1e9) / bps);
+        at = Math.max(at, this.state[S_START] + (this.rateBytesIssued[d] * 1e9) / bps);
       }
       this.rateBytesIssued[d] += len;
     }
-    if (at >= this.endNs) {
+    if (at >= state[S_END]) {
       this.phase = PHASE_DONE;
-      return IO_SOURCE_DONE;
+      return false;
     }
-    this.offsetBytes = off;
-    this.lengthBytes = len;
+    state[S_AT] = at;
+    state[S_OFFSET] = off;
+    state[S_LENGTH] = len;
     this.ddir = d;
     this.lastEnd[d] = off + len;
     this.issued++;
     this.mainIos++;
     // trimwrite trims then writes each block: the region is covered once, counted by the writes.
-    if (!(d === DDIR_TRIM && this.pendingWriteOffset >= 0)) this.mainBytes += len;
+    if (!(d === DDIR_TRIM && this.state[S_PENDING_OFFSET] >= 0)) this.state[S_MAIN_BYTES] += len;
     if (d === DDIR_WRITE) this.writesIssued++;
     if (this.thinkNs > 0 && ++this.thinkCount >= this.thinkBlocks) {
       this.thinkCount = 0;
       // Think from the moment nothing is in flight (completion reports move it later); if no
       // completion is ever reported, from this issue.
       this.thinkPending = true;
-      this.thinkUntilNs = at + this.thinkNs;
+      state[S_THINK_UNTIL] = at + this.thinkNs;
     }
-    return at;
+    return true;
   }
 
   /**
@@ -478,9 +513,9 @@ export class FioIoSource implements ClosedLoopIoSource {
    */
   private start(nowNs: number): void {
     this.started = true;
-    this.startNs = Math.max(nowNs, this.job.startDelayNs);
-    this.endNs = this.startNs + this.runNs;
-    for (let d = 0; d < 3; d++) this.rateNextNs[d] = this.startNs;
+    this.state[S_START] = Math.max(nowNs, this.job.startDelayNs);
+    this.state[S_END] = this.state[S_START] + this.runNs;
+    for (let d = 0; d < 3; d++) this.rateNextNs[d] = this.state[S_START];
   }
 
   private endMainPhase(): void {
@@ -510,7 +545,8 @@ export class FioIoSource implements ClosedLoopIoSource {
     return this.fixedBs[d];
   }
 
-  private sequentialOffset(d: number, len: number): number {
+  /** Leaves the offset in state[S_POSITION]. */
+  private sequentialOffset(d: number, len: number): void {
     const start = this.regionStart;
     const end = this.regionEnd;
     let off = this.seqPos[d];
@@ -518,23 +554,26 @@ export class FioIoSource implements ClosedLoopIoSource {
       off = this.job.seqAddBytes < 0 ? end - len - ((end - len - start) % this.alignment[d]) : start;
     }
     this.seqPos[d] = off + len + this.job.seqAddBytes;
-    return off;
+    this.state[S_POSITION] = off;
   }
 
-  private randomOffset(d: number, len: number): number {
+  /** Leaves the offset in state[S_POSITION]. */
+  private randomOffset(d: number, len: number): void {
     const start = this.regionStart;
     const end = this.regionEnd;
     if (this.runLeft > 0) {
       this.runLeft--;
-      const off = this.runNext;
+      const off = this.state[S_RUN_NEXT];
       if (off + len <= end) {
-        if (this.job.rwSequencer === 'sequential') this.runNext = off + len;
-        return off;
+        if (this.job.rwSequencer === 'sequential') this.state[S_RUN_NEXT] = off + len;
+        this.state[S_POSITION] = off;
+        return;
       }
     }
     if (this.randomPercent[d] < 100 && this.rngMix.next() * 100 >= this.randomPercent[d]) {
       const next = this.lastEnd[d];
-      return next + len <= end ? next : start;
+      this.state[S_POSITION] = next + len <= end ? next : start;
+      return;
     }
     let off: number;
     if (this.permutation !== undefined) {
@@ -552,9 +591,9 @@ export class FioIoSource implements ClosedLoopIoSource {
     }
     if (this.job.randomRunLength > 1) {
       this.runLeft = this.job.randomRunLength - 1;
-      this.runNext = this.job.rwSequencer === 'identical' ? off : off + len;
+      this.state[S_RUN_NEXT] = this.job.rwSequencer === 'identical' ? off : off + len;
     }
-    return off;
+    this.state[S_POSITION] = off;
   }
 
   /** A block index in [0, n) per random_distribution, for blocks of `a` bytes. */
@@ -593,10 +632,8 @@ export class FioIoSource implements ClosedLoopIoSource {
     }
   }
 
-  private zbdLength = 0;
-
-  /** zonemode=zbd: where a write of `len` bytes aimed at `off` lands; its length is left in zbdLength. */
-  private zbdPlaceWrite(off: number, len: number): number {
+  /** zonemode=zbd: where a write of `len` bytes aimed at `off` lands (state[S_POSITION]) and its length (state[S_ZBD_LENGTH]). */
+  private zbdPlaceWrite(off: number, len: number): void {
     const zoneSize = this.zbdZoneSize;
     let zone = Math.min(this.zbdZones - 1, Math.floor((off - this.regionStart) / zoneSize));
     if (this.zbdIsOpen[zone] === 0) {
@@ -625,8 +662,8 @@ export class FioIoSource implements ClosedLoopIoSource {
       }
     }
     if (!this.job.random) this.seqPos[DDIR_WRITE] = at + length + this.job.seqAddBytes;
-    this.zbdLength = length;
-    return at;
+    this.state[S_ZBD_LENGTH] = length;
+    this.state[S_POSITION] = at;
   }
 }
 
