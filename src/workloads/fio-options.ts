@@ -1,8 +1,9 @@
 /**
  * Every fio option name iovasim knows, and what the simulation does with it: the one table from
  * which the job-file reader announces what it does not simulate (fio-job.ts) and from which
- * docs/workloads.md's option table is generated (`node scripts/fio-options-table.mjs`; a test
- * checks the two agree).
+ * docs/workloads.md's option table is generated (test/workloads/fio-options.test.ts checks the
+ * two agree; `FIO_OPTIONS_DOCS=write npx vitest run test/workloads/fio-options.test.ts` rewrites
+ * the table).
  *
  * Where the names come from: `fio --cmdhelp=all` and `fio --enghelp=ENGINE` of fio 3.33 (Debian's
  * build; its aliases through `fio --cmdhelp=NAME`), the names fio 3.33 accepts without listing them
@@ -153,7 +154,9 @@ function editDistance(a: string, b: string): number {
 /** docs/workloads.md's table of fio options, generated from FIO_OPTION_GROUPS. */
 export function fioOptionsMarkdownTable(): string {
   const lines = ['| fio options | status | how / why |', '|---|---|---|'];
-  for (const group of FIO_OPTION_GROUPS) {
+  const order: FioOptionStatus[] = ['simulated', 'approximated', 'not simulated', 'no effect'];
+  const groups = [...FIO_OPTION_GROUPS].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status));
+  for (const group of groups) {
     const names = group.names.map((n) => `\`${n}\``).join(', ');
     lines.push(`| ${names} | ${group.status} | ${group.how.replace(/\|/g, '\\|')} |`);
   }
