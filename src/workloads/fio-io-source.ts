@@ -45,8 +45,8 @@
  * - thinktime (+ thinktime_spin) after every thinktime_blocks I/Os: the pause starts when the
  *   thread has nothing in flight (fio drains first, io_u_quiesce) — exact when completions are
  *   reported before the next call, otherwise it starts at the call.
- * - The thread stops at startdelay + ramp_time + runtime, after number_ios I/Os, or after
- *   io_size (default size) × loops bytes unless time_based.
+ * - The thread stops ramp_time + runtime after its start (its first call, not before startdelay),
+ *   after number_ios I/Os, or after io_size (default size) × loops bytes unless time_based.
  *
  * verify: when a write job has verify set (and do_verify), the write phase is followed by a
  * read-back of every block it wrote, in the order written, each block once per write. The

@@ -956,6 +956,9 @@ function applyOptions(draft: Draft, opts: RawOption[], collector: Collector): vo
     if (opt.key === 'ioengine' && opt.value !== undefined && !engineDoesDeviceIo(opt.value.trim())) {
       note(collector, opt, `${opt.value.trim()}: fio does no block-device I/O with this engine, so the job issues none`);
     }
+    if (opt.key === 'random_distribution' && opt.value !== undefined && /^(normal|gauss)\b/.test(opt.value.trim())) {
+      note(collector, opt, 'approximated: normal is drawn as a Gaussian of that deviation around the centre, where fio\'s gauss.c averages 12 uniform draws and hashes the result across the region (the same spread, other blocks hot)');
+    }
     if (opt.key === 'filesize' && opt.value !== undefined && /[-:]/.test(opt.value)) {
       note(collector, opt, 'approximated: a filesize range is taken at its lower bound (fio picks each file\'s size at random in it)');
     }

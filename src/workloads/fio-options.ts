@@ -52,7 +52,7 @@ export const FIO_OPTION_GROUPS: readonly FioOptionGroup[] = [
   { status: 'simulated', names: ['startdelay'], how: 'first issue not before it' },
   { status: 'simulated', names: ['ramp_time'], how: 'I/O during the ramp is issued as fio issues it; the stop time moves by it (excluding it from statistics is the report\'s job)' },
   { status: 'simulated', names: ['rwmixread', 'rwmixwrite'], how: 'each I/O of a mixed job is a read with probability rwmixread %' },
-  { status: 'simulated', names: ['random_distribution'], how: 'random, zipf, pareto, normal, zoned, zoned_abs and sequence, with fio\'s parameters' },
+  { status: 'simulated', names: ['random_distribution'], how: 'random, zipf, pareto, zoned, zoned_abs and sequence with fio\'s parameters (zipf/pareto hot blocks placed by a keyed permutation where fio hashes); normal approximated, announced' },
   { status: 'simulated', names: ['random_sequence_stride'], how: 'step added to the sequence distribution\'s indices each cycle' },
   { status: 'simulated', names: ['norandommap'], how: 'independent draws instead of each block once per pass' },
   { status: 'simulated', names: ['randrepeat', 'allrandrepeat', 'randseed'], how: 'the run\'s --seed fixes every random choice; randseed mixes into it' },

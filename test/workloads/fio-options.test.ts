@@ -39,5 +39,7 @@ describe('the fio option table', () => {
       ['hipri', 'not simulated'],
       ['thinktime_spin', 'approximated'],
     ]);
+    const normal = parseFioJobText('[j]\nrw=randread\nrandom_distribution=normal:10\n[k]\nrw=randread\nrandom_distribution=zipf:1.2\n', 'o.fio', { env: {} });
+    expect(normal.notes.map((n) => [n.option, n.line, n.message.split(':')[0]])).toEqual([['random_distribution', 3, 'approximated']]);
   });
 });
