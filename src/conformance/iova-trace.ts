@@ -258,10 +258,12 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         break;
       case Op.Domain:
         domain = new IovaDomain<P>(arith, profile, Number(v[0]), v[1]);
+        // Until 5.17 init_iova_domain() sets up the rcaches itself, for the CPUs known by then.
+        if (profile.rcacheInitInDomain) rcache = newRcache(domain, arith, profile, cpus, currentCpu);
         break;
       case Op.Rcache:
-        rcache = new Rcache<P>(domain as IovaDomain<P>, arith, profile, cpus);
-        rcache.currentCpu = currentCpu;
+        // iova_domain_init_rcaches() (5.18+); before, the rcaches exist already and this does nothing.
+        if (!profile.rcacheInitInDomain) rcache = newRcache(domain as IovaDomain<P>, arith, profile, cpus, currentCpu);
         break;
       case Op.Cpu:
         currentCpu = Number(v[0]);
@@ -352,6 +354,12 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         break;
     }
   }
+}
+
+function newRcache<P extends number | bigint>(domain: IovaDomain<P>, arith: PfnArithmetic<P>, profile: KernelProfile, cpus: number, currentCpu: number): Rcache<P> {
+  const rcache = new Rcache<P>(domain, arith, profile, cpus);
+  rcache.currentCpu = currentCpu;
+  return rcache;
 }
 
 function magazineText<P extends number | bigint>(size: number, pfns: readonly P[], format: (p: P) => string): string {

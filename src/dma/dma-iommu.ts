@@ -112,7 +112,7 @@ export class IommuDma {
     const rcache = this.rcache;
     rcache.currentCpu = cpu;
     this.allocCalls++;
-    const pages = size / this.granule;
+    const pages = rcache.callerRoundup(size / this.granule);
     const above32 = coherent ? dev.coherentLimitAbove32 : dev.limitAbove32;
     let pfn = 0;
     if (sacTry32(this.sac, dev, above32)) {

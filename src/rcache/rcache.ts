@@ -15,7 +15,6 @@
  */
 import type { IovaAllocator } from '../allocators/allocator.js';
 import type { KernelProfile } from '../allocators/kernel-version.js';
-import { MAX_GLOBAL_MAGS } from '../allocators/kernel-version.js';
 import { orderBase2, roundupPowOfTwo, type PfnArithmetic } from '../allocators/pfn.js';
 import { DelayedWork, SimulatedClock } from './delayed-work.js';
 
@@ -106,7 +105,8 @@ export class Rcache<P extends number | bigint = number> {
   allocIovaFast(size: P, limitPfn: P, flushRcache: boolean): P {
     const arith = this.arith;
     // Rounding cacheable sizes up keeps every magazine of one class holding one size.
-    const roundedSize = size < arith.of(2 ** (this.cacheClasses - 1)) ? roundupPowOfTwo(size) : size;
+    // Before 972bf252f860 (5.17) iommu_dma_alloc_iova() rounded instead, and SIZE came here as is.
+    const roundedSize = this.profile.fastAllocRoundsUp && size < arith.of(2 ** (this.cacheClasses - 1)) ? roundupPowOfTwo(size) : size;
     this.lastAllocHung = false;
     const cached = this.rcacheGet(roundedSize, arith.add(limitPfn, arith.one));
     if (cached !== this.zero) return cached;
@@ -123,6 +123,17 @@ export class Rcache<P extends number | bigint = number> {
       for (let cpu = 0; cpu < this.cpuCount; cpu++) if (this.online[cpu]) this.freeCpuCachedIovas(cpu);
       this.freeGlobalCachedIovas();
     }
+  }
+
+  /**
+   * The size a DMA-layer caller passes to allocIovaFast(): before 972bf252f860 (5.17)
+   * iommu_dma_alloc_iova() rounded cacheable sizes up to a power of two itself; from 5.17
+   * alloc_iova_fast() does, and the caller passes the size unchanged. Either way the DMA layer ends
+   * up with the same ranges.
+   */
+  callerRoundup(size: P): P {
+    if (this.profile.fastAllocRoundsUp || size >= this.arith.of(2 ** (this.cacheClasses - 1))) return size;
+    return roundupPowOfTwo(size);
   }
 
   /** free_iova_fast(): caches pfn in its size class, or frees it to the allocator. */
@@ -187,7 +198,7 @@ export class Rcache<P extends number | bigint = number> {
         if (this.profile.depot === 'list') {
           rcache.depot.push(cpuRcache.loaded);
           rcache.trimWork.schedule(this.clock, IOVA_DEPOT_DELAY_MS);
-        } else if (rcache.depot.length < MAX_GLOBAL_MAGS) {
+        } else if (rcache.depot.length < this.profile.depotSlots) {
           rcache.depot.push(cpuRcache.loaded);
         } else {
           overflow = cpuRcache.loaded;
