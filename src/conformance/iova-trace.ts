@@ -254,6 +254,9 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
     const pfnArgument = (): P | typeof FAILED => (entry.handle >= 0 ? results[entry.handle] : v[0]);
     switch (entry.op) {
       case Op.Cpus:
+        if (profile.rcacheInitInDomain && domain !== null) {
+          throw new TraceError(trace.file, entry.line, `cpus after "domain": kernel ${profile.version} sets up the rcaches inside init_iova_domain(), so the CPU count must come first`);
+        }
         cpus = Number(v[0]);
         break;
       case Op.Domain:
