@@ -4,7 +4,8 @@
  * Ranges live in a red-black tree keyed by pfnLo, with an anchor node [~0, ~0] that is always last.
  * Allocation is a top-down first fit that starts below a cached node (one for requests limited to
  * 32 bits, one for the rest) and walks predecessors until a gap fits; when that fails it may retry
- * once from the limit down to the cached node (the "retry pass"). Failures of 32-bit requests are
+ * once from the limit down to the cached node (the "retry pass"; 5.11+, from the anchor until 5.12 and
+ * from iova_find_limit() since 5.13; 5.10 has none). Failures of 32-bit requests are
  * remembered in max32_alloc_size so that later requests of that size or more fail without a walk.
  * Function and field names follow the kernel's; the pfn type P is number or bigint (see ./pfn.ts).
  */

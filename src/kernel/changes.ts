@@ -260,8 +260,6 @@ export const KERNEL_CHANGES: readonly KernelChange[] = [
 
 const BY_ID = new Map<string, KernelChange>(KERNEL_CHANGES.map((change) => [change.id, change]));
 
-export type KernelChangeId = (typeof KERNEL_CHANGES)[number]['id'];
-
 function mainlineVersion(change: KernelChange): KernelVersion {
   return parseKernelVersion(change.mainline);
 }

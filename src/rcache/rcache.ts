@@ -7,8 +7,10 @@
  * pops from `loaded` (swapping in `prev`, else taking a full magazine from the depot). Cached ranges
  * stay allocated in the tree until a magazine is drained back to it.
  *
- * Versions (see KernelProfile): magazines hold 128 pfns until 6.0, 127 after. Until 6.7 the depot is
- * a 32-slot array and a 33rd full magazine is drained to the tree at once; from 6.7 it is an unbounded
+ * Versions (see KernelProfile): before 5.17 alloc_iova_fast() takes SIZE as given (the DMA caller
+ * rounded it; see callerRoundup()). Magazines hold 128 pfns until 6.0, 127 after. Until 6.7 the
+ * depot is a MAX_GLOBAL_MAGS (32, profile.depotSlots) slot array and a further full magazine is
+ * drained to the tree at once; from 6.7 it is an unbounded
  * list, and each push arms a delayed work that frees one magazine every 100 ms while the depot holds
  * more magazines than there are online CPUs. Both depots pop the newest magazine first; the global
  * drain frees the array from slot 0 up (5.19) but pops the list newest first (6.7+).
