@@ -4,6 +4,10 @@
  * kernel changes (../kernel/changes.ts: commit, mainline release, stable backports), the same table
  * the iova.c switches (../allocators/kernel-version.ts) come from. Adding a switch: a row there, a
  * field here.
+ *
+ * Not modelled, whatever the version: the 6.15+ dma-iommu rework around dma_iova_* and the 6.17
+ * NVMe blk_rq_dma_map path map without a scatterlist; here every kernel maps through the same
+ * iommu_dma_map_sg()/map_page() model, and only those kernels' limits change.
  */
 import { kernelProfile, type KernelProfile } from '../allocators/kernel-version.js';
 import { hasChange } from '../kernel/changes.js';
