@@ -19,6 +19,8 @@ export interface KernelProfile {
    * pass reverted — the what-if of the 2021 thread.
    */
   readonly retryPass: boolean;
+  /** alloc_iova_fast()'s flush-and-retry frees the depot too (6fa3525b455a, 5.11); before, only the CPUs' magazines. */
+  readonly flushFreesDepot: boolean;
   /** The retry starts at iova_find_limit() (371d7955e310, 5.13); before, at the anchor. */
   readonly retryFromFindLimit: boolean;
   /** Before dcdb3ba7e2a8 (6.2, 5.15.89, 6.1.7): retry_pfn = cached.pfn_hi + 1, which wraps to 0 at the anchor. */
@@ -55,6 +57,7 @@ export function kernelProfile(versionText: string, overrides: Partial<Omit<Kerne
     version: v.text,
     magazineSize: has('iovaMagazine127') ? 127 : 128,
     retryPass: has('iovaRetryPass'),
+    flushFreesDepot: has('iovaFlushFreesDepot'),
     retryFromFindLimit: has('iovaFindLimit'),
     retryOverflowBug: has('iovaRetryPass') && !has('iovaRetryOverflowFix'),
     max32ResetOnAnyFree: has('iovaMax32ResetOnAnyFree'),

@@ -48,6 +48,15 @@ export const KERNEL_CHANGES: readonly KernelChange[] = [
     effect: 'a failed walk below the cached node retries once from the top of the limit down to it (before: the request fails)',
   },
   {
+    id: 'iovaFlushFreesDepot',
+    area: 'iova',
+    commit: '6fa3525b455a',
+    title: 'iommu/iova: Free global iova rcache on iova alloc failure',
+    mainline: '5.11',
+    stable: {},
+    effect: "alloc_iova_fast()'s flush-and-retry also frees the depot's magazines (before: only each online CPU's)",
+  },
+  {
     id: 'iovaFindLimit',
     area: 'iova',
     commit: '371d7955e310',

@@ -123,7 +123,8 @@ export class Rcache<P extends number | bigint = number> {
       if (!mayFlush) return this.zero;
       mayFlush = false;
       for (let cpu = 0; cpu < this.cpuCount; cpu++) if (this.online[cpu]) this.freeCpuCachedIovas(cpu);
-      this.freeGlobalCachedIovas();
+      // free_global_cached_iovas() joined the flush in 6fa3525b455a (5.11); 5.10 leaves the depot alone.
+      if (this.profile.flushFreesDepot) this.freeGlobalCachedIovas();
     }
   }
 

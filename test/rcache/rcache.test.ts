@@ -48,6 +48,31 @@ describe('Rcache (iova.c alloc_iova_fast / free_iova_fast)', () => {
     expect(now.rcache.callerRoundup(3)).toBe(3);
   });
 
+  it('5.10 flushes only the CPUs\' magazines when alloc_iova_fast fails; 6fa3525b455a (5.11) frees the depot too', () => {
+    const run = (version: string) => {
+      const profile = kernelProfile(version);
+      // start_pfn 1, limit 1024: 1024 one-page ranges fill the window.
+      const domain = new IovaDomain(numberPfn, profile, 4096, 1);
+      const rcache = new Rcache(domain, numberPfn, profile, 1);
+      const pfns: number[] = [];
+      for (let i = 0; i < 1024; i++) pfns.push(rcache.allocIovaFast(1, 1024, false));
+      expect(pfns.every((pfn) => pfn !== 0)).toBe(true);
+      // 3 full magazines of order 0: loaded and prev on the CPU, one in the depot.
+      for (const pfn of pfns.slice(0, 128 * 3)) rcache.freeIovaFast(pfn, 1);
+      expect(rcache.classes[0].depot.length).toBe(1);
+      // A 2-page request finds no room; the flush frees what the flush frees, then it retries.
+      const pfn = rcache.allocIovaFast(2, 1024, true);
+      return { pfn, depot: rcache.classes[0].depot.length, nodes: domain.nodeCount };
+    };
+    const old = run('5.10');
+    expect(old.depot).toBe(1);
+    expect(old.nodes).toBe(1024 - 256 + 1);
+    const fixed = run('5.11');
+    expect(fixed.depot).toBe(0);
+    expect(fixed.nodes).toBe(1024 - 384 + 1);
+    expect(old.pfn).not.toBe(0);
+  });
+
   it('takes the array depot size (MAX_GLOBAL_MAGS) from the profile', () => {
     const run = (depotSlots: number) => {
       const profile = kernelProfile('5.19', { depotSlots });
