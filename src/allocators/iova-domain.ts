@@ -4,7 +4,8 @@
  * Ranges live in a red-black tree keyed by pfnLo, with an anchor node [~0, ~0] that is always last.
  * Allocation is a top-down first fit that starts below a cached node (one for requests limited to
  * 32 bits, one for the rest) and walks predecessors until a gap fits; when that fails it may retry
- * once from the limit down to the cached node (the "retry pass"). Failures of 32-bit requests are
+ * once from the limit down to the cached node (the "retry pass"; 5.11+, from the anchor until 5.12 and
+ * from iova_find_limit() since 5.13; 5.10 has none). Failures of 32-bit requests are
  * remembered in max32_alloc_size so that later requests of that size or more fail without a walk.
  * Function and field names follow the kernel's; the pfn type P is number or bigint (see ./pfn.ts).
  */
@@ -44,6 +45,9 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
   /** Ranges handed out by alloc and not yet freed (reservations excluded). */
   private liveAllocations = 0;
   private readonly spareNodes: RbNode<P>[] = [];
+  // Version switches read on every allocation or free, copied out of the profile.
+  private readonly max32ResetOnAnyFree: boolean;
+  private readonly retryFromFindLimit: boolean;
 
   constructor(
     readonly arith: PfnArithmetic<P>,
@@ -55,6 +59,8 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
       throw new IovaDomainError(`granule ${granule} is not a power of two between 1 and 4096 (PAGE_SIZE)`);
     }
     // Number pfns get an augmented tree, so long walks can be skipped over (see walkStop).
+    this.max32ResetOnAnyFree = profile.max32ResetOnAnyFree;
+    this.retryFromFindLimit = profile.retryFromFindLimit;
     this.tree = new RbTree<P>(arith.kind === 'number');
     this.granule = granule;
     this.shift = 31 - Math.clz32(granule);
@@ -98,8 +104,10 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
     const cached32 = this.cached32Node;
     if (free === cached32 || (free.pfnHi < this.dma32BitPfn && free.pfnLo >= cached32.pfnLo)) {
       this.cached32Node = this.tree.next(free) as RbNode<P>;
+      // Before 5b61343b5059 (5.18; 5.15.33) only a free that moves cached32_node resets the estimate.
+      if (!this.max32ResetOnAnyFree) this.max32AllocSize = this.dma32BitPfn;
     }
-    if (free.pfnLo < this.dma32BitPfn) this.max32AllocSize = this.dma32BitPfn;
+    if (this.max32ResetOnAnyFree && free.pfnLo < this.dma32BitPfn) this.max32AllocSize = this.dma32BitPfn;
     if (free.pfnLo >= this.cachedNode.pfnLo) this.cachedNode = this.tree.next(free) as RbNode<P>;
   }
 
@@ -131,6 +139,10 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
     const retryPfn = this.profile.retryOverflowBug ? arith.add(curr.pfnHi, arith.one) : curr.pfnHi;
     let highPfn = limitPfn;
     let lowPfn = this.startPfn;
+    // Where the walk gives up early. Without the retry pass (5.10, or reverted) the loop has no
+    // `new_pfn >= low_pfn` test and walks on until a gap fits, the tree ends or the candidate
+    // wraps; 4e89dce72521 (5.11) added the test with the pass. The result is the same, the visits not.
+    let walkLow = this.profile.retryPass ? lowPfn : arith.zero;
     let newPfn: P;
     let prev: RbNode<P>;
     let visits = this.visits;
@@ -142,7 +154,7 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
         // Past the first few steps of a long walk, and once every node lies below the candidate's
         // ceiling, jump straight to the node where the walk stops, counting the steps in between.
         if (augmented && ++stepsThisPass > WALK_STEPS_BEFORE_SKIP && currNode.pfnLo <= highPfn) {
-          const stop = this.walkStop(currNode, size, lowPfn, alignment);
+          const stop = this.walkStop(currNode, size, walkLow, alignment);
           visits += tree.rank(currNode) - tree.rank(stop);
           currNode = stop;
         }
@@ -151,7 +163,7 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
         prev = currNode;
         curr = tree.prev(currNode);
         visits++;
-      } while (curr !== null && newPfn <= curr.pfnHi && newPfn >= lowPfn);
+      } while (curr !== null && newPfn <= curr.pfnHi && newPfn >= walkLow);
 
       if (highPfn >= size && newPfn >= lowPfn) break;
       if (this.profile.retryPass && lowPfn === this.startPfn && retryPfn < limitPfn) {
@@ -161,7 +173,9 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
         }
         highPfn = limitPfn;
         lowPfn = this.profile.retryOverflowBug ? retryPfn : arith.add(retryPfn, arith.one);
-        curr = this.iovaFindLimit(limitPfn);
+        walkLow = lowPfn;
+        // 5.11-5.12 restart from the anchor; 371d7955e310 (5.13) from iova_find_limit().
+        curr = this.retryFromFindLimit ? this.iovaFindLimit(limitPfn) : this.anchor;
         continue;
       }
       this.visits = visits;

@@ -25,7 +25,7 @@ export interface AllocatorOptions {
    * bound (only the limit of each request caps it), so 'linux' ignores it.
    */
   readonly endPfn?: number;
-  /** Kernel version modelled by 'linux' (5.13 or later); default '7.0'. */
+  /** Kernel version modelled by 'linux' (5.10 or later, MAJOR.MINOR[.PATCH]); default '7.0'. */
   readonly version?: string;
 }
 

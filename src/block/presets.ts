@@ -123,7 +123,9 @@ export const PRESETS: Readonly<Record<string, HostDescription>> = {
     name: 'nvme-amdvi',
     summary: 'NVMe SSD (MDTS 4 MiB) behind AMD-Vi, lazy invalidation',
     host: {
-      // NVMe: NVME_MAX_SEGS = 127; queues and depth as a typical data-centre drive reports (example).
+      // NVMe: sg_tablesize is not read (the driver's NVME_MAX_SEGS comes from the kernel version:
+      // 127 up to 6.2, 128 from 6.3, 256 from 6.17); queues and depth as a typical data-centre drive
+      // reports (example).
       name: 'nvme',
       transport: 'nvme',
       sgTablesize: 127,

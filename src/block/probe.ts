@@ -3,7 +3,8 @@
  * splits and merges by, the DMA device as the DMA API then sees it, and the mapping sizes.
  *
  * SCSI: scsi_host_alloc() -> scsi_add_host_with_dma() -> sas_host_setup() (SAS transport) ->
- * __scsi_init_queue() -> slave_configure (libata's ata_scsi_dev_config() for SATA disks) ->
+ * __scsi_init_queue() -> slave_configure (libata's ata_scsi_dev_config() for SATA disks, then the
+ * host driver's own hook, ./slave-configure.ts) ->
  * sd_revalidate_disk(). NVMe: nvme_probe() + nvme_set_queue_limits().
  * The SCSI midlayer pushes its segment limits onto the DMA device (dma_set_seg_boundary(),
  * dma_set_max_seg_size()); NVMe sets max_seg_size to 0xffffffff. Those feed iommu_dma_map_sg().
@@ -19,6 +20,7 @@ import { nvmeSetQueueLimits } from './nvme.js';
 import { blkQueueBlockSizes, defaultQueueLimits, type QueueLimits } from './queue-limits.js';
 import { sasHostSetup, scsiAddHostWithDma, scsiHostAlloc, scsiInitQueue, type CapVariant, type ScsiHost } from './scsi-host.js';
 import { sdRevalidateDisk } from './sd.js';
+import { driverSlaveConfigure } from './slave-configure.js';
 
 export const DEFAULT_KERNEL = '7.0';
 
@@ -98,6 +100,8 @@ export function probeHost(description: HostDescription, options: ProbeOptions = 
     ataMaxSectors = ataScsiDevConfig(disk, host, lim, variant, pageSize, features.blkDefMaxSectors);
     trail.push(`ata_scsi_dev_config: device max_sectors ${ataMaxSectors}${variant === 'none' ? ' (not capped by the host)' : ''} -> max_hw_sectors = ${lim.maxHwSectors}`);
   }
+  const driverHook = driverSlaveConfigure(hostDesc.name, lim, pageSize, features);
+  if (driverHook !== null) trail.push(driverHook);
   blkQueueBlockSizes(lim, disk.logicalBlockSize, disk.physicalBlockSize);
   sdRevalidateDisk(lim, host, disk, features, variant, pageSize);
   trail.push(

@@ -12,7 +12,8 @@
  *   max_sectors = min(max_hw', max_user_sectors) if set; else min(max_hw', io_opt >> 9) if io_opt >
  *   BLK_DEF_MAX_SECTORS_CAP << 9; else min(max_hw', io_min >> 9) if io_min is above that cap; else
  *   min(max_hw', BLK_DEF_MAX_SECTORS_CAP) — with max_hw' = min_not_zero(max_hw, max_dev_sectors),
- *   rounded down to the logical block size. io_opt is rounded down to the physical block size.
+ *   rounded down to the logical block size. io_opt is rounded down to the physical block size from
+ *   9c0ba14828d6 (6.12; not in 6.11.0).
  * - BLK_DEF_MAX_SECTORS_CAP = 8192 (4 MiB) from 9b8b84879d4a (~6.17), 2560 before.
  */
 
@@ -120,9 +121,12 @@ export function blkQueueBlockSizes(lim: QueueLimits, logical: number, physical: 
   lim.maxSectors = roundDown(lim.maxSectors, lbs);
 }
 
-/** The max_sectors part of blk_validate_limits() (6.11+). */
-export function blkValidateMaxSectors(lim: QueueLimits, defMaxSectorsCap: number, pageSize: number): void {
-  lim.ioOpt = roundDown(lim.ioOpt, lim.physicalBlockSize);
+/**
+ * The max_sectors part of blk_validate_limits() (6.11+). `roundIoOpt`: io_opt is first rounded down
+ * to the physical block size (9c0ba14828d6: 6.12, not 6.11.0).
+ */
+export function blkValidateMaxSectors(lim: QueueLimits, defMaxSectorsCap: number, pageSize: number, roundIoOpt = true): void {
+  if (roundIoOpt) lim.ioOpt = roundDown(lim.ioOpt, lim.physicalBlockSize);
   const lbs = lim.logicalBlockSize / SECTOR_SIZE;
   lim.maxHwSectors = roundDown(lim.maxHwSectors, lbs);
   const maxHw = minNotZero(lim.maxHwSectors, lim.maxDevSectors);

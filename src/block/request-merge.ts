@@ -14,6 +14,11 @@
  * The `elevator` policy instead keeps every request waiting until flush() and tries them all (newest
  * first), as an I/O scheduler's hash/rbtree lookups would; dispatch timing (when the scheduler lets
  * go) is not modelled. `none` never merges (nomerges=2).
+ *
+ * Approximation: the default (plug) policy merges only while the plug holds a request. A host with a
+ * shared tag set across its hardware queues (hisi_sas v3 sets host_tagset) runs mq-deadline by
+ * default, which can still merge requests after the plug flushed them; `iovasim limits` then shows
+ * fewer, smaller requests than such a host may issue.
  */
 import { bioSplitToLimits, bvecGapToPrev, type Bio } from './bio-split.js';
 import { biovecPhysMergeable } from './rq-map-sg.js';

@@ -61,7 +61,7 @@ export function sdRevalidateDisk(
   if (features.ioOptMaxSectors) {
     lim.ioOpt = (optSectors * SECTOR_SIZE) % U32;
     if (optValid) lim.ioOpt = minNotZero(lim.ioOpt, (disk.optXferBlocks ?? 0) * disk.logicalBlockSize);
-    blkValidateMaxSectors(lim, features.blkDefMaxSectors, pageSize);
+    blkValidateMaxSectors(lim, features.blkDefMaxSectors, pageSize, features.ioOptPhysicalBlockRound);
     return;
   }
   let rwMax: number;

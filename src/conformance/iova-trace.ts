@@ -254,14 +254,19 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
     const pfnArgument = (): P | typeof FAILED => (entry.handle >= 0 ? results[entry.handle] : v[0]);
     switch (entry.op) {
       case Op.Cpus:
+        if (profile.rcacheInitInDomain && domain !== null) {
+          throw new TraceError(trace.file, entry.line, `cpus after "domain": kernel ${profile.version} sets up the rcaches inside init_iova_domain(), so the CPU count must come first`);
+        }
         cpus = Number(v[0]);
         break;
       case Op.Domain:
         domain = new IovaDomain<P>(arith, profile, Number(v[0]), v[1]);
+        // Until 5.17 init_iova_domain() sets up the rcaches itself, for the CPUs known by then.
+        if (profile.rcacheInitInDomain) rcache = newRcache(domain, arith, profile, cpus, currentCpu);
         break;
       case Op.Rcache:
-        rcache = new Rcache<P>(domain as IovaDomain<P>, arith, profile, cpus);
-        rcache.currentCpu = currentCpu;
+        // iova_domain_init_rcaches() (5.18+); before, the rcaches exist already and this does nothing.
+        if (!profile.rcacheInitInDomain) rcache = newRcache(domain as IovaDomain<P>, arith, profile, cpus, currentCpu);
         break;
       case Op.Cpu:
         currentCpu = Number(v[0]);
@@ -352,6 +357,12 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         break;
     }
   }
+}
+
+function newRcache<P extends number | bigint>(domain: IovaDomain<P>, arith: PfnArithmetic<P>, profile: KernelProfile, cpus: number, currentCpu: number): Rcache<P> {
+  const rcache = new Rcache<P>(domain, arith, profile, cpus);
+  rcache.currentCpu = currentCpu;
+  return rcache;
 }
 
 function magazineText<P extends number | bigint>(size: number, pfns: readonly P[], format: (p: P) => string): string {

@@ -26,14 +26,12 @@ import type { Rcache } from '../rcache/rcache.js';
 import type { DmaDevice } from './device.js';
 import type { FlushQueue } from './flush-queue.js';
 import type { IommuDmaDomain } from './iommu-dma-domain.js';
-import { swiotlbMaxMappingSize } from './mapping-size.js';
+import { swiotlbAlignOffset, swiotlbBounceFits } from './mapping-size.js';
 import { sacFailed, sacTry32, type SacMode } from './sac.js';
 import type { ScatterList } from './scatterlist.js';
 
 /** DMA_MAPPING_ERROR (~(dma_addr_t)0 in the kernel). */
 export const DMA_MAPPING_ERROR = -1;
-/** IO_TLB_SIZE: swiotlb slot size. */
-const IO_TLB_SIZE = 2048;
 const U32 = 4294967296;
 
 export class IommuDmaError extends Error {}
@@ -112,7 +110,7 @@ export class IommuDma {
     const rcache = this.rcache;
     rcache.currentCpu = cpu;
     this.allocCalls++;
-    const pages = size / this.granule;
+    const pages = rcache.callerRoundup(size / this.granule);
     const above32 = coherent ? dev.coherentLimitAbove32 : dev.limitAbove32;
     let pfn = 0;
     if (sacTry32(this.sac, dev, above32)) {
@@ -162,19 +160,19 @@ export class IommuDma {
 
   /**
    * The in-granule offset a buffer keeps after swiotlb_tbl_map_single(): the slot is aligned to the
-   * granule (alloc_align_mask = iova_mask) and keeps orig_addr & min_align_mask & (IO_TLB_SIZE - 1).
+   * granule (alloc_align_mask = iova_mask) and keeps the bits swiotlbAlignOffset() gives (6.9 kept bit 11).
    */
   private bounceOffset(dev: DmaDevice, phys: number): number {
-    return phys % IO_TLB_SIZE & dev.minAlignMask;
+    return swiotlbAlignOffset(dev, this.granuleMask, phys, this.domain.features);
   }
 
   /** iommu_dma_map_page(): returns the DMA address or DMA_MAPPING_ERROR. */
   mapPage(dev: DmaDevice, phys: number, size: number, cpu: number): number {
     let off = phys & this.granuleMask;
     if (dev.untrusted && (off !== 0 || size % this.granule !== 0)) {
-      if (size > swiotlbMaxMappingSize(dev, this.domain.features)) return DMA_MAPPING_ERROR;
-      this.bounced++;
       off = this.bounceOffset(dev, phys);
+      if (!swiotlbBounceFits(size, off, this.granule, this.domain.features)) return DMA_MAPPING_ERROR;
+      this.bounced++;
     }
     const iova = this.allocIova(dev, Math.ceil((size + off) / this.granule) * this.granule, cpu);
     if (iova === 0) return DMA_MAPPING_ERROR;

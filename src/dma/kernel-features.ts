@@ -1,25 +1,26 @@
 /**
- * What changed in the DMA-mapping, SCSI and block layers between the kernels iovasim models, as
- * switches derived from a MAJOR.MINOR version (the iova.c switches live in
- * ../allocators/kernel-version.ts; this file does not repeat them).
+ * What the DMA-mapping, SCSI, libata, block and NVMe layers do differently in a given kernel, as the
+ * switches the code of ../dma/ and ../block/ reads. Every switch is a question to the one table of
+ * kernel changes (../kernel/changes.ts: commit, mainline release, stable backports), the same table
+ * the iova.c switches (../allocators/kernel-version.ts) come from. Adding a switch: a row there, a
+ * field here.
  *
- * Versions and sources (see ../../../shared/spec/linux-iova.md §3, §4, §5.6):
- * - 6.0   dma_opt_mapping_size() (a229cc14f339) and iommu_dma_opt_mapping_size() (6d9870b7e5de);
- *         the SCSI series merged (bb7d1283e628, 608128d391fa, 4cbfca5f7750, 0568e6122574, a357f7b4583e).
- * - 6.4   NVMe caps max_hw_sectors with dma_opt_mapping_size() (3710e2b056cb).
- * - 6.6   the PCI SAC trick becomes a sticky per-device flag (791c2b17fb40).
- * - 6.7   the single 32768-entry flush queue for shadow_on_flush IOMMUs (32d5bc8b09c7, 9f5b681e2a3f).
- * - 6.9   iommu_dma_max_mapping_size(): swiotlb limit for untrusted devices (afc5aa46ed56).
- * - 6.11  sd sets io_opt from shost->opt_sectors and blk_validate_limits() derives max_sectors
- *         (a23634644afc, with hch's follow-up that only an io_opt above the default cap raises it).
- * - 6.17  BLK_DEF_MAX_SECTORS_CAP 2560 -> 8192 sectors (9b8b84879d4a; release inferred from dates).
+ * Not modelled, whatever the version: the 6.15+ dma-iommu rework around dma_iova_* and the 6.17
+ * NVMe blk_rq_dma_map path map without a scatterlist; here every kernel maps through the same
+ * iommu_dma_map_sg()/map_page() model, and only those kernels' limits change.
  */
-import { kernelProfile, KernelVersionError, type KernelProfile } from '../allocators/kernel-version.js';
+import { kernelProfile, type KernelProfile } from '../allocators/kernel-version.js';
+import { hasChange } from '../kernel/changes.js';
+import { compareKernelVersions, KernelVersionError, parseKernelVersion } from '../kernel/version.js';
+
+export { KernelVersionError };
 
 export interface DmaKernelFeatures {
   readonly version: string;
   readonly major: number;
   readonly minor: number;
+  /** The stable point release (0 for the mainline release). */
+  readonly patch: number;
   /** The iova.c switches for the same version. */
   readonly profile: KernelProfile;
   /** dma_opt_mapping_size() and the iommu opt op exist (6.0+). */
@@ -32,44 +33,54 @@ export interface DmaKernelFeatures {
   readonly untrustedMaxMappingSize: boolean;
   /** NVMe PCI caps max_hw_sectors with dma_opt_mapping_size() instead of the max (6.4+). */
   readonly nvmeOptCap: boolean;
+  /** NVME_MAX_KB_SZ: 4096 up to 6.2, 8192 from 6.3 (7846c1b5a5db), 8 MiB (NVME_MAX_BYTE) from 6.17. */
+  readonly nvmeMaxKb: number;
+  /** NVME_MAX_SEGS: 127 up to 6.2, 128 from 6.3, 256 from 6.17 (blk_rq_dma_map conversion). */
+  readonly nvmeMaxSegments: number;
   /** max_sectors comes from blk_validate_limits() with io_opt = opt_sectors << 9 (6.11+). */
   readonly ioOptMaxSectors: boolean;
+  /** blk_validate_limits() rounds io_opt down to the physical block size (9c0ba14828d6, 6.12). */
+  readonly ioOptPhysicalBlockRound: boolean;
   /** BLK_DEF_MAX_SECTORS(_CAP): 2560 sectors (1280 KiB) until 6.16, 8192 (4 MiB) from 6.17. */
   readonly blkDefMaxSectors: number;
-  /** swiotlb_max_mapping_size() subtracts the rounded min_align_mask (from 5.18; see the report). */
+  /** swiotlb_max_mapping_size() subtracts the rounded min_align_mask (82806744fd7d, 5.19; 5.10.147, 5.15.72). */
   readonly swiotlbMinAlignInMax: boolean;
+  /** A bounce keeps orig & min_align_mask & (alloc_align_mask | 2047) as offset (51b30ecb73b4, 6.9); before, & 2047. */
+  readonly swiotlbAlignOffsetKeepsAllocMask: boolean;
+  /** hisi_sas v3 slave_configure caps max_hw_sectors at 32 pages (fce54ed02757, 5.19; reverted in 6.1). */
+  readonly hisiSasV3HwSectorsCap: boolean;
 }
 
-function parse(text: string): [number, number] {
-  const match = /^(\d+)\.(\d+)$/.exec(text.trim());
-  if (!match) throw new KernelVersionError(`kernel version "${text}" is not of the form MAJOR.MINOR (e.g. 5.19, 7.0)`);
-  return [Number(match[1]), Number(match[2])];
-}
-
-/** Compares two MAJOR.MINOR versions: negative, zero or positive. */
+/** Compares two kernel versions (MAJOR.MINOR or MAJOR.MINOR.PATCH): negative, zero or positive. */
 export function compareVersions(a: string, b: string): number {
-  const [am, an] = parse(a);
-  const [bm, bn] = parse(b);
-  return am !== bm ? am - bm : an - bn;
+  return compareKernelVersions(parseKernelVersion(a), parseKernelVersion(b));
 }
 
-/** The DMA/block switches for a mainline version from 5.13 on (throws KernelVersionError otherwise). */
+/** The DMA/block switches for a kernel version from 5.10 on (throws KernelVersionError otherwise). */
 export function dmaKernelFeatures(versionText: string): DmaKernelFeatures {
   const profile = kernelProfile(versionText);
-  const [major, minor] = parse(versionText);
-  const atLeast = (m: number, n: number): boolean => major > m || (major === m && minor >= n);
+  const v = parseKernelVersion(versionText);
+  const has = (id: string): boolean => hasChange(v, id);
+  const nvmeBlkRqDmaMap = has('nvmeBlkRqDmaMap');
+  const nvme8M = has('nvmeMaxKb8M');
   return {
     version: profile.version,
-    major,
-    minor,
+    major: v.major,
+    minor: v.minor,
+    patch: v.patch,
     profile,
-    optMappingSize: atLeast(6, 0),
-    sacSticky: atLeast(6, 6),
-    singleFlushQueue: atLeast(6, 7),
-    untrustedMaxMappingSize: atLeast(6, 9),
-    nvmeOptCap: atLeast(6, 4),
-    ioOptMaxSectors: atLeast(6, 11),
-    blkDefMaxSectors: atLeast(6, 17) ? 8192 : 2560,
-    swiotlbMinAlignInMax: atLeast(5, 18),
+    optMappingSize: has('dmaOptMappingSize'),
+    sacSticky: has('dmaSacSticky'),
+    singleFlushQueue: has('dmaSingleFlushQueue'),
+    untrustedMaxMappingSize: has('dmaUntrustedMaxMappingSize'),
+    nvmeOptCap: has('nvmeOptCap'),
+    nvmeMaxKb: nvmeBlkRqDmaMap || nvme8M ? 8192 : 4096,
+    nvmeMaxSegments: nvmeBlkRqDmaMap ? 256 : nvme8M ? 128 : 127,
+    ioOptMaxSectors: has('blockIoOptMaxSectors'),
+    ioOptPhysicalBlockRound: has('blockIoOptPhysicalBlockRound'),
+    blkDefMaxSectors: has('blockDefMaxSectors4M') ? 8192 : 2560,
+    swiotlbMinAlignInMax: has('swiotlbMinAlignInMax'),
+    swiotlbAlignOffsetKeepsAllocMask: has('swiotlbAlignOffsetKeepsAllocMask'),
+    hisiSasV3HwSectorsCap: has('hisiSasV3HwSectorsCap') && !has('hisiSasV3HwSectorsCapReverted'),
   };
 }

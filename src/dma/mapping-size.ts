@@ -62,6 +62,29 @@ export function swiotlbMaxMappingSize(dev: DmaDevice, features: DmaKernelFeature
   return IO_TLB_SIZE * IO_TLB_SEGSIZE - minAlign;
 }
 
+/**
+ * The offset a buffer keeps inside its swiotlb bounce slot (kernel/dma/swiotlb.c
+ * swiotlb_align_offset()). Until 6.9: orig & min_align_mask & (IO_TLB_SIZE - 1), so a 4 KiB
+ * min_align_mask (NVMe) lost bit 11; from 51b30ecb73b4 (6.9): orig & min_align_mask &
+ * (alloc_align_mask | (IO_TLB_SIZE - 1)), with dma-iommu passing alloc_align_mask = iova_mask.
+ */
+export function swiotlbAlignOffset(dev: DmaDevice, allocAlignMask: number, orig: number, features: DmaKernelFeatures): number {
+  const keep = features.swiotlbAlignOffsetKeepsAllocMask ? allocAlignMask | (IO_TLB_SIZE - 1) : IO_TLB_SIZE - 1;
+  // The masks are below 2^31, so the low bits of a JavaScript number are exact.
+  return orig % (keep + 1) & dev.minAlignMask & keep;
+}
+
+/**
+ * Whether swiotlb_tbl_map_single() finds slots for a dma-iommu bounce of `size` bytes with in-slot
+ * `offset`: at most IO_TLB_SEGSIZE slots of IO_TLB_SIZE. Until 6.9 it asks for iova_align(size) +
+ * offset bytes; from 6.9 (51b30ecb73b4 and the series around it) for ALIGN(size + offset, granule).
+ */
+export function swiotlbBounceFits(size: number, offset: number, granule: number, features: DmaKernelFeatures): boolean {
+  const alignUp = (bytes: number, to: number): number => Math.ceil(bytes / to) * to;
+  const bytes = features.swiotlbAlignOffsetKeepsAllocMask ? alignUp(size + offset, granule) : alignUp(size, granule) + offset;
+  return Math.ceil(bytes / IO_TLB_SIZE) <= IO_TLB_SEGSIZE;
+}
+
 /** iommu_dma_opt_mapping_size() = iova_rcache_range(): PAGE_SIZE << (classes - 1). */
 export function iommuDmaOptMappingSize(pageSize: number, rcacheClasses = IOVA_RANGE_CACHE_MAX_SIZE): number {
   return pageSize * 2 ** (rcacheClasses - 1);

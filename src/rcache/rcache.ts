@@ -7,15 +7,16 @@
  * pops from `loaded` (swapping in `prev`, else taking a full magazine from the depot). Cached ranges
  * stay allocated in the tree until a magazine is drained back to it.
  *
- * Versions (see KernelProfile): magazines hold 128 pfns until 6.0, 127 after. Until 6.7 the depot is
- * a 32-slot array and a 33rd full magazine is drained to the tree at once; from 6.7 it is an unbounded
+ * Versions (see KernelProfile): before 5.17 alloc_iova_fast() takes SIZE as given (the DMA caller
+ * rounded it; see callerRoundup()). Magazines hold 128 pfns until 6.0, 127 after. Until 6.7 the
+ * depot is a MAX_GLOBAL_MAGS (32, profile.depotSlots) slot array and a further full magazine is
+ * drained to the tree at once; from 6.7 it is an unbounded
  * list, and each push arms a delayed work that frees one magazine every 100 ms while the depot holds
  * more magazines than there are online CPUs. Both depots pop the newest magazine first; the global
  * drain frees the array from slot 0 up (5.19) but pops the list newest first (6.7+).
  */
 import type { IovaAllocator } from '../allocators/allocator.js';
 import type { KernelProfile } from '../allocators/kernel-version.js';
-import { MAX_GLOBAL_MAGS } from '../allocators/kernel-version.js';
 import { orderBase2, roundupPowOfTwo, type PfnArithmetic } from '../allocators/pfn.js';
 import { DelayedWork, SimulatedClock } from './delayed-work.js';
 
@@ -106,7 +107,8 @@ export class Rcache<P extends number | bigint = number> {
   allocIovaFast(size: P, limitPfn: P, flushRcache: boolean): P {
     const arith = this.arith;
     // Rounding cacheable sizes up keeps every magazine of one class holding one size.
-    const roundedSize = size < arith.of(2 ** (this.cacheClasses - 1)) ? roundupPowOfTwo(size) : size;
+    // Before 972bf252f860 (5.17) iommu_dma_alloc_iova() rounded instead, and SIZE came here as is.
+    const roundedSize = this.profile.fastAllocRoundsUp && size < arith.of(2 ** (this.cacheClasses - 1)) ? roundupPowOfTwo(size) : size;
     this.lastAllocHung = false;
     const cached = this.rcacheGet(roundedSize, arith.add(limitPfn, arith.one));
     if (cached !== this.zero) return cached;
@@ -121,8 +123,20 @@ export class Rcache<P extends number | bigint = number> {
       if (!mayFlush) return this.zero;
       mayFlush = false;
       for (let cpu = 0; cpu < this.cpuCount; cpu++) if (this.online[cpu]) this.freeCpuCachedIovas(cpu);
-      this.freeGlobalCachedIovas();
+      // free_global_cached_iovas() joined the flush in 6fa3525b455a (5.11); 5.10 leaves the depot alone.
+      if (this.profile.flushFreesDepot) this.freeGlobalCachedIovas();
     }
+  }
+
+  /**
+   * The size a DMA-layer caller passes to allocIovaFast(): before 972bf252f860 (5.17)
+   * iommu_dma_alloc_iova() rounded cacheable sizes up to a power of two itself; from 5.17
+   * alloc_iova_fast() does, and the caller passes the size unchanged. Either way the DMA layer ends
+   * up with the same ranges.
+   */
+  callerRoundup(size: P): P {
+    if (this.profile.fastAllocRoundsUp || size >= this.arith.of(2 ** (this.cacheClasses - 1))) return size;
+    return roundupPowOfTwo(size);
   }
 
   /** free_iova_fast(): caches pfn in its size class, or frees it to the allocator. */
@@ -187,7 +201,7 @@ export class Rcache<P extends number | bigint = number> {
         if (this.profile.depot === 'list') {
           rcache.depot.push(cpuRcache.loaded);
           rcache.trimWork.schedule(this.clock, IOVA_DEPOT_DELAY_MS);
-        } else if (rcache.depot.length < MAX_GLOBAL_MAGS) {
+        } else if (rcache.depot.length < this.profile.depotSlots) {
           rcache.depot.push(cpuRcache.loaded);
         } else {
           overflow = cpuRcache.loaded;

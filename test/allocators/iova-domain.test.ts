@@ -1,6 +1,6 @@
 // The Linux IOVA domain: the worked example of spec §2.13, model-based properties over random
 // operation sequences, and agreement of the number and bigint pfn representations.
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +39,65 @@ describe('spec §2.13 worked example (newest kernel, 4 KiB granule, start pfn 1,
     // 0x1100 pfns fit above the window (0xFEF00-0xFFFFF); the next one lands just below it.
     expect(pfn).toBe(0xfef00);
     expect(domain.allocIova(1, 0xfffff, true)).toBe(0xfedff);
+  });
+});
+
+describe('kernel versions (the switches of src/kernel/changes.ts)', () => {
+  /** A domain whose cached32 node sits above 20 free pfns with a 40-pfn window [71, 100] (limit 100). */
+  function freeSpaceAboveCached(version: string) {
+    const domain = new IovaDomain(numberPfn, kernelProfile(version), 4096, 1);
+    const top = domain.allocIova(1, 0xfffff, false); // a range above the limit: iova_find_limit() finds it
+    expect(top).toBe(0xfffff);
+    expect(domain.allocIova(10, 100, false)).toBe(91);
+    expect(domain.allocIova(10, 40, false)).toBe(31); // cached32 drops to [31, 40]
+    return domain;
+  }
+
+  it('5.10 fails where 4e89dce72521 (5.11) retries from the top of the limit', () => {
+    expect(freeSpaceAboveCached('5.10').allocIova(50, 100, false)).toBeNull();
+    expect(freeSpaceAboveCached('5.11').allocIova(50, 100, false)).toBe(41);
+    expect(freeSpaceAboveCached('5.19').allocIova(50, 100, false)).toBe(41);
+    // The what-if of 2021: the pass reverted on 5.19 behaves as 5.10.
+    const reverted = new IovaDomain(numberPfn, kernelProfile('5.19', { retryPass: false }), 4096, 1);
+    reverted.allocIova(10, 100, false);
+    reverted.allocIova(10, 40, false);
+    expect(reverted.allocIova(50, 100, false)).toBeNull();
+  });
+
+  it('5.11-5.12 restart at the anchor, 371d7955e310 (5.13) at iova_find_limit(): same address, one visit fewer here', () => {
+    const from5_12 = freeSpaceAboveCached('5.12');
+    const from5_13 = freeSpaceAboveCached('5.13');
+    const before12 = from5_12.visits;
+    const before13 = from5_13.visits;
+    expect(from5_12.allocIova(50, 100, false)).toBe(41);
+    expect(from5_13.allocIova(50, 100, false)).toBe(41);
+    expect(from5_12.visits - before12).toBe(from5_13.visits - before13 + 1);
+  });
+
+  it('before 5b61343b5059 (5.18, backported in 5.15.33) a free below cached32 leaves max32_alloc_size set', () => {
+    const run = (version: string): number | null => {
+      // start_pfn 71: three 10-pfn ranges fill [71, 100].
+      const domain = new IovaDomain(numberPfn, kernelProfile(version), 4096, 71);
+      const a = domain.allocIova(10, 100, false);
+      const b = domain.allocIova(10, 100, false);
+      const c = domain.allocIova(10, 100, false);
+      expect([a, b, c]).toEqual([91, 81, 71]);
+      domain.freeIova(81); // at or above cached32 (c): cached32 moves up to a
+      expect(domain.allocIova(20, 100, false)).toBeNull(); // 10 free pfns: fails, max32_alloc_size = 20
+      domain.freeIova(71); // below cached32
+      return domain.allocIova(20, 100, false);
+    };
+    expect(run('5.10')).toBeNull();
+    expect(run('5.15')).toBeNull();
+    expect(run('5.15.32')).toBeNull();
+    expect(run('5.15.33')).toBe(71);
+    expect(run('5.18')).toBe(71);
+  });
+
+  it('the retry-overflow fix dcdb3ba7e2a8 reaches 5.15 at 5.15.89 and 6.1 at 6.1.7', () => {
+    const versions = ['5.15.88', '5.15.89', '6.1', '6.1.6', '6.1.7', '6.2', '6.6'];
+    expect(versions.map((v) => kernelProfile(v).retryOverflowBug)).toEqual([true, false, true, true, false, false, false]);
+    expect(kernelProfile('5.10').retryOverflowBug).toBe(false); // no retry pass to overflow
   });
 });
 
@@ -116,7 +175,7 @@ describe('IovaDomain properties (7.0 profile, random operation sequences)', () =
       fc.integer({ min: 0, max: 300 }).map((ms) => `tick ${ms}`),
     );
     fc.assert(
-      fc.property(fc.constantFrom('5.19', '7.0'), fc.integer({ min: 0, max: 20 }), fc.array(line, { maxLength: 200 }), (version, start, lines) => {
+      fc.property(fc.constantFrom('5.10', '5.11', '5.15', '5.15.89', '5.19', '6.1.7', '7.0'), fc.integer({ min: 0, max: 20 }), fc.array(line, { maxLength: 200 }), (version, start, lines) => {
         // Handles past the allocations made so far would be rejected by the parser: drop them.
         let allocs = 0;
         const valid = lines.filter((l) => {
@@ -142,7 +201,7 @@ describe('IovaDomain properties (7.0 profile, random operation sequences)', () =
       { weight: 1, arbitrary: fc.integer({ min: DMA32 - 2500, max: DMA32 - 1 }).map((p) => `reserve ${p} ${p + 3}`) },
     );
     fc.assert(
-      fc.property(fc.constantFrom('5.19', '7.0'), fc.array(line, { minLength: 200, maxLength: 600 }), (version, lines) => {
+      fc.property(fc.constantFrom('5.10', '5.11', '5.15', '5.19', '7.0'), fc.array(line, { minLength: 200, maxLength: 600 }), (version, lines) => {
         let allocs = 0;
         const valid = lines.filter((l) => {
           if (l.startsWith('alloc')) allocs++;
@@ -168,12 +227,18 @@ describe('IovaDomain properties (7.0 profile, random operation sequences)', () =
     expect(out).toBe(runIovaTrace(trace, kernelProfile('7.0'), { pfns: 'bigint' }));
   });
 
-  it('replays the smaller golden traces identically with bigint pfns', () => {
-    const dir = join(sharedDir(), 'conformance', '7.0');
-    for (const name of ['t02_alloc_sizes', 't09_small_domain_churn', 't11_anchor_overflow', 't16_depot_overflow', 't23_size_edges', 't26_random_medium']) {
-      const file = join(dir, `${name}.trace`);
-      const expected = readFileSync(join(dir, `${name}.out`), 'utf8');
-      expect(runIovaTrace(parseIovaTrace(readFileSync(file, 'utf8'), file), kernelProfile('7.0'), { pfns: 'bigint' })).toBe(expected);
+  it('replays the smaller golden traces identically with bigint pfns, on every kernel version', () => {
+    const conformance = join(sharedDir(), 'conformance');
+    // The traces live in 5.19/; every version folder holds the outputs of its kernel.
+    const versions = readdirSync(conformance).filter((name) => existsSync(join(conformance, name, 't01_tiny_basic.out')));
+    expect(versions.length).toBeGreaterThanOrEqual(10);
+    for (const version of versions) {
+      for (const name of ['t02_alloc_sizes', 't09_small_domain_churn', 't11_anchor_overflow', 't16_depot_overflow', 't23_size_edges', 't26_random_medium']) {
+        const file = join(conformance, '5.19', `${name}.trace`);
+        const expected = readFileSync(join(conformance, version, `${name}.out`), 'utf8');
+        const actual = runIovaTrace(parseIovaTrace(readFileSync(file, 'utf8'), file), kernelProfile(version), { pfns: 'bigint' });
+        expect(actual === expected, `${version} ${name}`).toBe(true);
+      }
     }
   });
 

@@ -34,14 +34,16 @@ describe('ata_scsi_dev_config() host clamp (0568e6122574: series v3 patch 4, mer
   });
 
   it('merged: the same disk gets the host max 1024 as max_hw_sectors and sd caps the soft limit to opt_sectors 256', () => {
-    const setup = probeHost(HISI_SATA, { kernel: '6.0', cap: 'merged' });
+    // 6.1: the merged series without hisi_sas's own 5.19/6.0 cap (fce54ed02757, reverted by 245050af5d15).
+    const setup = probeHost(HISI_SATA, { kernel: '6.1', cap: 'merged' });
     expect(setup.ataMaxSectors).toBe(1024);
     expect(sysfsView(setup.limits).max_hw_sectors_kb).toBe(512);
     expect(sysfsView(setup.limits).max_sectors_kb).toBe(128);
   });
 
-  it('none (5.19): blk_queue_max_hw_sectors(dev->max_sectors) replaces the host limit: max_hw_sectors_kb 32767', () => {
-    const setup = probeHost(HISI_SATA, { kernel: '5.19', cap: 'none' });
+  it('none (5.18): blk_queue_max_hw_sectors(dev->max_sectors) replaces the host limit: max_hw_sectors_kb 32767', () => {
+    // 5.18: before hisi_sas's own cap of 5.19 (fce54ed02757).
+    const setup = probeHost(HISI_SATA, { kernel: '5.18', cap: 'none' });
     expect(setup.ataMaxSectors).toBe(65535);
     expect(sysfsView(setup.limits).max_hw_sectors_kb).toBe(32767);
     expect(sysfsView(setup.limits).max_sectors_kb).toBe(1280);

@@ -73,6 +73,12 @@ describe('blk_validate_limits() max_sectors (6.11+, a23634644afc)', () => {
     expect(sysfsView(before.limits).optimal_io_size).toBe(0);
   });
 
+  it('9c0ba14828d6 rounds io_opt down to the physical block size from 6.12, not in 6.11.0 (16776704 vs 16773120, spec §5.6)', () => {
+    const host = patchDescription(PRESETS['mpt3sas-noiommu'], { disk: { physicalBlockSize: 4096 } });
+    expect(sysfsView(probeHost(host, { kernel: '6.11', cap: 'merged' }).limits).optimal_io_size).toBe(16776704);
+    expect(sysfsView(probeHost(host, { kernel: '6.12', cap: 'merged' }).limits).optimal_io_size).toBe(16773120);
+  });
+
   it('sd: a valid OPTIMAL TRANSFER LENGTH sets the soft limit (pre-6.11) and io_opt', () => {
     const host = patchDescription(PRESETS['mpt3sas-noiommu'], { disk: { optXferBlocks: 2048 } });
     const setup = probeHost(host, { kernel: '5.19', cap: 'none' });
@@ -83,10 +89,30 @@ describe('blk_validate_limits() max_sectors (6.11+, a23634644afc)', () => {
 
 describe('NVMe queue limits (drivers/nvme/host/pci.c, core.c)', () => {
   it('before 6.4: max_hw_sectors = min(NVME_MAX_KB_SZ << 1, dma_max >> 9, MDTS) = 4 MiB behind AMD-Vi', () => {
-    const setup = probeHost(PRESETS['nvme-amdvi'], { kernel: '6.3' });
+    const setup = probeHost(PRESETS['nvme-amdvi'], { kernel: '6.2' });
     expect(sysfsView(setup.limits).max_hw_sectors_kb).toBe(4096);
     expect(sysfsView(setup.limits).max_sectors_kb).toBe(1280);
     expect(setup.limits.maxSegments).toBe(127);
+  });
+
+  it('6.3 (7846c1b5a5db): NVME_MAX_KB_SZ 8192 and NVME_MAX_SEGS 128; MDTS still limits to 4 MiB', () => {
+    const setup = probeHost(PRESETS['nvme-amdvi'], { kernel: '6.3' });
+    expect(sysfsView(setup.limits).max_hw_sectors_kb).toBe(4096);
+    expect(setup.limits.maxSegments).toBe(128);
+    expect(setup.trail[0]).toContain('NVME_MAX_KB_SZ << 1 = 16384');
+    const noMdts = probeHost(patchDescription(PRESETS['nvme-amdvi'], { disk: { mdts: 0 } }), { kernel: '6.3' });
+    expect(sysfsView(noMdts.limits).max_hw_sectors_kb).toBe(8192);
+    expect(sysfsView(probeHost(patchDescription(PRESETS['nvme-amdvi'], { disk: { mdts: 0 } }), { kernel: '6.2' }).limits).max_hw_sectors_kb).toBe(4096);
+  });
+
+  it('6.17 (7ce3c1dd78fc, 16353f1b0e08: blk_rq_dma_map): 8 MiB and 256 segments, below the opt cap of 6.4+', () => {
+    const passthrough = patchDescription(PRESETS['nvme-amdvi'], { iommu: { mode: 'passthrough' }, disk: { mdts: 0 } });
+    expect(probeHost(passthrough, { kernel: '6.16' }).limits.maxSegments).toBe(128);
+    const setup = probeHost(passthrough, { kernel: '6.17' });
+    expect(setup.limits.maxSegments).toBe(256);
+    expect(sysfsView(setup.limits).max_hw_sectors_kb).toBe(8192);
+    // Behind the IOMMU dma_opt_mapping_size (128 KiB) decides, as from 6.4: 33 segments.
+    expect(probeHost(PRESETS['nvme-amdvi'], { kernel: '6.17' }).limits.maxSegments).toBe(33);
   });
 
   it('6.4+ (3710e2b056cb): capped by dma_opt_mapping_size: 128 KiB, max_segments 33', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { patchDescription } from '../../src/block/host-description.js';
 import { PRESETS } from '../../src/block/presets.js';
 import { probeHost } from '../../src/block/probe.js';
-import { defaultQueueLimits } from '../../src/block/queue-limits.js';
+import { defaultQueueLimits, sysfsView } from '../../src/block/queue-limits.js';
 import {
   sasHostSetup,
   scsiAddHostWithDma,
@@ -79,12 +79,13 @@ describe('scsi_add_host_with_dma() cap variants (drivers/scsi/hosts.c, spec §4.
   });
 
   it('sd_revalidate_disk (608128d391fa, 6.0): the SAS disk on that host gets max_sectors_kb 128, max_hw_sectors_kb 512', () => {
-    const merged = probeHost(PRESETS['hisi_sas-smmuv3'], { kernel: '6.0', cap: 'merged' });
+    // 6.1: the merged series without hisi_sas's own 5.19/6.0 cap (fce54ed02757, reverted by 245050af5d15).
+    const merged = probeHost(PRESETS['hisi_sas-smmuv3'], { kernel: '6.1', cap: 'merged' });
     expect(merged.limits.maxSectors).toBe(256);
     expect(merged.limits.maxHwSectors).toBe(1024);
     const seed = probeHost(PRESETS['hisi_sas-smmuv3'], { kernel: '6.0', cap: 'seed' });
     expect(seed.limits.maxHwSectors).toBe(256);
-    const none = probeHost(PRESETS['hisi_sas-smmuv3'], { kernel: '5.19', cap: 'none' });
+    const none = probeHost(PRESETS['hisi_sas-smmuv3'], { kernel: '5.18', cap: 'none' });
     expect(none.limits.maxSectors).toBe(1024);
   });
 
@@ -98,5 +99,36 @@ describe('scsi_add_host_with_dma() cap variants (drivers/scsi/hosts.c, spec §4.
     const host = patchDescription(PRESETS['hisi_sas-smmuv3'], {});
     expect(probeHost(host, { kernel: '6.1' }).variant).toBe('merged');
     expect(probeHost(host, { kernel: '5.15' }).variant).toBe('none');
+  });
+});
+
+describe('host drivers\' slave_configure hooks (src/block/slave-configure.ts)', () => {
+  const kb = (kernel: string, disk: 'sas' | 'sata', cap?: 'none' | 'seed' | 'merged') => {
+    const base = PRESETS['hisi_sas-smmuv3'];
+    const host = disk === 'sas' ? base : patchDescription(base, { disk: { type: 'sata', lba48: true } });
+    const view = sysfsView(probeHost(host, { kernel, cap }).limits);
+    return [view.max_hw_sectors_kb, view.max_sectors_kb];
+  };
+
+  it('hisi_sas v3 on 5.19 and 6.0 caps max_hw_sectors at 32 pages (fce54ed02757): a Kunpeng host shows 128/128 KiB', () => {
+    expect(kb('5.19', 'sas', 'none')).toEqual([128, 128]);
+    expect(kb('5.19', 'sata', 'none')).toEqual([128, 128]);
+    expect(kb('6.0', 'sas', 'merged')).toEqual([128, 128]);
+    expect(kb('6.0', 'sata', 'merged')).toEqual([128, 128]);
+  });
+
+  it('is absent before 5.19 and after its revert in 6.1 (245050af5d15)', () => {
+    expect(kb('5.18', 'sas', 'none')).toEqual([512, 512]);
+    expect(kb('5.12', 'sata', 'none')).toEqual([32767, 1280]);
+    expect(kb('6.1', 'sas', 'merged')).toEqual([512, 128]);
+  });
+
+  it('caps in every IOMMU mode, and says so in the trail', () => {
+    const passthrough = patchDescription(PRESETS['hisi_sas-smmuv3'], { iommu: { mode: 'passthrough' } });
+    const setup = probeHost(passthrough, { kernel: '5.19', cap: 'none' });
+    expect(sysfsView(setup.limits).max_hw_sectors_kb).toBe(128);
+    expect(setup.trail.some((line) => line.startsWith('slave_configure_v3_hw (fce54ed02757'))).toBe(true);
+    // Other drivers have no hook: mpt3sas keeps its 32767 sectors on 5.19.
+    expect(probeHost(PRESETS['mpt3sas-noiommu'], { kernel: '5.19', cap: 'none' }).limits.maxHwSectors).toBe(32767);
   });
 });

@@ -63,7 +63,7 @@ describe('iovasim iova-trace', () => {
     writeFileSync(file, 'domain 4096 1\nalloc 1 1048575 1\n');
     const badKernel = await runCli(['iova-trace', file, '--kernel', '4.19']);
     expect(badKernel.code).toBe(2);
-    expect(badKernel.stderr).toContain('--kernel: kernel version 4.19 is older than the first modelled (5.13)');
+    expect(badKernel.stderr).toContain('--kernel: kernel version 4.19 is older than the first modelled (5.10)');
     const badOption = await runCli(['iova-trace', file, '--kernal', '7.0']);
     expect(badOption.code).toBe(2);
     expect(badOption.stderr).toContain('unknown option --kernal');

@@ -7,9 +7,13 @@ import {
   dmaOptMappingSize,
   iommuDmaOptMappingSize,
   SIZE_MAX,
+  swiotlbAlignOffset,
+  swiotlbBounceFits,
   swiotlbMaxMappingSize,
   type MappingSizeInput,
 } from '../../src/dma/mapping-size.js';
+import { IommuDma } from '../../src/dma/dma-iommu.js';
+import { IommuDmaDomain } from '../../src/dma/iommu-dma-domain.js';
 
 const v60 = dmaKernelFeatures('6.0');
 const dev64 = new DmaDevice({ name: 'hba' });
@@ -62,5 +66,39 @@ describe('dma_opt_mapping_size / dma_max_mapping_size (kernel/dma/mapping.c a229
   it('min_t(unsigned int, x, SIZE_MAX >> SECTOR_SHIFT) sees 0xffffffff; finite sizes shift normally', () => {
     expect(bytesToSectorsU32(SIZE_MAX)).toBe(0xffffffff);
     expect(bytesToSectorsU32(131072)).toBe(256);
+  });
+});
+
+describe('swiotlb by kernel version (kernel/dma/swiotlb.c)', () => {
+  const nvme = new DmaDevice({ name: 'nvme', minAlignMask: 4095 });
+
+  it('swiotlb_max_mapping_size() subtracts the rounded min_align_mask from 5.19 (82806744fd7d; 5.10.147, 5.15.72), not 5.18', () => {
+    expect(swiotlbMaxMappingSize(nvme, dmaKernelFeatures('5.18'))).toBe(262144);
+    expect(swiotlbMaxMappingSize(nvme, dmaKernelFeatures('5.19'))).toBe(262144 - 4096);
+    expect(swiotlbMaxMappingSize(nvme, dmaKernelFeatures('5.15.71'))).toBe(262144);
+    expect(swiotlbMaxMappingSize(nvme, dmaKernelFeatures('5.15.72'))).toBe(262144 - 4096);
+    expect(swiotlbMaxMappingSize(nvme, dmaKernelFeatures('5.10.147'))).toBe(262144 - 4096);
+  });
+
+  it('a bounce keeps bit 11 of a 4 KiB min_align_mask from 6.9 (51b30ecb73b4): orig & mask & (alloc_align_mask | 2047)', () => {
+    expect(swiotlbAlignOffset(nvme, 4095, 0x1234_5a00, dmaKernelFeatures('6.8'))).toBe(0x200);
+    expect(swiotlbAlignOffset(nvme, 4095, 0x1234_5a00, dmaKernelFeatures('6.9'))).toBe(0xa00);
+    // A device without min_align_mask keeps nothing either way.
+    expect(swiotlbAlignOffset(new DmaDevice({}), 4095, 0x1234_5a00, dmaKernelFeatures('6.9'))).toBe(0);
+  });
+
+  it('the bounce fits in 128 slots of 2 KiB: iova_align(size) + offset before 6.9, ALIGN(size + offset, granule) from 6.9', () => {
+    const size = 254 * 1024;
+    expect(swiotlbBounceFits(size, 0, 4096, dmaKernelFeatures('6.8'))).toBe(true);
+    expect(swiotlbBounceFits(size, 512, 4096, dmaKernelFeatures('6.8'))).toBe(false);
+    expect(swiotlbBounceFits(size, 512, 4096, dmaKernelFeatures('6.9'))).toBe(true);
+    expect(swiotlbBounceFits(size + 2048, 512, 4096, dmaKernelFeatures('6.9'))).toBe(false);
+  });
+
+  it('dma-iommu returns the bounced buffer at that offset: an untrusted NVMe-like device on 6.8 and 6.9', () => {
+    const device = new DmaDevice({ name: '0000:41:00.0', trusted: false, minAlignMask: 4095 });
+    const map = (kernel: string): number => new IommuDma(new IommuDmaDomain({ kernel, devices: [device] })).mapPage(device, 0x1_2345_6a00, 1024, 0);
+    expect(map('6.8') % 4096).toBe(0x200);
+    expect(map('6.9') % 4096).toBe(0xa00);
   });
 });

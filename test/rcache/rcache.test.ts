@@ -35,6 +35,61 @@ describe('Rcache (iova.c alloc_iova_fast / free_iova_fast)', () => {
     expect(rcache.classes[2].cpus[0].loaded.size).toBe(1); // order_base_2(3) = 2
   });
 
+  it('before 5.17 (972bf252f860) alloc_iova_fast takes odd sizes as they are; the DMA caller rounded instead', () => {
+    const old = setup('5.16');
+    const pfn3 = old.rcache.allocIovaFast(3, 0xfffff, false);
+    // Size-aligned to 4 (fls_long(3 - 1)), but 3 pfns long.
+    expect(old.domain.findIova(pfn3)).toEqual(expect.objectContaining({ pfnLo: 0xffffc, pfnHi: 0xffffe }));
+    expect(old.rcache.callerRoundup(3)).toBe(4);
+    expect(old.rcache.callerRoundup(33)).toBe(33);
+    const now = setup('5.17');
+    const rounded = now.rcache.allocIovaFast(3, 0xfffff, false);
+    expect(now.domain.findIova(rounded)).toEqual(expect.objectContaining({ pfnLo: 0xffffc, pfnHi: 0xfffff }));
+    expect(now.rcache.callerRoundup(3)).toBe(3);
+  });
+
+  it('5.10 flushes only the CPUs\' magazines when alloc_iova_fast fails; 6fa3525b455a (5.11) frees the depot too', () => {
+    const run = (version: string) => {
+      const profile = kernelProfile(version);
+      // start_pfn 1, limit 1024: 1024 one-page ranges fill the window.
+      const domain = new IovaDomain(numberPfn, profile, 4096, 1);
+      const rcache = new Rcache(domain, numberPfn, profile, 1);
+      const pfns: number[] = [];
+      for (let i = 0; i < 1024; i++) pfns.push(rcache.allocIovaFast(1, 1024, false));
+      expect(pfns.every((pfn) => pfn !== 0)).toBe(true);
+      // 3 full magazines of order 0: loaded and prev on the CPU, one in the depot.
+      for (const pfn of pfns.slice(0, 128 * 3)) rcache.freeIovaFast(pfn, 1);
+      expect(rcache.classes[0].depot.length).toBe(1);
+      // A 2-page request finds no room; the flush frees what the flush frees, then it retries.
+      const pfn = rcache.allocIovaFast(2, 1024, true);
+      return { pfn, depot: rcache.classes[0].depot.length, nodes: domain.nodeCount };
+    };
+    const old = run('5.10');
+    expect(old.depot).toBe(1);
+    expect(old.nodes).toBe(1024 - 256 + 1);
+    const fixed = run('5.11');
+    expect(fixed.depot).toBe(0);
+    expect(fixed.nodes).toBe(1024 - 384 + 1);
+    expect(old.pfn).not.toBe(0);
+  });
+
+  it('takes the array depot size (MAX_GLOBAL_MAGS) from the profile', () => {
+    const run = (depotSlots: number) => {
+      const profile = kernelProfile('5.19', { depotSlots });
+      const domain = new IovaDomain(numberPfn, profile, 4096, 1);
+      const rcache = new Rcache(domain, numberPfn, profile, 1);
+      // Two magazines per CPU fill first (loaded, prev); each further full one goes to the depot.
+      const pfns: number[] = [];
+      for (let i = 0; i < 128 * 5 + 1; i++) pfns.push(domain.allocIova(1, 0xfffff, false) as number);
+      for (const pfn of pfns) rcache.freeIovaFast(pfn, 1);
+      return { depot: rcache.classes[0].depot.length, nodes: domain.nodeCount };
+    };
+    // 641 frees: `prev` full, 4 full magazines pushed to the depot, 1 pfn in `loaded`.
+    expect(run(32)).toEqual({ depot: 4, nodes: 641 });
+    // With 2 slots the third and fourth found the depot full and went back to the tree.
+    expect(run(2)).toEqual({ depot: 2, nodes: 641 - 2 * 128 });
+  });
+
   it('5.19 drains a 33rd full magazine at once; 7.0 keeps it and trims one per 100 ms above the CPU count', () => {
     for (const [version, capacity] of [
       ['5.19', 128],

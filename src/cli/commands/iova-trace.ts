@@ -14,7 +14,7 @@ import { median } from '../../stats/summary.js';
 const DEFAULT_RUNS = 7;
 
 const OPTIONS: Record<string, OptionSpec> = {
-  kernel: { type: 'string', description: 'kernel version to model (5.13 or later, e.g. 5.19, 6.1, 7.0)', default: '7.0' },
+  kernel: { type: 'string', description: 'kernel version to model (5.10 or later, e.g. 5.11, 5.15.89, 6.1.7, 7.0)', default: '7.0' },
   bench: { type: 'boolean', description: 'also time the replay; ns/op and ops/s go to stderr' },
   runs: { type: 'string', description: 'timed runs with --bench', default: String(DEFAULT_RUNS) },
   help: { type: 'boolean', description: 'show this help' },

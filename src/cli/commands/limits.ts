@@ -29,7 +29,7 @@ import { UsageError, UserError } from '../errors.js';
 const OPTIONS: Record<string, OptionSpec> = {
   preset: { type: 'string', description: `start from a preset: ${PRESET_NAMES.join(', ')} (default: a generic SAS HBA behind a translated 4 KiB IOMMU)` },
   file: { type: 'string', description: 'start from a YAML host description (may name a preset itself)' },
-  kernel: { type: 'string', description: 'kernel version (5.13 or later; default: the description\'s, else 7.0)' },
+  kernel: { type: 'string', description: 'kernel version (5.10 or later, stable point releases too; default: the description\'s, else 7.0)' },
   cap: { type: 'string', description: 'SCSI cap variant: seed (series v3), merged (6.0), none (before); default by kernel' },
   'io-size': { type: 'string', description: 'bytes per I/O (suffixes k, m: 128k)', default: '128k' },
   offset: { type: 'string', description: 'offset of the buffer in its first page (bytes, multiple of 512)', default: '0' },
