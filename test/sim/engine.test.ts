@@ -81,12 +81,12 @@ describe('simulate', () => {
       ...Array.from({ length: 64 }, (_, i) => ({ timeNs: 0, op: 'read', offsetBytes: i * 4096, lengthBytes: 4096, device: 'sda', cpu: 1 })),
       ...Array.from({ length: 10 }, (_, i) => ({ timeNs: 5e6 + i * 1e5, op: 'write', offsetBytes: (i * 7919 + 13) * 65536, lengthBytes: 8192, device: 'sdb' })),
     ];
-    const result = simulate({ ...SMALL, host: { ...SMALL.host, queueDepth: 4 } }, undefined, { records });
+    const result = simulate({ ...SMALL, host: { ...SMALL.host, queueDepth: 4 } }, { records });
     expect(result.ios).toBe(74);
     expect(result.requests).toBeLessThan(74);
     expect(result.measuredMs).toBeGreaterThan(5);
     expect(result.occupancy32.length).toBe(4096);
-    expect(JSON.stringify(simulate({ ...SMALL, host: { ...SMALL.host, queueDepth: 4 } }, undefined, { records }))).toBe(JSON.stringify(result));
+    expect(JSON.stringify(simulate({ ...SMALL, host: { ...SMALL.host, queueDepth: 4 } }, { records }))).toBe(JSON.stringify(result));
   });
 
   it('without an IOMMU maps nothing', () => {
