@@ -53,6 +53,15 @@ export interface BufferLayout {
 
 export class BioError extends Error {}
 
+/**
+ * `x % m` for whole numbers x >= 0 and m >= 1. Physical addresses pass 2^31, where V8's `%` falls
+ * back to a slow floating-point remainder; a division by a power of two is exact and fast.
+ */
+export function remainder(x: number, m: number): number {
+  const r = x - Math.floor(x / m) * m;
+  return r < 0 ? r + m : r >= m ? r - m : r;
+}
+
 /** Where bios and bvecs come from: fresh objects, or a pool the caller recycles. */
 export interface BioBuilder {
   /** An empty bio (no bvecs, 0 bytes, nrSegs 0) starting at `sector`. */
@@ -79,7 +88,7 @@ export function checkLayout(layout: BufferLayout, pageSize: number): void {
   if (layout.chunkBytes !== Number.POSITIVE_INFINITY && (!Number.isInteger(layout.chunkBytes) || layout.chunkBytes < pageSize || layout.chunkBytes % pageSize !== 0)) {
     throw new BioError(`physically contiguous chunk of ${layout.chunkBytes} bytes must be a multiple of the page size (${pageSize})`);
   }
-  if (!Number.isInteger(layout.physBase) || layout.physBase < 0 || layout.physBase % pageSize !== 0) {
+  if (!Number.isInteger(layout.physBase) || layout.physBase < 0 || remainder(layout.physBase, pageSize) !== 0) {
     throw new BioError(`physical base 0x${layout.physBase.toString(16)} must be page aligned`);
   }
 }
@@ -151,7 +160,7 @@ export function singleBio(sector: number, phys: number, bytes: number): Bio {
 
 /** get_max_segment_size(): bytes to the next segment boundary, capped by max_segment_size. */
 export function maxSegmentBytes(lim: QueueLimits, phys: number): number {
-  const toBoundary = lim.segBoundarySize - (phys % lim.segBoundarySize);
+  const toBoundary = lim.segBoundarySize - remainder(phys, lim.segBoundarySize);
   return Math.min(toBoundary, lim.maxSegmentSize);
 }
 
@@ -160,7 +169,7 @@ export function bvecGapToPrev(lim: QueueLimits, prev: Bvec, nextPhys: number): b
   const mask = lim.virtBoundaryMask;
   if (mask === 0) return false;
   const b = mask + 1;
-  return (prev.phys + prev.len) % b !== 0 || nextPhys % b !== 0;
+  return remainder(prev.phys + prev.len, b) !== 0 || remainder(nextPhys, b) !== 0;
 }
 
 /** get_max_io_size(): max_sectors for a bio at `sector`, ending on a physical block if it can. */
@@ -168,7 +177,7 @@ export function getMaxIoSectors(lim: QueueLimits, sector: number): number {
   const sectors = lim.maxSectors;
   const pbs = lim.physicalBlockSize / SECTOR_SIZE;
   const lbs = lim.logicalBlockSize / SECTOR_SIZE;
-  const startOffset = sector % pbs;
+  const startOffset = remainder(sector, pbs);
   let max = sectors + startOffset;
   max -= max % pbs;
   if (max > startOffset) return max - startOffset;
@@ -191,7 +200,7 @@ export function bioSegmentSplit(bio: Bio, lim: QueueLimits, pageSize: number, co
       split = true;
       break;
     }
-    if (nsegs < maxSegs && bytes + bv.len <= maxBytes && (bv.phys % pageSize) + bv.len <= pageSize) {
+    if (nsegs < maxSegs && bytes + bv.len <= maxBytes && remainder(bv.phys, pageSize) + bv.len <= pageSize) {
       nsegs++;
       bytes += bv.len;
     } else {
@@ -204,7 +213,7 @@ export function bioSegmentSplit(bio: Bio, lim: QueueLimits, pageSize: number, co
         nsegs++;
         total += segSize;
         len -= segSize;
-        if (lim.virtBoundaryMask !== 0 && (bv.phys + total) % (lim.virtBoundaryMask + 1) !== 0) break;
+        if (lim.virtBoundaryMask !== 0 && remainder(bv.phys + total, lim.virtBoundaryMask + 1) !== 0) break;
       }
       bytes += total;
       if (len > 0 || bv.len > maxLen) {

@@ -130,7 +130,6 @@ class JobThread {
     readonly disk: number,
     readonly iodepth: number,
     readonly source: ClosedLoopIoSource | null,
-    readonly physBase: number,
   ) {}
 }
 
@@ -270,13 +269,13 @@ class Simulation {
           const disk = threadIndex % scenario.disks.count;
           const seed = mixSeed(scenario.seed, threadIndex);
           const source = options.ioSources?.(spec, threadIndex, seed) ?? new JobIoSource(spec, seed);
-          this.threads.push(new JobThread(threadIndex, spec.name, cpu, disk, spec.iodepth, source, bufferBase(threadIndex)));
+          this.threads.push(new JobThread(threadIndex, spec.name, cpu, disk, spec.iodepth, source));
           threadIndex++;
         }
       }
     } else {
       // Trace replay: one open-loop submitter per CPU, so I/Os merge per CPU as in blk-mq.
-      for (let cpu = 0; cpu < scenario.cpus; cpu++) this.threads.push(new JobThread(cpu, `cpu${cpu}`, cpu, 0, Number.MAX_SAFE_INTEGER, null, bufferBase(cpu)));
+      for (let cpu = 0; cpu < scenario.cpus; cpu++) this.threads.push(new JobThread(cpu, `cpu${cpu}`, cpu, 0, Number.MAX_SAFE_INTEGER, null));
     }
     for (let d = 0; d < scenario.disks.count; d++) this.disks.push(new Disk());
   }
@@ -429,8 +428,7 @@ class Simulation {
         case S_BLOCK: {
           const io = cpu.io as SimIo;
           const thread = this.threads[io.thread];
-          // Each I/O its own buffer (16 MiB apart, reused after 4096 I/Os of the thread).
-          const merged = this.block.submit(io, cpu.index, io.offset, io.bytes, thread.physBase + (thread.nextBuffer++ % 4096) * 2 ** 24);
+          const merged = this.block.submit(io, cpu.index, io.offset, io.bytes, bufferAddress(thread.index, thread.nextBuffer++));
           thread.inflight++;
           t += merged * c.mergeNs;
           this.startDispatch(cpu, io.disk, 1, S_ISSUED);
@@ -624,12 +622,13 @@ class Simulation {
     const scenario = this.scenario;
     const disk = this.disks[request.disk];
     const bytes = request.bytes;
-    const serviceNs = scenario.disks.commandUs * 1e3 + (bytes / (scenario.disks.bandwidthMBps * 1e6)) * 1e9;
+    // Whole nanoseconds: times stay small integers, which the JIT keeps unboxed.
+    const serviceNs = Math.round(scenario.disks.commandUs * 1e3 + (bytes / (scenario.disks.bandwidthMBps * 1e6)) * 1e9);
     const diskDone = (t > disk.busyUntil ? t : disk.busyUntil) + serviceNs;
     disk.busyUntil = diskDone;
-    const linkDone = (diskDone > this.linkBusyUntil ? diskDone : this.linkBusyUntil) + (bytes / (scenario.linkMBps * 1e6)) * 1e9;
+    const linkDone = (diskDone > this.linkBusyUntil ? diskDone : this.linkBusyUntil) + Math.round((bytes / (scenario.linkMBps * 1e6)) * 1e9);
     this.linkBusyUntil = linkDone;
-    this.events.schedule(linkDone + scenario.disks.latencyUs * 1e3, COMPLETE, request.disk, request);
+    this.events.schedule(linkDone + Math.round(scenario.disks.latencyUs * 1e3), COMPLETE, request.disk, request);
   }
 
   /**
@@ -828,7 +827,12 @@ class Simulation {
   }
 }
 
-/** Where a thread's buffers live: page-aligned, above 4 GiB, 64 GiB apart per thread. */
-function bufferBase(thread: number): number {
-  return 2 ** 32 + thread * 2 ** 36;
+/**
+ * The physical address of a thread's `n`th I/O buffer: page-aligned, its pages scattered (2 pages
+ * apart), in the low 1 GiB so addresses stay small integers (the JIT keeps them unboxed). Buffers of
+ * different I/Os may share physical pages, which nothing in the model can see: only the offset within
+ * a page and boundary crossings matter to the DMA layer, and every buffer starts on a page.
+ */
+function bufferAddress(thread: number, n: number): number {
+  return ((thread * 61 + n) % 4) * 2 ** 27;
 }
