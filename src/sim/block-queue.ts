@@ -46,28 +46,22 @@ export class SimBio implements Bio {
   bvecs: Bvec[] = [];
   nrSegs = 0;
   io: SimIo | null = null;
-  /** Bvec objects this bio owns (a request's own bios reuse them). */
-  readonly store: Bvec[] = [];
-
-  /** Makes this bio a copy of `from`, in its own bvec objects. */
+  /** Makes this bio a copy of `from`, reusing its own bvec objects. */
   copyOf(from: SimBio): this {
     this.sector = from.sector;
     this.bytes = from.bytes;
     this.nrSegs = from.nrSegs;
     this.io = from.io;
     const bvecs = this.bvecs;
-    while (bvecs.length > 0) bvecs.pop();
     const source = from.bvecs;
-    for (let i = 0; i < source.length; i++) {
-      let bvec = this.store[i];
-      if (bvec === undefined) {
-        bvec = { phys: 0, len: 0 };
-        this.store.push(bvec);
-      }
-      bvec.phys = source[i].phys;
-      bvec.len = source[i].len;
-      bvecs.push(bvec);
+    const n = source.length;
+    for (let i = 0; i < n; i++) {
+      if (i < bvecs.length) {
+        bvecs[i].phys = source[i].phys;
+        bvecs[i].len = source[i].len;
+      } else bvecs.push({ phys: source[i].phys, len: source[i].len });
     }
+    while (bvecs.length > n) bvecs.pop();
     return this;
   }
 }
