@@ -33,7 +33,7 @@ export type { HostDescription } from './block/host-description.js';
 
 // The simulator.
 export { simulate } from './sim/engine.js';
-export type { SimulationResult, SimulateOptions, TraceIo, AllocatorFactory } from './sim/engine.js';
+export type { SimulationResult, SimulateOptions, TraceIo } from './sim/engine.js';
 export { simulateAll } from './sim/parallel.js';
 export type { ParallelOptions } from './sim/parallel.js';
 export { PRESETS as SCENARIO_PRESETS } from './sim/presets.js';
@@ -41,7 +41,6 @@ export { validateScenario, parseScenarioYaml, ScenarioError } from './sim/scenar
 export type { Scenario, JobSpec, ReadWrite, CapVariant } from './sim/scenario.js';
 export { DEFAULT_COST_MODEL } from './sim/cost-model.js';
 export type { CostModel } from './sim/cost-model.js';
-export { createSimAllocator } from './sim/allocators.js';
 export { fioToScenario } from './sim/fio-scenario.js';
 export type { FioScenario } from './sim/fio-scenario.js';
 export { replayMappings } from './sim/ftrace-replay.js';
@@ -61,7 +60,6 @@ export { UserError, UsageError } from './cli/errors.js';
 import { loadRunInput } from './cli/commands/run.js';
 import { applyOverrides } from './cli/commands/simulate.js';
 import { checkKernel } from './cli/run-support.js';
-import { createSimAllocator } from './sim/allocators.js';
 import { simulate, type SimulationResult, type TraceIo } from './sim/engine.js';
 import type { CapVariant, Scenario } from './sim/scenario.js';
 
@@ -103,7 +101,7 @@ export async function runScenario(scenarioOrPath: Scenario | string, options: Ru
     scenario = applyOverrides(scenarioOrPath, flags);
     checkKernel(scenario);
   }
-  return simulate(scenario, createSimAllocator, {
+  return simulate(scenario, {
     ...(options.records === undefined ? {} : { records: options.records }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   });

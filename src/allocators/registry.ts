@@ -1,13 +1,13 @@
 /**
- * One factory for every IOVA allocator iovasim knows, so benches, the DMA layer and tests can pick
- * one by name. 'linux' is the bit-exact model of drivers/iommu/iova.c (./iova-domain.ts); the others
+ * The one factory for every IOVA allocator iovasim knows: benches, the DMA layer, the simulator and
+ * tests all build allocators here, by name. 'linux' is the bit-exact model of drivers/iommu/iova.c (./iova-domain.ts); the others
  * are the alternatives of ./buddy.ts, ./gap-tree.ts, ./vmem.ts and ./tlsf.ts.
  */
 import type { IovaAllocator } from './allocator.js';
 import { BuddyAllocator } from './buddy.js';
 import { GapTreeAllocator } from './gap-tree.js';
 import { IovaDomain } from './iova-domain.js';
-import { kernelProfile } from './kernel-version.js';
+import { kernelProfile, type KernelProfile } from './kernel-version.js';
 import { numberPfn } from './pfn.js';
 import { TlsfAllocator } from './tlsf.js';
 import { VmemAllocator } from './vmem.js';
@@ -25,8 +25,15 @@ export interface AllocatorOptions {
    * bound (only the limit of each request caps it), so 'linux' ignores it.
    */
   readonly endPfn?: number;
-  /** Kernel version modelled by 'linux' (5.10 or later, MAJOR.MINOR[.PATCH]); default '7.0'. */
+  /** Kernel version modelled by 'linux' (5.10 or later, MAJOR.MINOR[.PATCH]); default '7.0'. Ignored when `profile` is given. */
   readonly version?: string;
+  /** The kernel profile 'linux' follows (as the DMA layer derives it); default kernelProfile(version). */
+  readonly profile?: KernelProfile;
+  /**
+   * 'linux' only: false models the retry pass of __alloc_and_insert_iova_range() reverted
+   * (4e89dce72521), the what-if of the 2021 thread; default: the profile's (true).
+   */
+  readonly retryPass?: boolean;
 }
 
 export function isAllocatorName(name: string): name is AllocatorName {
@@ -43,8 +50,11 @@ export function createAllocator(name: AllocatorName, options: AllocatorOptions =
   const startPfn = options.startPfn ?? 1;
   const endPfn = options.endPfn ?? defaultEndPfn(granule);
   switch (name) {
-    case 'linux':
-      return new IovaDomain(numberPfn, kernelProfile(options.version ?? '7.0'), granule, startPfn);
+    case 'linux': {
+      const profile = options.profile ?? kernelProfile(options.version ?? '7.0');
+      const withRetry = options.retryPass === undefined || options.retryPass === profile.retryPass ? profile : { ...profile, retryPass: options.retryPass };
+      return new IovaDomain(numberPfn, withRetry, granule, startPfn);
+    }
     case 'buddy':
       return new BuddyAllocator(granule, startPfn, endPfn);
     case 'gap-tree':

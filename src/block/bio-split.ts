@@ -16,6 +16,9 @@
  * The user buffer: bytes at `offset` into physically contiguous chunks of `chunkBytes` (PAGE_SIZE
  * for ordinary anonymous memory, 2 MiB for a huge page, Infinity for one contiguous region). Chunk k
  * starts at physBase + 2 * k * chunkBytes, so chunks are never contiguous with each other.
+ *
+ * Bios and bvecs come from a BioBuilder: fresh objects by default (`iovasim limits`), pooled ones in
+ * the simulator, whose hot path must not allocate per I/O; the rules above are the same code for both.
  */
 import { SECTOR_SIZE, type QueueLimits } from './queue-limits.js';
 
@@ -50,6 +53,28 @@ export interface BufferLayout {
 
 export class BioError extends Error {}
 
+/**
+ * `x % m` for whole numbers x >= 0 and m >= 1. Physical addresses pass 2^31, where V8's `%` falls
+ * back to a slow floating-point remainder; a division by a power of two is exact and fast.
+ */
+export function remainder(x: number, m: number): number {
+  const r = x - Math.floor(x / m) * m;
+  return r < 0 ? r + m : r >= m ? r - m : r;
+}
+
+/** Where bios and bvecs come from: fresh objects, or a pool the caller recycles. */
+export interface BioBuilder {
+  /** An empty bio (no bvecs, 0 bytes, nrSegs 0) starting at `sector`. */
+  bio(sector: number): Bio;
+  bvec(phys: number, len: number): Bvec;
+}
+
+/** Fresh objects every time. */
+export const FRESH_BIOS: BioBuilder = {
+  bio: (sector) => ({ sector, bytes: 0, bvecs: [], nrSegs: 0 }),
+  bvec: (phys, len) => ({ phys, len }),
+};
+
 /** Physical address of byte `pos` of the buffer (pos counted from the buffer's start). */
 function physOf(layout: BufferLayout, pos: number): number {
   const v = layout.offset + pos;
@@ -63,22 +88,23 @@ export function checkLayout(layout: BufferLayout, pageSize: number): void {
   if (layout.chunkBytes !== Number.POSITIVE_INFINITY && (!Number.isInteger(layout.chunkBytes) || layout.chunkBytes < pageSize || layout.chunkBytes % pageSize !== 0)) {
     throw new BioError(`physically contiguous chunk of ${layout.chunkBytes} bytes must be a multiple of the page size (${pageSize})`);
   }
-  if (!Number.isInteger(layout.physBase) || layout.physBase < 0 || layout.physBase % pageSize !== 0) {
+  if (!Number.isInteger(layout.physBase) || layout.physBase < 0 || remainder(layout.physBase, pageSize) !== 0) {
     throw new BioError(`physical base 0x${layout.physBase.toString(16)} must be page aligned`);
   }
 }
 
 /** Adds `len` bytes at `phys` to the bio, merging with the last bvec when contiguous. */
-function bioAddPiece(bio: Bio, phys: number, len: number): void {
+function bioAddPiece(bio: Bio, phys: number, len: number, builder: BioBuilder): void {
   const last = bio.bvecs.length > 0 ? bio.bvecs[bio.bvecs.length - 1] : null;
   if (last !== null && last.phys + last.len === phys && bio.bytes <= UINT_MAX - len) last.len += len;
-  else bio.bvecs.push({ phys, len });
+  else bio.bvecs.push(builder.bvec(phys, len));
   bio.bytes += len;
 }
 
 /**
  * The bios a direct I/O of `bytes` at `sector` becomes (iomap_dio_bio_iter() +
- * bio_iov_iter_get_pages()). `bytes` must be a multiple of the logical block size.
+ * bio_iov_iter_get_pages()). `bytes` must be a multiple of the logical block size. The bios are
+ * appended to `out`.
  */
 export function buildDioBios(
   sector: number,
@@ -87,19 +113,21 @@ export function buildDioBios(
   pageSize: number,
   logicalBlockSize: number,
   maxVecs = BIO_MAX_VECS,
+  out: Bio[] = [],
+  builder: BioBuilder = FRESH_BIOS,
 ): Bio[] {
   checkLayout(layout, pageSize);
   if (!Number.isInteger(bytes) || bytes <= 0 || bytes % logicalBlockSize !== 0) {
     throw new BioError(`I/O size ${bytes} must be a positive multiple of the logical block size (${logicalBlockSize})`);
   }
-  const bios: Bio[] = [];
+  const bios = out;
   let pos = 0;
   while (pos < bytes) {
     // bio_iov_vecs_to_alloc(): the pages left in the iterator, at most BIO_MAX_VECS.
     const startPage = Math.floor((layout.offset + pos) / pageSize);
     const endPage = Math.ceil((layout.offset + bytes) / pageSize);
     const maxVecsThisBio = Math.min(maxVecs, endPage - startPage);
-    const bio: Bio = { sector: sector + (pos / SECTOR_SIZE), bytes: 0, bvecs: [], nrSegs: 0 };
+    const bio = builder.bio(sector + pos / SECTOR_SIZE);
     while (pos < bytes && bio.bvecs.length < maxVecsThisBio) {
       // One __bio_iov_iter_get_pages(): up to bi_max_vecs - bi_vcnt pages.
       const pages = maxVecsThisBio - bio.bvecs.length;
@@ -113,7 +141,7 @@ export function buildDioBios(
       while (left > 0) {
         const inPage = (layout.offset + p) % pageSize;
         const len = Math.min(pageSize - inPage, left);
-        bioAddPiece(bio, physOf(layout, p), len);
+        bioAddPiece(bio, physOf(layout, p), len, builder);
         p += len;
         left -= len;
       }
@@ -132,7 +160,7 @@ export function singleBio(sector: number, phys: number, bytes: number): Bio {
 
 /** get_max_segment_size(): bytes to the next segment boundary, capped by max_segment_size. */
 export function maxSegmentBytes(lim: QueueLimits, phys: number): number {
-  const toBoundary = lim.segBoundarySize - (phys % lim.segBoundarySize);
+  const toBoundary = lim.segBoundarySize - remainder(phys, lim.segBoundarySize);
   return Math.min(toBoundary, lim.maxSegmentSize);
 }
 
@@ -141,7 +169,7 @@ export function bvecGapToPrev(lim: QueueLimits, prev: Bvec, nextPhys: number): b
   const mask = lim.virtBoundaryMask;
   if (mask === 0) return false;
   const b = mask + 1;
-  return (prev.phys + prev.len) % b !== 0 || nextPhys % b !== 0;
+  return remainder(prev.phys + prev.len, b) !== 0 || remainder(nextPhys, b) !== 0;
 }
 
 /** get_max_io_size(): max_sectors for a bio at `sector`, ending on a physical block if it can. */
@@ -149,7 +177,7 @@ export function getMaxIoSectors(lim: QueueLimits, sector: number): number {
   const sectors = lim.maxSectors;
   const pbs = lim.physicalBlockSize / SECTOR_SIZE;
   const lbs = lim.logicalBlockSize / SECTOR_SIZE;
-  const startOffset = sector % pbs;
+  const startOffset = remainder(sector, pbs);
   let max = sectors + startOffset;
   max -= max % pbs;
   if (max > startOffset) return max - startOffset;
@@ -172,7 +200,7 @@ export function bioSegmentSplit(bio: Bio, lim: QueueLimits, pageSize: number, co
       split = true;
       break;
     }
-    if (nsegs < maxSegs && bytes + bv.len <= maxBytes && (bv.phys % pageSize) + bv.len <= pageSize) {
+    if (nsegs < maxSegs && bytes + bv.len <= maxBytes && remainder(bv.phys, pageSize) + bv.len <= pageSize) {
       nsegs++;
       bytes += bv.len;
     } else {
@@ -185,7 +213,7 @@ export function bioSegmentSplit(bio: Bio, lim: QueueLimits, pageSize: number, co
         nsegs++;
         total += segSize;
         len -= segSize;
-        if (lim.virtBoundaryMask !== 0 && (bv.phys + total) % (lim.virtBoundaryMask + 1) !== 0) break;
+        if (lim.virtBoundaryMask !== 0 && remainder(bv.phys + total, lim.virtBoundaryMask + 1) !== 0) break;
       }
       bytes += total;
       if (len > 0 || bv.len > maxLen) {
@@ -200,42 +228,56 @@ export function bioSegmentSplit(bio: Bio, lim: QueueLimits, pageSize: number, co
   return bytes - (bytes % lim.logicalBlockSize);
 }
 
-/** bio_split(): the first `bytes` bytes, and the rest. */
-export function bioSplit(bio: Bio, bytes: number): [Bio, Bio] {
-  const front: Bio = { sector: bio.sector, bytes, bvecs: [], nrSegs: 0 };
-  const rest: Bio = { sector: bio.sector + bytes / SECTOR_SIZE, bytes: bio.bytes - bytes, bvecs: [], nrSegs: 0 };
+/**
+ * bio_split() in place: returns a new bio of the first `bytes` bytes and leaves the rest in `bio`
+ * (its sector advanced), as the kernel's split leaves the remainder in the original bio.
+ */
+export function splitFront(bio: Bio, bytes: number, builder: BioBuilder = FRESH_BIOS): Bio {
+  const front = builder.bio(bio.sector);
+  front.bytes = bytes;
+  const bvecs = bio.bvecs;
   let left = bytes;
-  for (const bv of bio.bvecs) {
+  let taken = 0;
+  while (left > 0) {
+    const bv = bvecs[taken];
     if (left >= bv.len) {
-      front.bvecs.push({ phys: bv.phys, len: bv.len });
+      front.bvecs.push(bv);
       left -= bv.len;
-    } else if (left > 0) {
-      front.bvecs.push({ phys: bv.phys, len: left });
-      rest.bvecs.push({ phys: bv.phys + left, len: bv.len - left });
-      left = 0;
+      taken++;
     } else {
-      rest.bvecs.push({ phys: bv.phys, len: bv.len });
+      front.bvecs.push(builder.bvec(bv.phys, left));
+      bv.phys += left;
+      bv.len -= left;
+      left = 0;
     }
   }
-  return [front, rest];
+  if (taken > 0) {
+    for (let i = taken; i < bvecs.length; i++) bvecs[i - taken] = bvecs[i];
+    bvecs.length -= taken;
+  }
+  bio.sector += bytes / SECTOR_SIZE;
+  bio.bytes -= bytes;
+  bio.nrSegs = 0;
+  return front;
 }
 
-/** bio_split_to_limits() applied until nothing is left: the pieces, each with its nrSegs. */
-export function bioSplitToLimits(bio: Bio, lim: QueueLimits, pageSize: number): Bio[] {
-  const pieces: Bio[] = [];
-  const counted = { nsegs: 0 };
-  let current = bio;
+const counted = { nsegs: 0 };
+
+/**
+ * bio_split_to_limits() applied until nothing is left: the pieces, each with its nrSegs, appended to
+ * `out`. The last piece is `bio` itself (what is left of it).
+ */
+export function bioSplitToLimits(bio: Bio, lim: QueueLimits, pageSize: number, out: Bio[] = [], builder: BioBuilder = FRESH_BIOS): Bio[] {
   for (;;) {
-    const at = bioSegmentSplit(current, lim, pageSize, counted);
+    const at = bioSegmentSplit(bio, lim, pageSize, counted);
     if (at === null) {
-      current.nrSegs = counted.nsegs;
-      pieces.push(current);
-      return pieces;
+      bio.nrSegs = counted.nsegs;
+      out.push(bio);
+      return out;
     }
-    if (at <= 0) throw new BioError(`bio at sector ${current.sector} cannot be split to fit the queue limits`);
-    const [front, rest] = bioSplit(current, at);
+    if (at <= 0) throw new BioError(`bio at sector ${bio.sector} cannot be split to fit the queue limits`);
+    const front = splitFront(bio, at, builder);
     front.nrSegs = counted.nsegs;
-    pieces.push(front);
-    current = rest;
+    out.push(front);
   }
 }

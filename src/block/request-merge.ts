@@ -20,7 +20,7 @@
  * default, which can still merge requests after the plug flushed them; `iovasim limits` then shows
  * fewer, smaller requests than such a host may issue.
  */
-import { bioSplitToLimits, bvecGapToPrev, type Bio } from './bio-split.js';
+import { bioSplitToLimits, bvecGapToPrev, remainder, type Bio } from './bio-split.js';
 import { biovecPhysMergeable } from './rq-map-sg.js';
 import { SECTOR_SIZE, type QueueLimits } from './queue-limits.js';
 
@@ -41,7 +41,7 @@ export type MergePolicy = 'plug' | 'elevator' | 'none';
 function bioWillGap(lim: QueueLimits, first: Bio, prev: Bio, next: Bio): boolean {
   const mask = lim.virtBoundaryMask;
   if (mask === 0) return false;
-  if (first.bvecs[0].phys % (mask + 1) !== 0) return true;
+  if (remainder(first.bvecs[0].phys, mask + 1) !== 0) return true;
   const pb = prev.bvecs[prev.bvecs.length - 1];
   const nb = next.bvecs[0];
   if (biovecPhysMergeable(lim, pb, nb)) return false;

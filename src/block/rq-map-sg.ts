@@ -9,7 +9,7 @@
  * get_max_segment_size() (max_segment_size and segment boundaries).
  */
 import type { ScatterList } from '../dma/scatterlist.js';
-import { maxSegmentBytes, type Bio, type Bvec } from './bio-split.js';
+import { maxSegmentBytes, remainder, type Bio, type Bvec } from './bio-split.js';
 import type { QueueLimits } from './queue-limits.js';
 
 /** biovec_phys_mergeable(). */
@@ -23,9 +23,12 @@ export function biovecPhysMergeable(lim: QueueLimits, a: Bvec, b: Bvec): boolean
 export function blkRqMapSg(bios: readonly Bio[], lim: QueueLimits, pageSize: number, sg: ScatterList): number {
   sg.clear();
   let prev: Bvec | null = null;
-  for (const bio of bios) {
+  for (let b = 0; b < bios.length; b++) {
+    const bio = bios[b];
     let newBio = prev !== null;
-    for (const bv of bio.bvecs) {
+    const bvecs = bio.bvecs;
+    for (let v = 0; v < bvecs.length; v++) {
+      const bv = bvecs[v];
       const lastIdx = sg.nents - 1;
       if (
         newBio &&
@@ -35,7 +38,7 @@ export function blkRqMapSg(bios: readonly Bio[], lim: QueueLimits, pageSize: num
         biovecPhysMergeable(lim, prev, bv)
       ) {
         sg.length[lastIdx] += bv.len;
-      } else if ((bv.phys % pageSize) + bv.len <= pageSize) {
+      } else if (remainder(bv.phys, pageSize) + bv.len <= pageSize) {
         sg.add(bv.phys, bv.len);
       } else {
         let total = 0;
@@ -47,7 +50,7 @@ export function blkRqMapSg(bios: readonly Bio[], lim: QueueLimits, pageSize: num
       }
       newBio = false;
     }
-    if (bio.bvecs.length > 0) prev = bio.bvecs[bio.bvecs.length - 1];
+    if (bvecs.length > 0) prev = bvecs[bvecs.length - 1];
   }
   return sg.nents;
 }

@@ -21,6 +21,12 @@ export class EventQueue {
     return this.heap.length;
   }
 
+  /** Time of the earliest event; Infinity when none. */
+  get nextTime(): number {
+    const heap = this.heap;
+    return heap.length === 0 ? Number.POSITIVE_INFINITY : heap[0].time;
+  }
+
   schedule(time: number, kind: number, index: number, subject: unknown = null): void {
     const event = this.pool.pop() ?? new SimEvent();
     event.time = time;

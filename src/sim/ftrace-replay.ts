@@ -9,15 +9,12 @@
  * count the mapping twice); other iommu events (VFIO, drivers calling iommu_map() themselves) are
  * replayed like the rest. One domain per traced device name.
  */
-import type { IovaAllocator } from '../allocators/allocator.js';
 import { createDomain } from '../block/probe.js';
 import type { DmaDevice } from '../dma/device.js';
 import { IommuDma } from '../dma/dma-iommu.js';
 import type { IommuDmaDomain } from '../dma/iommu-dma-domain.js';
 import type { MappingEvent } from '../workloads/iommu-ftrace.js';
-import { createSimAllocator } from './allocators.js';
-import type { AllocatorFactory } from './engine.js';
-import { scenarioHostSetup } from './host-setup.js';
+import { scenarioAllocator, scenarioHostSetup } from './host-setup.js';
 import type { Scenario } from './scenario.js';
 
 export interface PlacementDifference {
@@ -62,7 +59,6 @@ export interface PlacementResult {
 export interface PlacementOptions {
   readonly maxDifferences?: number;
   readonly maxPoints?: number;
-  readonly allocatorFactory?: AllocatorFactory;
 }
 
 const SLICES = 4096;
@@ -98,7 +94,6 @@ interface DeviceState {
 export function replayMappings(events: readonly MappingEvent[], scenario: Scenario, options: PlacementOptions = {}): PlacementResult {
   const maxDifferences = options.maxDifferences ?? 20;
   const maxPoints = options.maxPoints ?? 4000;
-  const factory = options.allocatorFactory ?? createSimAllocator;
   const notes: string[] = [];
   const isIommu = (e: MappingEvent): boolean => e.event === 'map' || e.event === 'unmap';
   // Page-aligned addresses the DMA-API events name: iommu events there are the same mappings.
@@ -141,7 +136,7 @@ export function replayMappings(events: readonly MappingEvent[], scenario: Scenar
       const domain = createDomain(setup, {
         cpus: scenario.cpus,
         rcacheClasses: scenario.iommu.rcacheClasses,
-        allocator: (args): IovaAllocator<number> => factory(scenario.allocator, { granule: args.granule, startPfn: args.startPfn, endPfn: 2 ** (48 - Math.log2(args.granule)) - 1, scenario }),
+        allocator: scenarioAllocator(scenario),
       });
       state = { domain, dma: new IommuDma(domain), device: setup.device, live: new Map() };
       states.set(name, state);

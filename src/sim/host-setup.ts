@@ -3,10 +3,13 @@
  * overrides and IOMMU settings, probed for the scenario's kernel and cap variant. For tools that
  * need the same queue limits and DMA device outside a simulation run (trace replay).
  */
+import type { IovaAllocator } from '../allocators/allocator.js';
+import { ALLOCATOR_NAMES, createAllocator, defaultEndPfn, isAllocatorName } from '../allocators/registry.js';
 import { patchDescription } from '../block/host-description.js';
 import { PRESETS as HOST_PRESETS } from '../block/presets.js';
 import { probeHost, type HostSetup } from '../block/probe.js';
-import type { Scenario } from './scenario.js';
+import type { AllocatorFactoryArgs } from '../dma/iommu-dma-domain.js';
+import { ScenarioError, type Scenario } from './scenario.js';
 
 export function scenarioHostSetup(scenario: Scenario): HostSetup {
   const host = scenario.host;
@@ -25,4 +28,15 @@ export function scenarioHostSetup(scenario: Scenario): HostSetup {
 /** The largest request the block layer builds for this host (max_sectors × 512), in bytes. */
 export function maxRequestBytes(scenario: Scenario): number {
   return scenarioHostSetup(scenario).limits.maxSectors * 512;
+}
+
+/**
+ * The scenario's allocator for its IOMMU domain, built by the registry with the domain's granule,
+ * start pfn and kernel profile, and the scenario's retry-pass switch.
+ */
+export function scenarioAllocator(scenario: Scenario): (args: AllocatorFactoryArgs) => IovaAllocator<number> {
+  const name = scenario.allocator;
+  if (!isAllocatorName(name)) throw new ScenarioError(`scenario "${scenario.name}": allocator: must be one of ${ALLOCATOR_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
+  return (args) =>
+    createAllocator(name, { granule: args.granule, startPfn: args.startPfn, endPfn: defaultEndPfn(args.granule), profile: args.profile, retryPass: scenario.iommu.retryPass });
 }

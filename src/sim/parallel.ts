@@ -9,7 +9,6 @@ import { Worker } from 'node:worker_threads';
 import type { SimulationResult } from './engine.js';
 import type { Scenario } from './scenario.js';
 import { simulate } from './engine.js';
-import { createSimAllocator } from './allocators.js';
 
 export interface ParallelOptions {
   readonly workers?: number;
@@ -25,7 +24,7 @@ export async function simulateAll(scenarios: readonly Scenario[], options: Paral
   // Run from TypeScript source (vitest, vite-node) there is no worker.js beside this file: simulate here.
   if (workers === 1 || !existsSync(fileURLToPath(workerUrl))) {
     scenarios.forEach((scenario, index) => {
-      results[index] = simulate(scenario, createSimAllocator);
+      results[index] = simulate(scenario);
       options.onResult?.(index, results[index]);
     });
     return results;

@@ -233,3 +233,71 @@ export function parseScenarioYaml(text: string, source: string, presets: Record<
   }
   return validateScenario(rest, source, base);
 }
+
+/**
+ * Checks an already-built Scenario (a library caller's object) by the rules of a scenario file, so
+ * a missing or malformed field is a ScenarioError naming it (`scenario "NAME": path: problem`).
+ */
+export function checkScenario(scenario: Scenario): Scenario {
+  if (scenario === null || typeof scenario !== 'object') throw new ScenarioError('scenario: must be a scenario object');
+  const source = `scenario ${JSON.stringify(typeof scenario.name === 'string' ? scenario.name : '(unnamed)')}`;
+  const need = <T>(value: T | undefined, path: string): T => {
+    if (value === undefined || value === null) throw new ScenarioError(`${source}: ${path}: missing`);
+    return value;
+  };
+  const iommu = need(scenario.iommu, 'iommu');
+  const host = need(scenario.host, 'host');
+  const disks = need(scenario.disks, 'disks');
+  const costs = need(scenario.costs, 'costs');
+  const jobs = need(scenario.jobs, 'jobs');
+  if (!Array.isArray(jobs)) throw new ScenarioError(`${source}: jobs: must be a list`);
+  const data = {
+    name: need(scenario.name, 'name'),
+    seed: need(scenario.seed, 'seed'),
+    duration_ms: need(scenario.durationMs, 'duration_ms'),
+    warmup_ms: need(scenario.warmupMs, 'warmup_ms'),
+    interval_ms: need(scenario.intervalMs, 'interval_ms'),
+    ageing_maps: need(scenario.ageingMaps, 'ageing_maps'),
+    cpus: need(scenario.cpus, 'cpus'),
+    kernel: need(scenario.kernel, 'kernel'),
+    iommu: {
+      mode: need(iommu.mode, 'iommu.mode'),
+      invalidation: need(iommu.invalidation, 'iommu.invalidation'),
+      ...(iommu.sac === undefined ? {} : { sac: iommu.sac }),
+      retry_pass: need(iommu.retryPass, 'iommu.retry_pass'),
+      rcache_classes: need(iommu.rcacheClasses, 'iommu.rcache_classes'),
+    },
+    allocator: need(scenario.allocator, 'allocator'),
+    host: {
+      preset: need(host.preset, 'host.preset'),
+      ...(host.maxSectors === undefined ? {} : { max_sectors: host.maxSectors }),
+      ...(host.sgTablesize === undefined ? {} : { sg_tablesize: host.sgTablesize }),
+      ...(host.canQueue === undefined ? {} : { can_queue: host.canQueue }),
+      ...(host.nrHwQueues === undefined ? {} : { nr_hw_queues: host.nrHwQueues }),
+      queue_depth: need(host.queueDepth, 'host.queue_depth'),
+      cap: need(host.cap, 'host.cap'),
+    },
+    disks: {
+      count: need(disks.count, 'disks.count'),
+      bandwidth_mbps: need(disks.bandwidthMBps, 'disks.bandwidth_mbps'),
+      command_us: need(disks.commandUs, 'disks.command_us'),
+      latency_us: need(disks.latencyUs, 'disks.latency_us'),
+    },
+    link_mbps: need(scenario.linkMBps, 'link_mbps'),
+    jobs: jobs.map((job: JobSpec, i) => {
+      const cpus = need(job.cpus, `jobs[${i}].cpus_allowed`);
+      return {
+        name: need(job.name, `jobs[${i}].name`),
+        rw: need(job.rw, `jobs[${i}].rw`),
+        bs: need(job.bs, `jobs[${i}].bs`),
+        iodepth: need(job.iodepth, `jobs[${i}].iodepth`),
+        numjobs: need(job.numjobs, `jobs[${i}].numjobs`),
+        cpus_allowed: Array.isArray(cpus) ? cpus.join(',') : cpus,
+        size: need(job.sizeBytes, `jobs[${i}].size`),
+      };
+    }),
+    costs: Object.fromEntries(COST_MODEL_KEYS.map((key) => [snake(key), need(costs[key], `costs.${snake(key)}`)])),
+  };
+  validateScenario(data, source, scenario);
+  return scenario;
+}

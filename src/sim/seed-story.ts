@@ -2,6 +2,7 @@
  * The seed's story on the 128-CPU SAS host: one built-in scenario, varied the way the 2021-22 threads
  * varied the kernel, each simulated with the same cost constants, beside the published figures.
  */
+import { ALLOCATOR_NAMES } from '../allocators/registry.js';
 import { SAS_128CPU } from './presets.js';
 import type { Scenario } from './scenario.js';
 
@@ -21,7 +22,8 @@ export interface PublishedRatio {
   readonly source: string;
 }
 
-export const ALTERNATIVE_ALLOCATORS = ['buddy', 'gap-tree', 'vmem', 'tlsf'] as const;
+/** Every allocator of the registry but Linux's own. */
+export const ALTERNATIVE_ALLOCATORS: readonly string[] = ALLOCATOR_NAMES.filter((name) => name !== 'linux');
 
 function variant(key: string, label: string, change: (base: Scenario) => Scenario, base: Scenario): StoryVariant {
   return { key, label, scenario: { ...change(base), name: `${base.name}/${key}` } };

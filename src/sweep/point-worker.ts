@@ -1,5 +1,4 @@
 // Worker-thread entry for the sweep pool (piscina): simulates one point, returns its summary only.
-import { createSimAllocator } from '../sim/allocators.js';
 import { simulate } from '../sim/engine.js';
 import type { SweepPoint } from './grid.js';
 import { summarise, type PointSummary } from './results.js';
@@ -7,7 +6,7 @@ import { summarise, type PointSummary } from './results.js';
 export type PointTask = Pick<SweepPoint, 'id' | 'axes' | 'repeat' | 'seed' | 'fingerprint' | 'scenario'>;
 
 export function runPoint(point: PointTask): PointSummary {
-  return summarise(point, simulate(point.scenario, createSimAllocator));
+  return summarise(point, simulate(point.scenario));
 }
 
 export default runPoint;

@@ -47,3 +47,14 @@ describe('createAllocator', () => {
     }
   });
 });
+
+describe('createAllocator knobs for the simulator', () => {
+  it("passes retryPass to 'linux' and keeps the rest of the profile", () => {
+    const reverted = createAllocator('linux', { version: '5.19', retryPass: false }) as IovaDomain<number>;
+    expect(reverted.profile.retryPass).toBe(false);
+    expect(reverted.profile.magazineSize).toBe(128);
+    const kept = createAllocator('linux', { version: '6.6' }) as IovaDomain<number>;
+    expect(kept.profile.retryPass).toBe(true);
+    expect(kept.profile.magazineSize).toBe(127);
+  });
+});

@@ -8,7 +8,6 @@ import { PLACEMENT_CHART_IDS, renderHtmlReport, REPORT_CHART_IDS, writeHtmlRepor
 import { scenarioYaml } from '../../src/report/scenario-text.js';
 import { barChart, binaryTicks, lineChart, niceTicks, percentileChart } from '../../src/report/svg.js';
 import { simulate, type SimulationResult } from '../../src/sim/engine.js';
-import { createSimAllocator } from '../../src/sim/allocators.js';
 import { replayMappings } from '../../src/sim/ftrace-replay.js';
 import { PRESETS, SAS_128CPU } from '../../src/sim/presets.js';
 import { parseScenarioYaml, type Scenario } from '../../src/sim/scenario.js';
@@ -31,8 +30,8 @@ const SMALL: Scenario = {
 const dir = mkdtempSync(join(tmpdir(), 'iovasim-html-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const linux = simulate(SMALL, createSimAllocator);
-const lazy = simulate({ ...SMALL, name: 'small-lazy', iommu: { ...SMALL.iommu, invalidation: 'lazy' } }, createSimAllocator);
+const linux = simulate(SMALL);
+const lazy = simulate({ ...SMALL, name: 'small-lazy', iommu: { ...SMALL.iommu, invalidation: 'lazy' } });
 const runs = (...results: SimulationResult[]): { label: string; result: SimulationResult }[] => results.map((result) => ({ label: result.scenario.name, result }));
 
 function unescape(text: string): string {
@@ -79,7 +78,7 @@ describe('renderHtmlReport', () => {
   });
 
   it('draws empty charts with a message rather than nothing', () => {
-    const none = simulate({ ...SMALL, iommu: { ...SMALL.iommu, mode: 'passthrough' } }, createSimAllocator);
+    const none = simulate({ ...SMALL, iommu: { ...SMALL.iommu, mode: 'passthrough' } });
     const page = renderHtmlReport({ title: 'passthrough', runs: runs(none) });
     for (const id of REPORT_CHART_IDS) expect(page).toContain(`id="${id}"`);
     expect(page).toContain('no rcache (IOMMU not translating)');

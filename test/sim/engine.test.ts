@@ -2,7 +2,9 @@
 // contention, lazy flushing), and scenario validation errors.
 import { describe, expect, it } from 'vitest';
 import { simulate } from '../../src/sim/engine.js';
-import { scenarioHostSetup } from '../../src/sim/host-setup.js';
+import { kernelProfile } from '../../src/allocators/kernel-version.js';
+import type { IovaDomain } from '../../src/allocators/iova-domain.js';
+import { scenarioAllocator, scenarioHostSetup } from '../../src/sim/host-setup.js';
 import { SAS_128CPU } from '../../src/sim/presets.js';
 import { parseScenarioYaml, ScenarioError, type Scenario } from '../../src/sim/scenario.js';
 import { DEFAULT_COST_MODEL } from '../../src/sim/cost-model.js';
@@ -49,6 +51,26 @@ describe('simulate', () => {
     expect(capped.rcache.perClass.slice(6).every((k) => k.hits + k.misses === 0)).toBe(true);
   });
 
+  it('splits 1 MiB reads into eight cacheable 128 KiB requests under the seed cap, as the kernel does', () => {
+    const big: Scenario = {
+      ...SMALL,
+      disks: { ...SMALL.disks, bandwidthMBps: 100_000 },
+      linkMBps: 1_000_000,
+      host: { ...SMALL.host, cap: 'seed' },
+      jobs: [{ ...SMALL.jobs[0], bs: 1024 * 1024, iodepth: 4 }],
+    };
+    const result = simulate(big);
+    expect(result.ios).toBeGreaterThan(50);
+    expect(result.requests / result.ios).toBeGreaterThan(7.8);
+    expect(result.requests / result.ios).toBeLessThan(8.2);
+    expect(result.bandwidthMBps / result.iops).toBeCloseTo(1.048576, 3);
+    // Every request is 32 granules: rcache order 5, and it hits once the magazines are warm.
+    const order5 = result.rcache.perClass[5];
+    expect(order5.hits + order5.misses).toBe(result.rcache.perClass.reduce((n, k) => n + k.hits + k.misses, 0));
+    expect(result.rcache.hitRate).toBeGreaterThan(0.9);
+    expect(result.mapping.treeStepsPerMap).toBeLessThan(1);
+  });
+
   it('follows the rcache range with dma_opt_mapping_size when the max_opt_dma_size knob widens it', () => {
     // iova_rcache_range() = PAGE_SIZE << (classes - 1): 128 KiB in mainline, 512 KiB with 8 classes.
     expect(scenarioHostSetup({ ...SMALL, host: { ...SMALL.host, cap: 'seed' } }).limits.maxSectors).toBe(256);
@@ -82,12 +104,12 @@ describe('simulate', () => {
       ...Array.from({ length: 64 }, (_, i) => ({ timeNs: 0, op: 'read', offsetBytes: i * 4096, lengthBytes: 4096, device: 'sda', cpu: 1 })),
       ...Array.from({ length: 10 }, (_, i) => ({ timeNs: 5e6 + i * 1e5, op: 'write', offsetBytes: (i * 7919 + 13) * 65536, lengthBytes: 8192, device: 'sdb' })),
     ];
-    const result = simulate({ ...SMALL, host: { ...SMALL.host, queueDepth: 4 } }, undefined, { records });
+    const result = simulate({ ...SMALL, host: { ...SMALL.host, queueDepth: 4 } }, { records });
     expect(result.ios).toBe(74);
     expect(result.requests).toBeLessThan(74);
     expect(result.measuredMs).toBeGreaterThan(5);
     expect(result.occupancy32.length).toBe(4096);
-    expect(JSON.stringify(simulate({ ...SMALL, host: { ...SMALL.host, queueDepth: 4 } }, undefined, { records }))).toBe(JSON.stringify(result));
+    expect(JSON.stringify(simulate({ ...SMALL, host: { ...SMALL.host, queueDepth: 4 } }, { records }))).toBe(JSON.stringify(result));
   });
 
   it('without an IOMMU maps nothing', () => {
@@ -95,6 +117,32 @@ describe('simulate', () => {
     expect(none.ios).toBeGreaterThan(0);
     expect(none.mapping.cpuNsPerIo).toBe(0);
     expect(none.lock.acquisitions).toBe(0);
+  });
+});
+
+describe('simulate() checks its scenario and builds any allocator through the registry', () => {
+  it('runs the preset with an alternative allocator', () => {
+    const buddy = simulate({ ...PRESETS['sas-128cpu'], allocator: 'buddy', durationMs: 12, warmupMs: 6, ageingMaps: 10_000 });
+    expect(buddy.allocator.name).toBe('buddy');
+    expect(buddy.ios).toBeGreaterThan(1000);
+  });
+
+  it("builds the scenario's allocator with its retry-pass switch (what the engine uses)", () => {
+    const args = { granule: 4096, startPfn: 1, profile: kernelProfile('5.19') };
+    const reverted = scenarioAllocator({ ...SMALL, iommu: { ...SMALL.iommu, retryPass: false } })(args) as IovaDomain<number>;
+    expect(reverted.profile.retryPass).toBe(false);
+    expect((scenarioAllocator(SMALL)(args) as IovaDomain<number>).profile.retryPass).toBe(true);
+    expect(scenarioAllocator({ ...SMALL, allocator: 'tlsf' })(args).name).toBe('tlsf');
+  });
+
+  it.each([
+    [{ ...SMALL, allocator: 'slab' }, 'scenario "small": allocator: must be one of linux, buddy, gap-tree, vmem, tlsf, got "slab"'],
+    [{ ...SMALL, jobs: undefined }, 'scenario "small": jobs: missing'],
+    [{ ...SMALL, disks: { ...SMALL.disks, count: 0 } }, 'scenario "small": disks.count: must be between 1 and 4096, got 0'],
+    [{ ...SMALL, jobs: [{ ...SMALL.jobs[0], iodepth: undefined }] }, 'scenario "small": jobs[0].iodepth: missing'],
+  ])('rejects a bad scenario object with a ScenarioError: %#', (scenario, message) => {
+    expect(() => simulate(scenario as unknown as Scenario)).toThrow(ScenarioError);
+    expect(() => simulate(scenario as unknown as Scenario)).toThrow(message);
   });
 });
 

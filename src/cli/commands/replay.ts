@@ -12,7 +12,6 @@
 import { basename } from 'node:path';
 import { writeHtmlReport } from '../../report/html.js';
 import { formatTable } from '../../report/table.js';
-import { createSimAllocator } from '../../sim/allocators.js';
 import { simulate, type SimulationResult } from '../../sim/engine.js';
 import { replayMappings, type PlacementResult } from '../../sim/ftrace-replay.js';
 import { maxRequestBytes } from '../../sim/host-setup.js';
@@ -128,7 +127,7 @@ async function replayBlock(file: string, format: WorkloadFormat, variants: Varia
     for (const [i, v] of adjusted.entries()) {
       const label = adjusted.length > 1 ? `${v.label} (${i + 1}/${adjusted.length})` : v.label;
       const stream = records.replay(splits[v.label].maxBytes, (done) => bar.update(done / records.count, label));
-      results.push(simulate(v.scenario, createSimAllocator, { records: stream }));
+      results.push(simulate(v.scenario, { records: stream }));
     }
   } finally {
     bar.done();

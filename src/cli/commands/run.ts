@@ -8,7 +8,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { writeHtmlReport } from '../../report/html.js';
-import { createSimAllocator } from '../../sim/allocators.js';
 import { fioToScenario } from '../../sim/fio-scenario.js';
 import { simulate, type SimulationResult } from '../../sim/engine.js';
 import { simulateAll } from '../../sim/parallel.js';
@@ -89,7 +88,7 @@ async function runVariants(variants: readonly Variant[], io: CommandIo): Promise
     if (variants.length === 1) {
       const label = variants[0].label;
       bar.update(0, label);
-      const result = simulate(variants[0].scenario, createSimAllocator, { onProgress: (f) => bar.update(f, label) });
+      const result = simulate(variants[0].scenario, { onProgress: (f) => bar.update(f, label) });
       bar.update(1, label);
       return [result];
     }

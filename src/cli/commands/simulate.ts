@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import { formatRate, formatTable } from '../../report/table.js';
 import { simulate, type SimulationResult } from '../../sim/engine.js';
-import { createSimAllocator } from '../../sim/allocators.js';
 import { PRESETS, SAS_128CPU } from '../../sim/presets.js';
 import { parseScenarioYaml, ScenarioError, validateScenario, type Scenario } from '../../sim/scenario.js';
 import { helpText, parseArgs, type OptionSpec } from '../args.js';
@@ -119,7 +118,7 @@ export const simulateCommand: Command = {
     const scenario = applyOverrides(await loadScenario(positionals[0], options.preset as string | undefined), options);
     let result: SimulationResult;
     try {
-      result = simulate(scenario, createSimAllocator);
+      result = simulate(scenario);
     } catch (error) {
       if (error instanceof Error && /unknown allocator|kernel version/.test(error.message)) throw new UserError(error.message);
       throw error;

@@ -1,0 +1,176 @@
+/**
+ * What a simulation run reports, and the counters the engine keeps to assemble it. Counters start at
+ * the end of the warm-up (Measurements is replaced then), so the result covers the measured span only.
+ */
+import type { CountingAllocator } from './counting-allocator.js';
+import { LogHistogram, type TimeSample } from './metrics.js';
+import type { Scenario } from './scenario.js';
+import type { SharedResource } from './shared-resources.js';
+import type { IommuDmaDomain } from '../dma/iommu-dma-domain.js';
+
+/** Buckets of the 32-bit IOVA space in the occupancy picture. */
+export const OCCUPANCY_BUCKETS = 4096;
+
+export interface SimulationResult {
+  readonly scenario: Scenario;
+  /** Simulated time measured (after the warm-up), ms. */
+  readonly measuredMs: number;
+  /** I/Os completed (a job's I/O counts once however many requests it was split into). */
+  readonly ios: number;
+  readonly iops: number;
+  readonly bandwidthMBps: number;
+  readonly latencyUs: { readonly mean: number; readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
+  /** Latency CDF from the histogram (µs, fraction of I/Os at or below), one point per non-empty bucket. */
+  readonly latencyCdf: readonly { readonly us: number; readonly fraction: number }[];
+  /** Requests (commands, one DMA mapping each) completed. */
+  readonly requests: number;
+  /** I/Os per request: above 1 when I/Os merge, below 1 when they split. */
+  readonly biosPerRequest: number;
+  readonly mapping: {
+    /** DMA map + unmap CPU time per I/O (lock and queue waits included), ns. */
+    readonly cpuNsPerIo: number;
+    readonly mapNsP50: number;
+    readonly mapNsP99: number;
+    readonly treeStepsPerMap: number;
+    readonly treeStepsP99: number;
+    readonly allocFailures: number;
+    readonly sac32Attempts: number;
+    readonly sac32Failures: number;
+  };
+  readonly lock: { readonly acquisitions: number; readonly contended: number; readonly waitNsPerIo: number; readonly holdNsPerIo: number; readonly utilisation: number };
+  readonly iotlb: {
+    readonly invalidations: number;
+    readonly flushes: number;
+    /** Time CPUs waited for the IOMMU command queue per I/O, ns. */
+    readonly waitNsPerIo: number;
+    /** Fraction of the measured time the command queue was busy. */
+    readonly utilisation: number;
+  };
+  readonly rcache: { readonly hitRate: number; readonly perClass: readonly { readonly order: number; readonly hits: number; readonly misses: number }[]; readonly depotMagazines: number };
+  readonly allocator: { readonly name: string; readonly liveIovas: number; readonly freeGranules32: number; readonly largestFree32: number; readonly externalFragmentation32: number };
+  readonly cpuUtilisation: number;
+  readonly series: readonly TimeSample[];
+  /** Fraction of each of OCCUPANCY_BUCKETS equal slices of the 32-bit IOVA space in use at the end. */
+  readonly occupancy32: readonly number[];
+  /** Events the engine processed, to check its own throughput. */
+  readonly simulatedEvents: number;
+}
+
+/** Counters of the measured span. */
+export class Measurements {
+  ios = 0;
+  bytes = 0;
+  requests = 0;
+  mappingCpuNs = 0;
+  invalidations = 0;
+  flushes = 0;
+  treeSteps = 0;
+  maps = 0;
+  sac32Attempts = 0;
+  sac32Failures = 0;
+  allocFailures = 0;
+  readonly latency = new LogHistogram();
+  readonly mapNs = new LogHistogram();
+  readonly stepsPerMap = new LogHistogram();
+  intervalIos = 0;
+  intervalLockWait = 0;
+  readonly classHitsAtStart: number[];
+  readonly classMissesAtStart: number[];
+
+  constructor(domain: IommuDmaDomain | null) {
+    const classes = domain?.rcache?.classes ?? [];
+    this.classHitsAtStart = classes.map((k) => k.hits);
+    this.classMissesAtStart = classes.map((k) => k.misses);
+  }
+}
+
+export interface ResultInputs {
+  readonly scenario: Scenario;
+  readonly measuredNs: number;
+  readonly m: Measurements;
+  readonly treeLock: SharedResource;
+  readonly iommuQueue: SharedResource;
+  readonly domain: IommuDmaDomain | null;
+  readonly counting: CountingAllocator | null;
+  readonly cpuBusyNs: number;
+  readonly series: readonly TimeSample[];
+  readonly simulatedEvents: number;
+}
+
+export function assembleResult(input: ResultInputs): SimulationResult {
+  const { scenario, measuredNs, m, treeLock, iommuQueue, counting } = input;
+  const measuredS = measuredNs / 1e9;
+  const ios = m.ios;
+  const perIo = (x: number): number => (ios === 0 ? 0 : x / ios);
+  const classes = input.domain?.rcache?.classes ?? [];
+  const perClass = classes.map((k, i) => ({ order: k.order, hits: k.hits - (m.classHitsAtStart[i] ?? 0), misses: k.misses - (m.classMissesAtStart[i] ?? 0) }));
+  const hits = perClass.reduce((n, k) => n + k.hits, 0);
+  const misses = perClass.reduce((n, k) => n + k.misses, 0);
+  let depot = 0;
+  for (const k of classes) depot += k.depot.length;
+  const allocator = counting?.inner;
+  const stats32 = allocator === undefined ? null : allocator.stats(allocator.dma32BitPfn - 1);
+  return {
+    scenario,
+    measuredMs: measuredNs / 1e6,
+    ios,
+    iops: ios / measuredS,
+    bandwidthMBps: m.bytes / 1e6 / measuredS,
+    latencyUs: {
+      mean: m.latency.mean() / 1e3,
+      p50: m.latency.percentile(50) / 1e3,
+      p99: m.latency.percentile(99) / 1e3,
+      p999: m.latency.percentile(99.9) / 1e3,
+      max: m.latency.max / 1e3,
+    },
+    latencyCdf: m.latency.cdf().map((p) => ({ us: p.value / 1e3, fraction: p.fraction })),
+    requests: m.requests,
+    biosPerRequest: m.requests === 0 ? 0 : ios / m.requests,
+    mapping: {
+      cpuNsPerIo: perIo(m.mappingCpuNs),
+      mapNsP50: m.mapNs.percentile(50),
+      mapNsP99: m.mapNs.percentile(99),
+      treeStepsPerMap: m.maps === 0 ? 0 : m.treeSteps / m.maps,
+      treeStepsP99: m.stepsPerMap.percentile(99),
+      allocFailures: m.allocFailures,
+      sac32Attempts: m.sac32Attempts,
+      sac32Failures: m.sac32Failures,
+    },
+    lock: {
+      acquisitions: treeLock.acquisitions,
+      contended: treeLock.contended,
+      waitNsPerIo: perIo(treeLock.waitNs),
+      holdNsPerIo: perIo(treeLock.holdNs),
+      utilisation: treeLock.holdNs / measuredNs,
+    },
+    iotlb: { invalidations: m.invalidations, flushes: m.flushes, waitNsPerIo: perIo(iommuQueue.waitNs), utilisation: iommuQueue.holdNs / measuredNs },
+    rcache: { hitRate: hits + misses === 0 ? 0 : hits / (hits + misses), perClass, depotMagazines: depot },
+    allocator: {
+      name: allocator?.name ?? 'none',
+      liveIovas: counting === null ? 0 : counting.allocSuccesses - counting.freeSuccesses,
+      freeGranules32: stats32?.freeGranules ?? 0,
+      largestFree32: stats32?.largestFreeBlock ?? 0,
+      externalFragmentation32: stats32 === null || stats32.freeGranules === 0 ? 0 : 1 - stats32.largestFreeBlock / stats32.freeGranules,
+    },
+    cpuUtilisation: input.cpuBusyNs / (measuredNs * scenario.cpus),
+    series: input.series,
+    occupancy32: counting === null ? [] : occupancy(counting),
+    simulatedEvents: input.simulatedEvents,
+  };
+}
+
+/** Fraction in use of each of OCCUPANCY_BUCKETS slices of the 32-bit space, from the held ranges. */
+function occupancy(allocator: CountingAllocator): number[] {
+  const slice = allocator.dma32BitPfn / OCCUPANCY_BUCKETS;
+  const used = new Float64Array(OCCUPANCY_BUCKETS);
+  for (const [pfnLo, granules] of allocator.held) {
+    const end = Math.min(pfnLo + granules, allocator.dma32BitPfn);
+    for (let lo = pfnLo; lo < end; ) {
+      const bucket = Math.floor(lo / slice);
+      const bucketEnd = Math.min(end, (bucket + 1) * slice);
+      used[bucket] += bucketEnd - lo;
+      lo = bucketEnd;
+    }
+  }
+  return Array.from(used, (granules) => Math.min(1, granules / slice));
+}

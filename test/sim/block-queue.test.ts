@@ -1,0 +1,104 @@
+// The engine's block layer is `iovasim limits`' block layer: the same I/Os become the same
+// requests (sectors, sizes, segment counts, scatterlists) through BlockQueue as through planIo(),
+// and a simulation replaying them maps exactly the IOVA sizes planIo() predicts.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PHYS_BASE } from '../../src/block/bio-split.js';
+import { planIo, type PlannedRequest } from '../../src/block/io-path.js';
+import { PRESETS } from '../../src/block/presets.js';
+import { probeHost, type HostSetup } from '../../src/block/probe.js';
+import { BlockQueue, SimIo, type SimRequest } from '../../src/sim/block-queue.js';
+import { simulate } from '../../src/sim/engine.js';
+import { scenarioHostSetup } from '../../src/sim/host-setup.js';
+import { SAS_128CPU } from '../../src/sim/presets.js';
+import type { Scenario } from '../../src/sim/scenario.js';
+
+const K = 1024;
+const M = 1024 * K;
+const SIZES = [4 * K, 8 * K, 60 * K, 128 * K, 132 * K, 256 * K, 516 * K, M, 3 * M + 4 * K, 4 * M];
+
+interface Shape {
+  sector: number;
+  bytes: number;
+  nrPhysSegments: number;
+  sg: { phys: number; length: number }[];
+}
+
+function shapeOf(sector: number, bytes: number, nrPhysSegments: number, sg: { nents: number; phys: Float64Array; length: Float64Array }): Shape {
+  const entries: { phys: number; length: number }[] = [];
+  for (let i = 0; i < sg.nents; i++) entries.push({ phys: sg.phys[i], length: sg.length[i] });
+  return { sector, bytes, nrPhysSegments, sg: entries };
+}
+
+const planned = (plans: PlannedRequest[]): Shape[] => plans.map((p) => shapeOf(p.request.sector, p.request.bytes, p.request.nrPhysSegments, p.sg));
+
+/** The requests BlockQueue makes of `count` back-to-back I/Os of `bytes` from `sector`, buffers laid out as planIo lays them. */
+function engineRequests(setup: HostSetup, bytes: number, sector: number, count = 1): Shape[] {
+  const queue = new BlockQueue(setup.limits, setup.description.iommu.pageSize, setup.description.iommu.granule, 1, 1);
+  for (let i = 0; i < count; i++) {
+    const io = new SimIo();
+    io.disk = 0;
+    io.bytes = bytes;
+    // planIo continues one buffer of scattered pages: I/O i starts 2 * i * bytes further on.
+    queue.submit(io, 0, sector * 512 + i * bytes, bytes, DEFAULT_PHYS_BASE + 2 * i * bytes);
+  }
+  const shapes: Shape[] = [];
+  for (let request: SimRequest | null; (request = queue.take(0)) !== null; ) {
+    queue.mapSg(request);
+    shapes.push(shapeOf(request.sector, request.bytes, request.nrPhysSegments, request.sg));
+    queue.release(request);
+  }
+  return shapes;
+}
+
+const HOSTS: [string, HostSetup][] = [
+  ['hisi_sas 5.19 cap none', probeHost(PRESETS['hisi_sas-smmuv3'], { kernel: '5.19', cap: 'none' })],
+  ['hisi_sas 5.19 cap seed', probeHost(PRESETS['hisi_sas-smmuv3'], { kernel: '5.19', cap: 'seed' })],
+  ['ahci 6.0 merged', probeHost(PRESETS['ahci-vtd'], { kernel: '6.0', cap: 'merged' })],
+  ['nvme 6.6 (virt boundary)', probeHost(PRESETS['nvme-amdvi'], { kernel: '6.6' })],
+];
+
+describe('BlockQueue and iovasim limits make the same requests', () => {
+  it.each(HOSTS)('%s: single I/Os of every size', (_, setup) => {
+    for (const bytes of SIZES) {
+      for (const sector of [0, 8, 2048 * 7 + 1]) {
+        const expected = planned(planIo(setup, { ioBytes: bytes, sector }));
+        expect(engineRequests(setup, bytes, sector), `${bytes} bytes at sector ${sector}`).toEqual(expected);
+      }
+    }
+  });
+
+  it.each(HOSTS)('%s: back-to-back sequential I/Os merge alike', (_, setup) => {
+    for (const [bytes, count] of [[4 * K, 300], [64 * K, 20], [12 * K, 50]]) {
+      const expected = planned(planIo(setup, { ioBytes: bytes, count }));
+      expect(expected.length).toBeLessThan(count);
+      expect(engineRequests(setup, bytes, 0, count), `${count} x ${bytes}`).toEqual(expected);
+    }
+  });
+});
+
+describe('a simulation maps what planIo predicts', () => {
+  const base: Scenario = {
+    ...SAS_128CPU,
+    name: 'replay',
+    cpus: 4,
+    ageingMaps: 0,
+    host: { ...SAS_128CPU.host, nrHwQueues: 1 },
+    disks: { ...SAS_128CPU.disks, count: 1 },
+    jobs: [{ ...SAS_128CPU.jobs[0], numjobs: 4, cpus: [0, 1, 2, 3] }],
+  };
+
+  it.each(['none', 'seed'] as const)('cap %s: requests and rcache size classes of replayed I/Os', (cap) => {
+    const scenario: Scenario = { ...base, host: { ...base.host, cap } };
+    const setup = scenarioHostSetup(scenario);
+    // One at a time (1 ms apart, far apart on the disk): nothing merges, nothing queues.
+    const records = SIZES.map((bytes, i) => ({ timeNs: (i + 1) * 1e6, op: 'read', offsetBytes: i * 64 * M, lengthBytes: bytes, device: 'sda', cpu: 1 }));
+    const result = simulate(scenario, { records });
+    const plans = SIZES.flatMap((bytes) => planIo(setup, { ioBytes: bytes }));
+    expect(result.ios).toBe(SIZES.length);
+    expect(result.requests).toBe(plans.length);
+    for (const sizeClass of result.rcache.perClass) {
+      const expected = plans.filter((p) => p.iova !== null && p.iova.rcacheable && p.iova.order === sizeClass.order).length;
+      expect(sizeClass.hits + sizeClass.misses, `order ${sizeClass.order}`).toBe(expected);
+    }
+  });
+});
