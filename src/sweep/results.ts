@@ -80,6 +80,7 @@ export class ResultsStore {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new ResultsStoreError(`${path}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
     const byId = new Map<string, PointSummary>();
+    const seen = new Map<string, { line: number; body: string }>();
     let good = 0;
     let offset = 0;
     let line = 0;
@@ -102,9 +103,17 @@ export class ResultsStore {
         }
         throw new ResultsStoreError(`${path}:${line}: not a result line (only the last line may be torn); fix or move the file`);
       }
-      if (!byId.has(parsed.id)) byId.set(parsed.id, parsed);
+      // Appends never repeat an id, so a second line for one is not ours to choose between (two
+      // sweeps writing into one directory, or a hand edit): the user decides which line stays.
+      const first = seen.get(parsed.id);
+      if (first !== undefined) {
+        const how = first.body === body ? 'the same line twice' : 'with different figures';
+        throw new ResultsStoreError(`${path}:${line}: id: point ${parsed.id} is already on line ${first.line} (${how}); remove one of the two lines`);
+      }
+      seen.set(parsed.id, { line, body });
+      byId.set(parsed.id, parsed);
       offset = end + 1;
-      good = Buffer.byteLength(text.slice(0, offset));
+      good += Buffer.byteLength(body) + 1;
     }
     if (torn > 0) await truncate(path, good);
     const handle = await open(path, 'a');

@@ -7,10 +7,11 @@
  * D (issue to the driver) and C (completion) events become records (`phase` says which); their
  * action-specific part is `sector + nsectors [proc]` / `sector + nsectors [error]`, optionally
  * with `(elapsed)` before the bracket, or just `[proc]` for a D without sectors (a flush). Every
- * other action is checked for a well-formed header and then ignored, as are SCSI pass-through
- * (PC) D/C events, which carry a CDB instead of a sector. The per-CPU and per-device summary
- * blocks blkparse prints at the end are skipped. Times are blkparse's: seconds since the first
- * event of the trace.
+ * other action is checked — header, RWBS and the action-specific part in the shape blkparse prints
+ * it (TAIL_FORMS below) — and then ignored, as are SCSI pass-through (PC) D/C events, which carry a
+ * CDB instead of a sector. A malformed line is an error whatever its action. The per-CPU and
+ * per-device summary blocks blkparse prints at the end are skipped. Times are blkparse's: seconds
+ * since the first event of the trace.
  */
 import { WorkloadError, quote } from './errors.js';
 import { FieldScanner, parseSecondsFraction } from './fields.js';
@@ -27,6 +28,32 @@ const SECTOR = 512;
 const SUMMARY_START = /^(?:CPU\d+|Total) \([^)]*\):\s*$/;
 const SUMMARY_LINE = /^(?:\s|$|(?:CPU\d+|Total) \([^)]*\):\s*$|Throughput \(R\/W\):|Events \([^)]*\):|Skips:)/;
 const INPUT_ADDED = /^Input file .* added$/;
+
+// The action-specific part of each ignored action, as blkparse_fmt.c's process_default() prints it
+// (blktrace 1.3): `sector + nsectors`, an optional `(elapsed)`, then `[comm]`; SCSI pass-through
+// events print `bytes (cdb) [comm]` instead.
+const SECTORS = String.raw`\d+ \+ \d+`;
+const ELAPSED = String.raw`\(\s*\d+\)`;
+const COMM = String.raw`\[.*\]`;
+const PASS_THROUGH = String.raw`\d+(?: \([^)]*\))? ${COMM}`;
+const QUEUE_FORM = new RegExp(`^(?:(?:${SECTORS} )?(?:${ELAPSED} )?${COMM}|${PASS_THROUGH})$`);
+const TAIL_FORMS: Record<string, { form: RegExp; shape: string }> = {
+  Q: { form: QUEUE_FORM, shape: 'SECTOR + COUNT [(ELAPSED)] [COMM], or BYTES (CDB) [COMM]' },
+  I: { form: QUEUE_FORM, shape: 'SECTOR + COUNT [(ELAPSED)] [COMM], or BYTES (CDB) [COMM]' },
+  B: { form: QUEUE_FORM, shape: 'SECTOR + COUNT [(ELAPSED)] [COMM], or BYTES (CDB) [COMM]' },
+  R: { form: new RegExp(`^(?:(?:${SECTORS} )?(?:${ELAPSED} )?|\\([^)]*\\) )\\[-?\\d+\\]$`), shape: 'SECTOR + COUNT [(ELAPSED)] [ERROR]' },
+  M: { form: new RegExp(`^(?:${SECTORS} )?${COMM}$`), shape: 'SECTOR + COUNT [COMM]' },
+  F: { form: new RegExp(`^(?:${SECTORS} )?${COMM}$`), shape: 'SECTOR + COUNT [COMM]' },
+  G: { form: new RegExp(`^(?:${SECTORS} )?${COMM}$`), shape: 'SECTOR + COUNT [COMM]' },
+  S: { form: new RegExp(`^(?:${SECTORS} )?${COMM}$`), shape: 'SECTOR + COUNT [COMM]' },
+  P: { form: new RegExp(`^${COMM}$`), shape: '[COMM]' },
+  U: { form: new RegExp(`^${COMM} \\d+$`), shape: '[COMM] DEPTH' },
+  UT: { form: new RegExp(`^${COMM} \\d+$`), shape: '[COMM] DEPTH' },
+  T: { form: new RegExp(`^${COMM} \\d+$`), shape: '[COMM] DEPTH' },
+  A: { form: new RegExp(`^${SECTORS} <- \\(\\d+,\\d+\\) \\d+$`), shape: 'SECTOR + COUNT <- (MAJOR,MINOR) SECTOR' },
+  X: { form: new RegExp(`^\\d+ / \\d+ ${COMM}$`), shape: 'SECTOR / SECTOR [COMM]' },
+  m: { form: /^/, shape: 'a message' },
+};
 
 /**
  * The data direction in a blkparse RWBS string: a leading F is a pre-flush (newer blkparse), then
@@ -134,6 +161,7 @@ export async function* readBlkparse(input: WorkloadInput, options: BlkparseOptio
     if (Number.isNaN(pid)) throw fail('pid', `not an unsigned integer: ${quote(f.str())}`);
     if (!f.nextToken()) throw fail('action', 'missing');
     const len = f.length();
+    const actionStart = f.start;
     const a0 = f.charAt(0);
     const a1 = f.charAt(1);
     const isLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -144,6 +172,12 @@ export async function* readBlkparse(input: WorkloadInput, options: BlkparseOptio
     const rwbsStart = f.start;
     const rwbsEnd = f.end;
     if (!isIssue && !isComplete) {
+      const action = text.slice(actionStart, actionStart + len);
+      const tail = TAIL_FORMS[action];
+      if (tail === undefined) throw fail('action', `unknown action ${quote(action)} (blkparse prints ${Object.keys(TAIL_FORMS).join(' ')} C D)`);
+      const rwbs = text.slice(rwbsStart, rwbsEnd);
+      if (rwbsToOp(rwbs, 1) === undefined) throw fail('rwbs', `expected [F]D|W|R|N followed by flag letters, got ${quote(rwbs)}`);
+      if (!tail.form.test(text.slice(rwbsEnd).trim())) throw fail('line', `expected ${tail.shape} after a ${action} event's RWBS: ${quote(text)}`);
       if (options.stats) options.stats.ignored++;
       continue;
     }

@@ -1,30 +1,31 @@
 // Model-based tests of the red-black tree: invariants, handle stability, and in-order navigation
 // against a sorted array.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { RbNode, RbTree } from '../../src/allocators/rbtree.js';
+
+/** A plain check: expect() per node and step would cost more than the tree operations themselves. */
+function check(condition: boolean, message: () => string): void {
+  if (!condition) throw new Error(message());
+}
 
 /** Checks the red-black and BST invariants and returns the in-order keys. */
 function checkInvariants(tree: RbTree<number>): number[] {
   const keys: number[] = [];
   const blackHeight = (node: RbNode<number> | null, parent: RbNode<number> | null, lo: number, hi: number): number => {
     if (node === null) return 1;
-    expect(node.parent).toBe(parent);
-    expect(node.pfnLo).toBeGreaterThan(lo);
-    expect(node.pfnLo).toBeLessThan(hi);
-    if (node.red) {
-      expect(node.left === null || !node.left.red).toBe(true);
-      expect(node.right === null || !node.right.red).toBe(true);
-    }
+    check(node.parent === parent, () => `node ${node.pfnLo}: wrong parent`);
+    check(node.pfnLo > lo && node.pfnLo < hi, () => `node ${node.pfnLo}: outside (${lo}, ${hi}), not a search tree`);
+    if (node.red) check((node.left === null || !node.left.red) && (node.right === null || !node.right.red), () => `red node ${node.pfnLo} has a red child`);
     const left = blackHeight(node.left, node, lo, node.pfnLo);
     keys.push(node.pfnLo);
     const right = blackHeight(node.right, node, node.pfnLo, hi);
-    expect(left).toBe(right);
+    check(left === right, () => `node ${node.pfnLo}: black heights ${left} and ${right}`);
     return left + (node.red ? 0 : 1);
   };
-  if (tree.root !== null) expect(tree.root.red).toBe(false);
+  check(tree.root === null || !tree.root.red, () => 'red root');
   blackHeight(tree.root, null, -Infinity, Infinity);
-  expect(keys.length).toBe(tree.size);
+  check(keys.length === tree.size, () => `size ${tree.size}, ${keys.length} nodes`);
   return keys;
 }
 
@@ -35,7 +36,8 @@ const steps = fc.array(
     fc.record({ kind: fc.constant('insert' as const), key: fc.integer({ min: 0, max: 400 }) }),
     fc.record({ kind: fc.constant('erase' as const), pick: fc.nat() }),
   ),
-  { maxLength: 300 },
+  // minLength matters: without it fast-check 4 keeps arrays to about 10 elements.
+  { minLength: 100, maxLength: 300 },
 );
 
 /** Checks the augmentation (counts, gaps, largest gaps) against a recomputation. */
@@ -54,9 +56,13 @@ function checkAugmentation(tree: RbTree<number>): void {
 }
 
 describe('RbTree', () => {
+  const counted = { steps: 0 };
+  afterAll(() => console.log(`RbTree properties: ${counted.steps} insert/erase steps`));
+
   it('keeps red-black invariants, stable handles and prev/next equal to a sorted array', () => {
     fc.assert(
       fc.property(steps, (script: Step[]) => {
+        counted.steps += script.length;
         const tree = new RbTree<number>();
         const handles = new Map<number, RbNode<number>>();
         for (const step of script) {
@@ -73,9 +79,9 @@ describe('RbTree', () => {
           }
           const inOrder = checkInvariants(tree);
           const sorted = [...handles.keys()].sort((a, b) => a - b);
-          expect(inOrder).toEqual(sorted);
+          check(inOrder.length === sorted.length && inOrder.every((k, i) => k === sorted[i]), () => `in order ${inOrder}, expected ${sorted}`);
           // Every handle still holds its own key after other nodes were erased.
-          for (const [key, node] of handles) expect(node.pfnLo).toBe(key);
+          for (const [key, node] of handles) check(node.pfnLo === key, () => `handle of ${key} now holds ${node.pfnLo}`);
         }
         const sorted = [...handles.keys()].sort((a, b) => a - b);
         sorted.forEach((key, i) => {
@@ -92,7 +98,7 @@ describe('RbTree', () => {
 
   it('finds containing ranges and lower bounds like a linear scan', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 200 }), { maxLength: 60 }), fc.integer({ min: 0, max: 2000 }), (starts, probe) => {
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 200 }), { minLength: 0, maxLength: 60, size: 'max' }), fc.integer({ min: 0, max: 2000 }), (starts, probe) => {
         const tree = new RbTree<number>();
         // Ranges [10s, 10s + 4]: disjoint, with gaps between them.
         for (const s of starts) tree.insert(new RbNode(s * 10, s * 10 + 4));
@@ -109,6 +115,7 @@ describe('RbTree', () => {
   it('keeps subtree counts and largest gaps, and answers rank and gap searches like a scan', () => {
     fc.assert(
       fc.property(steps, fc.integer({ min: 1, max: 30 }), (script: Step[], size) => {
+        counted.steps += script.length;
         const tree = new RbTree<number>(true);
         const handles = new Map<number, RbNode<number>>();
         for (const step of script) {

@@ -1,22 +1,29 @@
 // The report in a real browser: Debian's Chromium, driven by playwright-core, opens the report from
 // disk and every chart must be laid out with a non-zero size and the occupancy pictures decoded.
-// Without /usr/bin/chromium this test fails (apt-get install -y chromium) unless
-// IOVASIM_SKIP_BROWSER=1 is set, which skips it.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// Without chromium on PATH the tests are skipped with the reason printed (test/support/services.ts);
+// .ci/run installs it, so CI always runs them. IOVASIM_SKIP_BROWSER=1 skips them too.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, type TestContext } from 'vitest';
 import { runCommand as run } from '../../src/cli/commands/run.js';
 import { replayCommand as replay } from '../../src/cli/commands/replay.js';
 import { PLACEMENT_CHART_IDS, REPORT_CHART_IDS } from '../../src/report/html.js';
+import { absentNote, findService } from '../support/services.js';
 import { repoRoot } from '../support/shared.js';
 import { runCommand } from '../cli/helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = findService('chromium');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const skip = process.env.IOVASIM_SKIP_BROWSER === '1';
+
+/** Skips the calling test, with the reason, when there is no browser to run. */
+function needBrowser(context: TestContext): string {
+  if (process.env.IOVASIM_SKIP_BROWSER === '1') context.skip('IOVASIM_SKIP_BROWSER=1');
+  if (CHROMIUM === undefined) context.skip(absentNote('chromium'));
+  return CHROMIUM;
+}
 const dir = mkdtempSync(join(tmpdir(), 'iovasim-browser-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -42,13 +49,10 @@ interface Seen {
 }
 
 /** Opens `file` in a fresh headless Chromium and measures the charts and pictures. */
-async function inspect(file: string, ids: readonly string[]): Promise<Seen> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: the browser test needs Debian's Chromium (apt-get install -y chromium); set IOVASIM_SKIP_BROWSER=1 to skip it`);
-  }
+async function inspect(executablePath: string, file: string, ids: readonly string[]): Promise<Seen> {
   const profile = mkdtempSync(join(dir, 'profile-'));
   // launchPersistentContext passes the fresh profile as --user-data-dir (launch() refuses that flag).
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 60_000 });
+  const context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: ARGS, timeout: 60_000 });
   try {
     const outside: string[] = [];
     const page = context.pages()[0] ?? (await context.newPage());
@@ -83,12 +87,13 @@ async function inspect(file: string, ids: readonly string[]): Promise<Seen> {
   }
 }
 
-describe.skipIf(skip)('the HTML report in Chromium', () => {
-  it('lays out every chart and decodes the occupancy pictures', async () => {
+describe('the HTML report in Chromium', () => {
+  it('lays out every chart and decodes the occupancy pictures', async (context) => {
+    const browser = needBrowser(context);
     const out = join(dir, 'run');
     const made = await runCommand(run, [join(repoRoot, 'test/fixtures/scenarios/small.yaml'), '--compare', 'linux,lazy', '--report', out]);
     expect(made.code).toBe(0);
-    const seen = await inspect(join(out, 'index.html'), REPORT_CHART_IDS);
+    const seen = await inspect(browser, join(out, 'index.html'), REPORT_CHART_IDS);
     for (const id of REPORT_CHART_IDS) {
       expect(seen.charts[id], id).toBeDefined();
       expect(seen.charts[id].width, id).toBeGreaterThan(0);
@@ -105,11 +110,12 @@ describe.skipIf(skip)('the HTML report in Chromium', () => {
     expect(seen.outside).toEqual([]);
   });
 
-  it('shows an IOMMU-trace placement report', async () => {
+  it('shows an IOMMU-trace placement report', async (context) => {
+    const browser = needBrowser(context);
     const out = join(dir, 'ftrace');
     const made = await runCommand(replay, [join(repoRoot, 'test/fixtures/workloads/iommu-ftrace-snippets.txt'), '--report', out]);
     expect(made.code).toBe(0);
-    const seen = await inspect(join(out, 'index.html'), PLACEMENT_CHART_IDS);
+    const seen = await inspect(browser, join(out, 'index.html'), PLACEMENT_CHART_IDS);
     for (const id of PLACEMENT_CHART_IDS) expect(seen.charts[id]?.width ?? 0, id).toBeGreaterThan(0);
     expect(seen.images.map((i) => i.id)).toEqual(['occupancy-recorded', 'occupancy-0']);
     for (const image of seen.images) expect(image.naturalWidth).toBe(64);

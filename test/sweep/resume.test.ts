@@ -1,4 +1,4 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runSweepCommand } from '../../src/cli/commands/sweep.js';
@@ -59,5 +59,30 @@ describe('sweep resume', () => {
     const clash = await runCommand(sweep, [rebased, '--out', out]);
     expect(clash.code).toBe(1);
     expect(clash.stderr).toMatch(/stored for a different scenario/);
+  });
+});
+
+describe('the results store', () => {
+  it('refuses a results.jsonl with a point twice, naming the file, line and field', async () => {
+    const dir = await tempDir();
+    const file = await writeSweep(dir, sweepYaml());
+    const out = join(dir, 'out');
+    expect((await runCommand(sweep, [file, '--out', out, '--limit', '2'])).code).toBe(3);
+    const [first, second] = await resultLines(out);
+    const results = join(out, 'results.jsonl');
+
+    await writeFile(results, `${first}\n${second}\n${first}\n`);
+    const same = await runCommand(sweep, [file, '--out', out]);
+    expect(same.code).toBe(1);
+    expect(same.stderr.trim().split('\n')).toHaveLength(1);
+    expect(same.stderr).toContain(`${results}:3: id: point ${JSON.parse(first).id} is already on line 1 (the same line twice)`);
+
+    const changed = JSON.stringify({ ...JSON.parse(first), iops: 1 });
+    await writeFile(results, `${first}\n${second}\n${changed}\n`);
+    const differing = await runCommand(sweep, [file, '--out', out]);
+    expect(differing.code).toBe(1);
+    expect(differing.stderr).toContain(`${results}:3: id: point ${JSON.parse(first).id} is already on line 1 (with different figures)`);
+    // Nothing was appended or cut while refusing.
+    expect(await readFile(results, 'utf8')).toBe(`${first}\n${second}\n${changed}\n`);
   });
 });

@@ -79,6 +79,31 @@ describe('blkparse text (blktrace_viewer sample)', () => {
     expect(stats.ignored).toBe(4); // Q, the two pass-through events, the message
   });
 
+  it('accepts every ignored action in the shape blkparse prints it', async () => {
+    const text = [
+      '  8,0    1        1     0.000000000   200  A  WS 1 + 8 <- (8,1) 0',
+      '  8,0    1        2     0.000000100   200  Q  WS 1 + 8 [fio]',
+      '  8,0    1        3     0.000000200   200  Q   R 36 (12 00 00 00 24 00) [sg_inq]',
+      '  8,0    1        4     0.000000300   200  X  WS 1 / 5 [fio]',
+      '  8,0    1        5     0.000000400   200  G  WS 1 + 8 [fio]',
+      '  8,0    1        6     0.000000500   200  P   N [fio]',
+      '  8,0    1        7     0.000000600   200  M  WS 9 + 8 [fio]',
+      '  8,0    1        8     0.000000700   200  F  WS 0 + 1 [fio]',
+      '  8,0    1        9     0.000000800   200  S  WS 1 + 8 [fio]',
+      '  8,0    1       10     0.000000900   200  I  WS 1 + 8 (    1000) [fio]',
+      '  8,0    1       11     0.000001000   200  B  WS 1 + 8 [fio]',
+      '  8,0    1       12     0.000001100   200  U   N [fio] 1',
+      '  8,0    1       13     0.000001200   200 UT   N [kworker/1:1H] 2',
+      '  8,0    1       14     0.000001300   200  T   N [fio] 1',
+      '  8,0    1       15     0.000001400   200  R  WS 1 + 8 [0]',
+      '  8,0    1       16     0.000001500   200  m   N cfq100 insert_request',
+      '',
+    ].join('\n');
+    const stats = newReadStats();
+    expect(await collect(readBlkparse(chunks(text), { stats }))).toEqual([]);
+    expect(stats.ignored).toBe(16);
+  });
+
   it('decodes RWBS strings', () => {
     expect(rwbsToOp('RA', 4096)).toBe('read');
     expect(rwbsToOp('WSM', 4096)).toBe('write');
@@ -98,6 +123,14 @@ describe('blkparse text (blktrace_viewer sample)', () => {
     ['259 1 1 0.0 1 D RA 1 + 8 [a]\n', 1, 'device'],
     ['259,0    1        1     0.000000000 21279  D  RA 1 + 8 [a]\nCPU1 (259,0):\n Reads Queued: 1\ngarbage here\n', 4, 'summary'],
     ['259,0    1        1     0.000000000 21279  DXY  RA 1 + 8 [a]\n', 1, 'action'],
+    // Lines the reader does not replay are checked all the same.
+    ['259,0    1        1     0.000000000 21279  Q  RA 1e30 + Infinity [a]\n', 1, 'line'],
+    ['259,0    1        1     0.000000000 21279  G  RA 1 + 8\n', 1, 'line'],
+    ['259,0    1        1     0.000000000 21279  U   N [a] many\n', 1, 'line'],
+    ['259,0    1        1     0.000000000 21279  A  RA 1 + 8 <- 259,3 2\n', 1, 'line'],
+    ['259,0    1        1     0.000000000 21279  X  RA 1 / [a]\n', 1, 'line'],
+    ['259,0    1        1     0.000000000 21279  Q  ?? 1 + 8 [a]\n', 1, 'rwbs'],
+    ['259,0    1        1     0.000000000 21279  Z  RA 1 + 8 [a]\n', 1, 'action'],
   ])('rejects a malformed line (%#)', async (text, line, field) => {
     await expectWorkloadError(collect(readBlkparse(chunks(text), { name: 'trace.txt' })), { file: 'trace.txt', line, field });
   });

@@ -1,0 +1,40 @@
+// simulateAll() on its piscina pool (compiled: worker threads cannot load TypeScript), against the
+// same scenarios simulated one by one from source.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, inject, it } from 'vitest';
+import { simulate } from '../../src/sim/engine.js';
+import type { simulateAll as SimulateAll } from '../../src/sim/parallel.js';
+import { PRESETS } from '../../src/sim/presets.js';
+import { parseScenarioYaml, type Scenario } from '../../src/sim/scenario.js';
+import { repoRoot } from '../support/shared.js';
+
+const small = parseScenarioYaml(readFileSync(join(repoRoot, 'test/fixtures/scenarios/small.yaml'), 'utf8'), 'small.yaml', PRESETS, PRESETS['sas-128cpu']);
+const scenarios: Scenario[] = [
+  { ...small, durationMs: 20, allocator: 'linux' },
+  { ...small, durationMs: 20, allocator: 'tlsf', seed: 7 },
+  { ...small, durationMs: 20, allocator: 'vmem' },
+];
+
+async function compiled(): Promise<typeof SimulateAll> {
+  const module = (await import(pathToFileURL(join(inject('buildDir'), 'dist/sim/parallel.js')).href)) as { simulateAll: typeof SimulateAll };
+  return module.simulateAll;
+}
+
+describe('simulateAll on worker threads', () => {
+  it('gives each scenario the result it has when simulated alone, reporting each as it finishes', async () => {
+    const simulateAll = await compiled();
+    const seen: number[] = [];
+    const results = await simulateAll(scenarios, { workers: 2, onResult: (index) => seen.push(index) });
+    expect([...seen].sort()).toEqual([0, 1, 2]);
+    const alone = scenarios.map((s) => simulate(s));
+    expect(JSON.parse(JSON.stringify(results))).toEqual(JSON.parse(JSON.stringify(alone)));
+  });
+
+  it('rejects with the simulation error of a bad scenario', async () => {
+    const simulateAll = await compiled();
+    const bad = { ...scenarios[0], allocator: 'no-such-allocator' } as unknown as Scenario;
+    await expect(simulateAll([scenarios[1], bad], { workers: 2 })).rejects.toThrow(/no-such-allocator/);
+  });
+});
