@@ -56,7 +56,7 @@ export { writeHtmlReport, renderHtmlReport, REPORT_CHART_IDS, PLACEMENT_CHART_ID
 export type { HtmlReportInput, ReportRun, ReportPlacement } from './report/html.js';
 export { encodePngRgb, occupancyPng, crc32 } from './report/png.js';
 
-export { UserError, UsageError } from './cli/errors.js';
+export { UserError, UsageError } from './errors.js';
 
 import { loadRunInput } from './cli/commands/run.js';
 import { applyOverrides } from './cli/commands/simulate.js';

@@ -67,7 +67,7 @@ export const iovaTraceCommand: Command = {
       io.stdout.write(helpText('usage: iovasim iova-trace FILE [--kernel VERSION] [--bench]', OPTIONS));
       return 0;
     }
-    if (positionals.length !== 1) throw new UsageError('iova-trace takes exactly one FILE');
+    if (positionals.length !== 1) throw new UsageError('needs exactly one FILE');
     const version = String(options.kernel);
     let profile;
     try {

@@ -118,7 +118,7 @@ export const runCommand: Command = {
       io.stdout.write(helpText('usage: iovasim run FILE [--preset NAME] [overrides] [--compare a,b,…] [--json] [--report DIR]\n\nFILE: a scenario YAML, or a fio job file (.fio, or any file of [sections] that fio’s parser accepts).', OPTIONS));
       return 0;
     }
-    if (positionals.length !== 1) throw new UsageError('run takes one FILE: a scenario YAML or a fio job file');
+    if (positionals.length !== 1) throw new UsageError('needs one FILE: a scenario YAML or a fio job file');
     const file = positionals[0];
     return userErrors(async () => {
       const input = await loadRunInput(file, options);

@@ -115,7 +115,7 @@ export const simulateCommand: Command = {
       io.stdout.write(helpText('usage: iovasim simulate [SCENARIO.yaml] [--preset NAME] [overrides] [--json]', OPTIONS));
       return 0;
     }
-    if (positionals.length > 1) throw new UsageError('simulate takes at most one scenario file');
+    if (positionals.length > 1) throw new UsageError('takes at most one scenario file');
     const scenario = applyOverrides(await loadScenario(positionals[0], options.preset as string | undefined), options);
     let result: SimulationResult;
     try {
