@@ -9,7 +9,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ALLOCATOR_NAMES } from '../allocators/registry.js';
 import { parseIovaTrace } from '../conformance/iova-trace.js';
-import { timeReplay } from '../cli/commands/iova-trace.js';
+import { timeReplay } from './replay-timing.js';
 import { formatRate, formatTable } from '../report/table.js';
 import { createSimAllocator } from '../sim/allocators.js';
 import { simulate } from '../sim/engine.js';
