@@ -79,9 +79,9 @@ export class YamlFile {
   ) {}
 
   /** Parses text; a syntax error is a SchemaError at its line and column. */
-  static parse(text: string, file: string): YamlFile {
+  static parse(text: string, file: string, options: { intAsBigInt?: boolean } = {}): YamlFile {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, intAsBigInt: options.intAsBigInt === true });
     if (doc.errors.length > 0) {
       const error = doc.errors[0];
       const { line, col } = lines.linePos(error.pos[0]);
@@ -90,7 +90,7 @@ export class YamlFile {
     return new YamlFile(file, doc, lines);
   }
 
-  /** The plain data (mappings become objects with own properties only). */
+  /** The plain data (mappings become objects with own properties only; with intAsBigInt, whole numbers are bigints). */
   data(): unknown {
     return this.doc.toJS({ maxAliasCount: 100 });
   }
@@ -131,7 +131,7 @@ export class YamlFile {
 export function valueText(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value === null) return String(value);
   if (Array.isArray(value)) return 'a list';
   return 'a mapping';
 }
