@@ -183,10 +183,14 @@ export function scenarioFromData(data: unknown, base: Scenario, origin: Origin =
 /** A scenario mapping that may name its base with `preset:`; the base otherwise. */
 export function scenarioFromFileData(data: unknown, base: Scenario, origin: Origin = {}): Scenario {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) fail({ path: [], message: 'must be a mapping of scenario fields such as preset, cpus, jobs' }, origin);
+  const preset = (data as Record<string, unknown>).preset;
+  if (typeof preset === 'string' && !Object.prototype.hasOwnProperty.call(PRESETS, preset)) {
+    fail({ path: ['preset'], message: `unknown preset ${JSON.stringify(preset)} (known: ${Object.keys(PRESETS).join(', ')})` }, origin);
+  }
   const result = check(scenarioFileSchema(Object.keys(PRESETS)), data);
   if (!result.ok) fail(result.issues[0], origin);
-  const { preset, ...rest } = result.value;
-  return build(rest, preset === undefined ? base : PRESETS[preset], origin);
+  const { preset: name, ...rest } = result.value;
+  return build(rest, name === undefined ? base : PRESETS[name], origin);
 }
 
 /** Scenario YAML text; `file` names it in errors. */
