@@ -22,7 +22,8 @@ describe('sweep on the worker-thread pool', () => {
     await writeFile(join(build, 'package.json'), '{"type":"module"}\n');
     await symlink(resolve('node_modules'), join(build, 'node_modules'));
     await writeFile(join(build, 'main.mjs'), "import { sweepCommand } from './dist/cli/commands/sweep.js';\nprocess.exit(await sweepCommand.run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, isTTY: false }));\n");
-  });
+    // Compiling the closure (zod's types included) takes 9 s of CPU alone, far more on a shared machine.
+  }, 120_000);
 
   it('killed mid-run and re-run: same lines as an uninterrupted run, none lost or twice', async () => {
     const dir = await tempDir();
