@@ -32,7 +32,6 @@ export { PRESETS as HOST_PRESETS } from './block/presets.js';
 export type { HostDescription } from './block/host-description.js';
 
 // The simulator.
-export { simulate } from './sim/engine.js';
 export type { SimulationResult, SimulateOptions, TraceIo } from './sim/engine.js';
 export { simulateAll } from './sim/parallel.js';
 export type { ParallelOptions } from './sim/parallel.js';
@@ -55,24 +54,20 @@ export { writeHtmlReport, renderHtmlReport, REPORT_CHART_IDS, PLACEMENT_CHART_ID
 export type { HtmlReportInput, ReportRun, ReportPlacement } from './report/html.js';
 export { encodePngRgb, occupancyPng, crc32 } from './report/png.js';
 
-export { UserError, UsageError } from './cli/errors.js';
+export { UserError, UsageError } from './errors.js';
+export { SchemaError } from './schema.js';
+export { parseScenarioText, readScenarioFile, scenarioFromData, applyOverrides, checkScenario, spreadPresetJobs, presetScenario } from './sim/scenario-loader.js';
+export type { ScenarioOverrides, ScenarioLoadOptions } from './sim/scenario-loader.js';
+export { readScenarioOrJobFile } from './sim/scenario-file.js';
+export type { ScenarioFileInput } from './sim/scenario-file.js';
+export type { ScenarioData } from './sim/scenario-schema.js';
 
-import { loadRunInput } from './cli/commands/run.js';
-import { applyOverrides } from './cli/commands/simulate.js';
-import { checkKernel } from './cli/run-support.js';
-import { simulate, type SimulationResult, type TraceIo } from './sim/engine.js';
-import type { CapVariant, Scenario } from './sim/scenario.js';
+import { simulate as simulateOnEngine, type SimulationResult, type TraceIo } from './sim/engine.js';
+import { applyOverrides, checkScenario, spreadPresetJobs, type ScenarioOverrides } from './sim/scenario-loader.js';
+import { readScenarioOrJobFile } from './sim/scenario-file.js';
+import type { Scenario } from './sim/scenario.js';
 
-export interface RunScenarioOptions {
-  /** Base scenario for a fio job file or a YAML file without `preset:` (default sas-128cpu). */
-  readonly preset?: string;
-  readonly allocator?: string;
-  readonly kernel?: string;
-  readonly iommu?: 'strict' | 'lazy' | 'passthrough' | 'none';
-  readonly cap?: CapVariant;
-  readonly cpus?: number;
-  readonly durationMs?: number;
-  readonly seed?: number;
+export interface LibrarySimulateOptions {
   /** Replay these I/Os at their recorded times instead of running the scenario's jobs. */
   readonly records?: Iterable<TraceIo>;
   /** Called now and then with the fraction of simulated time done. */
@@ -80,29 +75,33 @@ export interface RunScenarioOptions {
 }
 
 /**
- * Simulates a scenario: a Scenario object, or the path of a scenario YAML or a fio job file (read
- * as `iovasim run` reads it). The options override the scenario as the CLI flags do. Rejects with
- * UserError, ScenarioError or WorkloadError (message `FILE:LINE: field: problem`) for bad input.
+ * Simulates a Scenario object. It is checked first (a ScenarioError `field: problem` for anything
+ * wrong); a preset spread with fewer CPUs (`{ ...SCENARIO_PRESETS['sas-128cpu'], cpus: 16 }`) keeps
+ * one thread per CPU on the CPUs that exist (spreadPresetJobs).
  */
-export async function runScenario(scenarioOrPath: Scenario | string, options: RunScenarioOptions = {}): Promise<SimulationResult> {
-  const flags: Record<string, string | undefined> = {
-    preset: options.preset,
-    allocator: options.allocator,
-    kernel: options.kernel,
-    iommu: options.iommu,
-    cap: options.cap,
-    cpus: options.cpus === undefined ? undefined : String(options.cpus),
-    duration: options.durationMs === undefined ? undefined : String(options.durationMs),
-    seed: options.seed === undefined ? undefined : String(options.seed),
-  };
-  let scenario: Scenario;
-  if (typeof scenarioOrPath === 'string') scenario = (await loadRunInput(scenarioOrPath, flags)).scenario;
-  else {
-    scenario = applyOverrides(scenarioOrPath, flags);
-    checkKernel(scenario);
-  }
-  return simulate(scenario, {
+export function simulate(scenario: Scenario, options: LibrarySimulateOptions = {}): SimulationResult {
+  const checked = checkScenario(spreadPresetJobs(scenario));
+  return simulateOnEngine(checked, {
     ...(options.records === undefined ? {} : { records: options.records }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   });
+}
+
+export interface RunScenarioOptions extends ScenarioOverrides, LibrarySimulateOptions {
+  /** Base scenario for a fio job file or a YAML file without `preset:` (default sas-128cpu). */
+  readonly preset?: string;
+}
+
+/**
+ * Simulates a scenario: a Scenario object, or the path of a scenario YAML or a fio job file (read
+ * as `iovasim run` reads it), with the overrides applied as typed values. Rejects with
+ * ScenarioError (`FILE:LINE:COLUMN: field: problem`; a bad override names the override) or
+ * WorkloadError (`FILE:LINE: field: problem`) for bad input.
+ */
+export async function runScenario(scenarioOrPath: Scenario | string, options: RunScenarioOptions = {}): Promise<SimulationResult> {
+  const { preset, records, onProgress, ...overrides } = options;
+  let scenario: Scenario;
+  if (typeof scenarioOrPath === 'string') scenario = (await readScenarioOrJobFile(scenarioOrPath, { ...(preset === undefined ? {} : { preset }), overrides })).scenario;
+  else scenario = applyOverrides(checkScenario(spreadPresetJobs(scenarioOrPath)), overrides);
+  return simulate(scenario, { ...(records === undefined ? {} : { records }), ...(onProgress === undefined ? {} : { onProgress }) });
 }

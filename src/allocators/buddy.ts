@@ -43,6 +43,7 @@
 import type { AllocatorStats, IovaAllocator, IovaRange } from './allocator.js';
 import { checkDomain, checkSize, FreeRunAccumulator } from './free-runs.js';
 import { alignDown, ceilLog2, ctz32, fls, growFloat64, growInt32, growUint8 } from './typed-pool.js';
+import { argumentError } from './arguments.js';
 
 const NIL = 0;
 const ROOT = 1;
@@ -250,6 +251,8 @@ export class BuddyAllocator implements IovaAllocator<number> {
 
   allocIova(size: number, limitPfn: number, _sizeAligned: boolean): number | null {
     checkSize(this.name, size);
+    if (typeof limitPfn !== 'number') throw argumentError(this.name, 'limitPfn', limitPfn, 'number');
+    if (typeof _sizeAligned !== 'boolean') throw argumentError(this.name, 'sizeAligned', _sizeAligned, 'boolean');
     const k = ceilLog2(size);
     if (k > this.rootOrder) return null;
     const blockSize = POW2[k];
@@ -329,6 +332,7 @@ export class BuddyAllocator implements IovaAllocator<number> {
   }
 
   freeIova(pfn: number): boolean {
+    if (typeof pfn !== 'number') throw argumentError(this.name, 'pfn', pfn, 'number');
     let n = this.leafOf(pfn);
     if (n === NIL || this.state[n] !== ALLOC) return false;
     this.liveRanges--;
@@ -348,6 +352,8 @@ export class BuddyAllocator implements IovaAllocator<number> {
   }
 
   reserveIova(pfnLo: number, pfnHi: number): boolean {
+    if (typeof pfnLo !== 'number') throw argumentError(this.name, 'pfnLo', pfnLo, 'number');
+    if (typeof pfnHi !== 'number') throw argumentError(this.name, 'pfnHi', pfnHi, 'number');
     if (!(pfnLo <= pfnHi)) return false;
     const lo = pfnLo < this.startPfn ? this.startPfn : pfnLo;
     const hi = pfnHi > this.endPfn ? this.endPfn : pfnHi;
@@ -358,12 +364,14 @@ export class BuddyAllocator implements IovaAllocator<number> {
   }
 
   findIova(pfn: number): IovaRange<number> | null {
+    if (typeof pfn !== 'number') throw argumentError(this.name, 'pfn', pfn, 'number');
     const n = this.leafOf(pfn);
     if (n === NIL || this.state[n] !== ALLOC) return null;
     return { pfnLo: this.base[n], pfnHi: this.base[n] + POW2[this.order[n]] - 1 };
   }
 
   stats(endPfn: number): AllocatorStats {
+    if (typeof endPfn !== 'number') throw argumentError(this.name, 'endPfn', endPfn, 'number');
     const acc = new FreeRunAccumulator(this.startPfn, Math.min(endPfn, this.endPfn), this.dma32BitPfn);
     const stack: number[] = [ROOT];
     while (stack.length > 0) {

@@ -51,6 +51,7 @@
 import type { AllocatorStats, IovaAllocator, IovaRange } from './allocator.js';
 import { checkDomain, checkSize, FreeRunAccumulator } from './free-runs.js';
 import { alignDown, alignUp, ceilLog2, fls, growFloat64, growInt32, growUint8 } from './typed-pool.js';
+import { argumentError } from './arguments.js';
 
 const NIL = 0;
 const KIND_ALLOC = 0;
@@ -597,6 +598,8 @@ export class GapTreeAllocator implements IovaAllocator<number> {
 
   allocIova(size: number, limitPfn: number, sizeAligned: boolean): number | null {
     checkSize(this.name, size);
+    if (typeof limitPfn !== 'number') throw argumentError(this.name, 'limitPfn', limitPfn, 'number');
+    if (typeof sizeAligned !== 'boolean') throw argumentError(this.name, 'sizeAligned', sizeAligned, 'boolean');
     const limit = limitPfn < this.endPfn ? limitPfn : this.endPfn;
     if (limit - size + 1 < this.startPfn) return null;
     const align = sizeAligned ? 2 ** ceilLog2(size) : 1;
@@ -611,6 +614,7 @@ export class GapTreeAllocator implements IovaAllocator<number> {
   }
 
   freeIova(pfn: number): boolean {
+    if (typeof pfn !== 'number') throw argumentError(this.name, 'pfn', pfn, 'number');
     const n = this.lookup(pfn);
     if (n === NIL || this.kind[n] !== KIND_ALLOC) return false;
     const size = this.hi[n] - this.lo[n] + 1;
@@ -622,6 +626,8 @@ export class GapTreeAllocator implements IovaAllocator<number> {
   }
 
   reserveIova(pfnLo: number, pfnHi: number): boolean {
+    if (typeof pfnLo !== 'number') throw argumentError(this.name, 'pfnLo', pfnLo, 'number');
+    if (typeof pfnHi !== 'number') throw argumentError(this.name, 'pfnHi', pfnHi, 'number');
     if (!(pfnLo <= pfnHi)) return false;
     const lo = pfnLo < this.startPfn ? this.startPfn : pfnLo;
     const hi = pfnHi > this.endPfn ? this.endPfn : pfnHi;
@@ -640,12 +646,14 @@ export class GapTreeAllocator implements IovaAllocator<number> {
   }
 
   findIova(pfn: number): IovaRange<number> | null {
+    if (typeof pfn !== 'number') throw argumentError(this.name, 'pfn', pfn, 'number');
     const n = this.lookup(pfn);
     if (n === NIL || this.kind[n] !== KIND_ALLOC) return null;
     return { pfnLo: this.lo[n], pfnHi: this.hi[n] };
   }
 
   stats(endPfn: number): AllocatorStats {
+    if (typeof endPfn !== 'number') throw argumentError(this.name, 'endPfn', endPfn, 'number');
     const acc = new FreeRunAccumulator(this.startPfn, Math.min(endPfn, this.endPfn), this.dma32BitPfn);
     let n = this.root;
     while (this.left[n] !== NIL) n = this.left[n];

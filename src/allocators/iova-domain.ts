@@ -13,6 +13,7 @@ import type { AllocatorStats, IovaAllocator, IovaRange } from './allocator.js';
 import type { KernelProfile } from './kernel-version.js';
 import { flsLong, type PfnArithmetic } from './pfn.js';
 import { RbNode, RbTree } from './rbtree.js';
+import { argumentError } from './arguments.js';
 
 export type IovaNode<P extends number | bigint> = RbNode<P>;
 
@@ -219,6 +220,9 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
   }
 
   allocIova(size: P, limitPfn: P, sizeAligned: boolean): P | null {
+    if (typeof size !== typeof this.startPfn) throw argumentError(this.name, 'size', size, typeof this.startPfn);
+    if (typeof limitPfn !== typeof this.startPfn) throw argumentError(this.name, 'limitPfn', limitPfn, typeof this.startPfn);
+    if (typeof sizeAligned !== 'boolean') throw argumentError(this.name, 'sizeAligned', sizeAligned, 'boolean');
     const node = this.allocAndInsertIovaRange(size, this.arith.add(limitPfn, this.arith.one), sizeAligned);
     if (node === null) return null;
     this.liveAllocations++;
@@ -227,6 +231,7 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
 
   /** find_iova() */
   findIova(pfn: P): IovaRange<P> | null {
+    if (typeof pfn !== typeof this.startPfn) throw argumentError(this.name, 'pfn', pfn, typeof this.startPfn);
     return this.tree.findContaining(pfn);
   }
 
@@ -243,6 +248,7 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
 
   /** free_iova(): frees the range holding pfn; false when none does (or it is the anchor). */
   freeIova(pfn: P): boolean {
+    if (typeof pfn !== typeof this.startPfn) throw argumentError(this.name, 'pfn', pfn, typeof this.startPfn);
     const node = this.tree.findContaining(pfn);
     if (node === null || node === this.anchor) return false;
     this.removeIova(node);
@@ -256,6 +262,8 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
    * Returns false for pfns the kernel refuses (above ~0UL >> shift).
    */
   reserveIova(pfnLo: P, pfnHi: P): boolean {
+    if (typeof pfnLo !== typeof this.startPfn) throw argumentError(this.name, 'pfnLo', pfnLo, typeof this.startPfn);
+    if (typeof pfnHi !== typeof this.startPfn) throw argumentError(this.name, 'pfnHi', pfnHi, typeof this.startPfn);
     const maxPfn = this.arith.u64MaxShiftedRight(this.shift);
     if (pfnLo > maxPfn || pfnHi > maxPfn) return false;
     let lo = pfnLo;
@@ -285,6 +293,7 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
   }
 
   stats(endPfn: P): AllocatorStats {
+    if (typeof endPfn !== typeof this.startPfn) throw argumentError(this.name, 'endPfn', endPfn, typeof this.startPfn);
     const arith = this.arith;
     const toNumber = (p: P): number => Number(arith.toBigInt(p));
     let free = 0;

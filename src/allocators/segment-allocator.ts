@@ -14,6 +14,7 @@
 import type { AllocatorStats, IovaAllocator, IovaRange } from './allocator.js';
 import { checkDomain } from './free-runs.js';
 import { NIL, SEG_ALLOC, SEG_FREE, SEG_RESERVED, SegmentStore } from './segment-store.js';
+import { argumentError } from './arguments.js';
 
 export abstract class SegmentListAllocator implements IovaAllocator<number> {
   readonly name: string;
@@ -84,6 +85,7 @@ export abstract class SegmentListAllocator implements IovaAllocator<number> {
   abstract allocIova(size: number, limitPfn: number, sizeAligned: boolean): number | null;
 
   freeIova(pfn: number): boolean {
+    if (typeof pfn !== 'number') throw argumentError(this.name, 'pfn', pfn, 'number');
     const seg = this.seg;
     const s = seg.find(pfn);
     if (s === NIL || seg.state(s) !== SEG_ALLOC) return false;
@@ -108,6 +110,8 @@ export abstract class SegmentListAllocator implements IovaAllocator<number> {
   }
 
   reserveIova(pfnLo: number, pfnHi: number): boolean {
+    if (typeof pfnLo !== 'number') throw argumentError(this.name, 'pfnLo', pfnLo, 'number');
+    if (typeof pfnHi !== 'number') throw argumentError(this.name, 'pfnHi', pfnHi, 'number');
     if (!(pfnLo <= pfnHi)) return false;
     const lo = pfnLo < this.startPfn ? this.startPfn : pfnLo;
     const hi = pfnHi > this.endPfn ? this.endPfn : pfnHi;
@@ -125,10 +129,12 @@ export abstract class SegmentListAllocator implements IovaAllocator<number> {
   }
 
   findIova(pfn: number): IovaRange<number> | null {
+    if (typeof pfn !== 'number') throw argumentError(this.name, 'pfn', pfn, 'number');
     return this.seg.findRange(pfn);
   }
 
   stats(endPfn: number): AllocatorStats {
+    if (typeof endPfn !== 'number') throw argumentError(this.name, 'endPfn', endPfn, 'number');
     return this.seg.stats(this.startPfn, Math.min(endPfn, this.endPfn), this.dma32BitPfn, this.searchSteps);
   }
 }

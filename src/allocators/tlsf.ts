@@ -43,6 +43,7 @@ import { checkSize } from './free-runs.js';
 import { SegmentListAllocator } from './segment-allocator.js';
 import { NIL, SEG_FREE } from './segment-store.js';
 import { alignUp, ceilLog2, ctz32, fls } from './typed-pool.js';
+import { argumentError } from './arguments.js';
 
 /** log2 of the second-level lists per first level. */
 const SLI = 5;
@@ -138,6 +139,8 @@ export class TlsfAllocator extends SegmentListAllocator {
 
   override allocIova(size: number, limitPfn: number, sizeAligned: boolean): number | null {
     checkSize(this.name, size);
+    if (typeof limitPfn !== 'number') throw argumentError(this.name, 'limitPfn', limitPfn, 'number');
+    if (typeof sizeAligned !== 'boolean') throw argumentError(this.name, 'sizeAligned', sizeAligned, 'boolean');
     const limit = limitPfn < this.endPfn ? limitPfn : this.endPfn;
     if (limit - size + 1 < this.startPfn) return null;
     const align = sizeAligned ? POW2[ceilLog2(size)] : 1;

@@ -45,6 +45,7 @@ import { checkSize } from './free-runs.js';
 import { SegmentListAllocator } from './segment-allocator.js';
 import { NIL, SEG_FREE } from './segment-store.js';
 import { alignDown, ceilLog2, ctz32, fls } from './typed-pool.js';
+import { argumentError } from './arguments.js';
 
 /** Lists 0..52: every size below 2^53. */
 const LISTS = 53;
@@ -107,6 +108,8 @@ export class VmemAllocator extends SegmentListAllocator {
 
   override allocIova(size: number, limitPfn: number, sizeAligned: boolean): number | null {
     checkSize(this.name, size);
+    if (typeof limitPfn !== 'number') throw argumentError(this.name, 'limitPfn', limitPfn, 'number');
+    if (typeof sizeAligned !== 'boolean') throw argumentError(this.name, 'sizeAligned', sizeAligned, 'boolean');
     const limit = limitPfn < this.endPfn ? limitPfn : this.endPfn;
     if (limit - size + 1 < this.startPfn) return null;
     const align = sizeAligned ? POW2[ceilLog2(size)] : 1;

@@ -8,8 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ALLOCATOR_NAMES } from '../allocators/registry.js';
-import { kernelProfile } from '../allocators/kernel-version.js';
-import { parseIovaTrace, runIovaTrace, type IovaTrace } from '../conformance/iova-trace.js';
+import { parseIovaTrace } from '../conformance/iova-trace.js';
+import { timeReplay } from './replay-timing.js';
 import { formatRate, formatTable } from '../report/table.js';
 import { simulate } from '../sim/engine.js';
 import { SAS_128CPU } from '../sim/presets.js';
@@ -38,21 +38,6 @@ function benchEngine(variant: string, cap: 'none' | 'seed'): EngineBench {
   }
   const medianWallMs = median(walls);
   return { variant, simulatedIos: ios, medianWallMs, iosPerSecond: ios / (medianWallMs / 1e3) };
-}
-
-/** Golden-trace replay speed: median of `runs` after a warm-up. */
-function timeReplay(trace: IovaTrace, version: string, runs: number): { ops: number; medianMs: number; nsPerOp: number; opsPerSecond: number } {
-  const profile = kernelProfile(version);
-  runIovaTrace(trace, profile);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    runIovaTrace(trace, profile);
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  const medianMs = median(times);
-  const ops = trace.ops.length;
-  return { ops, medianMs, nsPerOp: (medianMs * 1e6) / ops, opsPerSecond: ops / (medianMs / 1e3) };
 }
 
 async function main(): Promise<void> {

@@ -1,14 +1,23 @@
 /**
- * A small, strict command-line parser shared by the commands: `--name value`, `--name=value` and
- * boolean `--flag`. Unknown options are errors, never ignored.
+ * The command-line parser every command shares: node's `util.parseArgs` tokenises (`--name value`,
+ * `--name=value`, boolean `--flag`, `-h`, `--` ending the options), and this module checks the
+ * tokens against the command's specs, so that every error names the option as the user typed it
+ * (`unknown option --kernal`, `-x`). Unknown options are errors, never ignored.
+ *
+ * `-h` / `--help` anywhere before `--` short-circuits: the result is `{ help: true }` with nothing
+ * else checked, so `iovasim run -h` prints help even next to a bad option and never reads a file.
+ * Messages carry no command prefix: the CLI adds `iovasim COMMAND: ` once.
  */
-import { UsageError } from './errors.js';
+import { parseArgs as tokenise } from 'node:util';
+import { UsageError } from '../errors.js';
 
 export interface OptionSpec {
   /** Takes a value (`--kernel 7.0`) or is a flag (`--bench`). */
   readonly type: 'string' | 'boolean';
   readonly description: string;
   readonly default?: string | boolean;
+  /** A one-letter alias (`-V`); `help` always has `-h`. */
+  readonly short?: string;
 }
 
 export interface ParsedArgs {
@@ -16,40 +25,55 @@ export interface ParsedArgs {
   readonly options: Record<string, string | boolean | undefined>;
 }
 
-export function parseArgs(command: string, argv: readonly string[], specs: Record<string, OptionSpec>): ParsedArgs {
-  const positionals: string[] = [];
+function isHelp(arg: string): boolean {
+  return arg === '--help' || arg === '-h';
+}
+
+/** True when argv asks for help (`-h` or `--help` before any `--`). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false;
+    if (isHelp(arg)) return true;
+  }
+  return false;
+}
+
+/**
+ * Parses argv against specs. `command` is kept for callers written against the earlier parser; it
+ * is no longer put into messages (the CLI prefixes them once).
+ */
+export function parseArgs(_command: string, argv: readonly string[], specs: Record<string, OptionSpec>): ParsedArgs {
   const options: Record<string, string | boolean | undefined> = {};
   for (const [name, spec] of Object.entries(specs)) options[name] = spec.default;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('--')) {
-      positionals.push(arg);
+  if (wantsHelp(argv)) return { positionals: [], options: { ...options, help: true } };
+
+  const shorts = new Map<string, string>();
+  for (const [name, spec] of Object.entries(specs)) if (spec.short !== undefined) shorts.set(spec.short, name);
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [name, spec] of Object.entries(specs)) config[name] = spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short };
+  const { tokens } = tokenise({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
+
+  const positionals: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
       continue;
     }
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    const spec = Object.prototype.hasOwnProperty.call(specs, name) ? specs[name] : undefined;
-    if (spec === undefined) {
+    if (token.kind === 'option-terminator') continue;
+    const typed = token.rawName;
+    const name = typed.startsWith('--') ? token.name : shorts.get(token.name);
+    const spec = name !== undefined && Object.prototype.hasOwnProperty.call(specs, name) ? specs[name] : undefined;
+    if (name === undefined || spec === undefined) {
       const known = Object.keys(specs).map((n) => `--${n}`).join(', ');
-      throw new UsageError(`${command}: unknown option --${name}${known ? ` (known: ${known})` : ''}`);
+      throw new UsageError(`unknown option ${typed}${known ? ` (known: ${known})` : ''}`);
     }
     if (spec.type === 'boolean') {
-      if (eq >= 0) throw new UsageError(`${command}: --${name} is a flag and takes no value`);
+      if (token.inlineValue) throw new UsageError(`${typed} is a flag and takes no value`);
       options[name] = true;
       continue;
     }
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      i++;
-    }
-    if (value === undefined || value === '') throw new UsageError(`${command}: --${name} needs a value`);
-    options[name] = value;
+    if (token.value === undefined || token.value === '') throw new UsageError(`${typed} needs a value`);
+    options[name] = token.value;
   }
   return { positionals, options };
 }
@@ -57,7 +81,8 @@ export function parseArgs(command: string, argv: readonly string[], specs: Recor
 export function helpText(usage: string, specs: Record<string, OptionSpec>): string {
   const lines = [usage, ''];
   for (const [name, spec] of Object.entries(specs)) {
-    const left = spec.type === 'string' ? `--${name} VALUE` : `--${name}`;
+    const short = name === 'help' ? '-h, ' : spec.short !== undefined ? `-${spec.short}, ` : '';
+    const left = `${short}--${name}${spec.type === 'string' ? ' VALUE' : ''}`;
     const def = spec.default !== undefined && spec.default !== false ? ` (default: ${String(spec.default)})` : '';
     lines.push(`  ${left.padEnd(24)} ${spec.description}${def}`);
   }

@@ -2,7 +2,6 @@
  * What `iovasim run` and `iovasim replay` share: the override options, `--compare` variants, the
  * progress bar, the fio-shaped JSON and error translation for workload input.
  */
-import { readFileSync } from 'node:fs';
 import { KernelVersionError } from '../allocators/kernel-version.js';
 import { ALLOCATOR_NAMES } from '../allocators/registry.js';
 import { dmaKernelFeatures } from '../dma/kernel-features.js';
@@ -107,19 +106,8 @@ export class ProgressBar {
   }
 }
 
-let version: string | null = null;
-
-/** The package version, read from package.json beside src/ or dist/. */
-export function iovasimVersion(): string {
-  if (version === null) {
-    try {
-      version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0.0.0';
-    } catch {
-      version = '0.0.0';
-    }
-  }
-  return version;
-}
+export { iovasimVersion } from './version.js';
+import { iovasimVersion } from './version.js';
 
 /** The direction fio would report the I/O under: writes when every job writes, else reads. */
 export type Direction = 'read' | 'write';

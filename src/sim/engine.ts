@@ -49,7 +49,8 @@ import { EventQueue } from './event-queue.js';
 import { scenarioAllocator, scenarioHostSetup } from './host-setup.js';
 import { JobIoSource } from './job-io-source.js';
 import type { TimeSample } from './metrics.js';
-import { checkScenario, ScenarioError, type JobSpec, type Scenario } from './scenario.js';
+import { checkScenario } from './scenario-loader.js';
+import { ScenarioError, type JobSpec, type Scenario } from './scenario.js';
 import { SharedResource, TimerClock } from './shared-resources.js';
 import { assembleResult, Measurements, type SimulationResult } from './simulation-result.js';
 

@@ -5,9 +5,12 @@
  * reported in `notes`, one line each, for the user to see.
  */
 import { basename, extname } from 'node:path';
+import { PRESETS as HOST_PRESETS } from '../block/presets.js';
 import { WorkloadError } from '../workloads/errors.js';
 import { maxBlockSize, minBlockSize, type FioJob, type FioJobFile } from '../workloads/fio-job.js';
-import { ScenarioError, validateScenario, type ReadWrite, type Scenario } from './scenario.js';
+import { scenarioFromData } from './scenario-loader.js';
+import { ScenarioError } from './scenario-schema.js';
+import type { ReadWrite, Scenario } from './scenario.js';
 
 export interface FioScenario {
   readonly scenario: Scenario;
@@ -58,6 +61,17 @@ function describeBs(job: FioJob): string {
   return `bs=${dirs.map((d) => job.bs[d]).join(',')}`;
 }
 
+/** Every block size a job may issue (bs, bsrange ends, bssplit entries), per direction. */
+function blockSizes(job: FioJob): number[] {
+  const sizes = new Set<number>();
+  for (const d of job.directions) {
+    sizes.add(minBlockSize(job, d));
+    sizes.add(maxBlockSize(job, d));
+    for (const entry of job.bsSplit?.[d] ?? []) sizes.add(entry.bytes);
+  }
+  return [...sizes].filter((b) => b > 0);
+}
+
 /** "0,1,2,3,8" → "0-3,8". */
 export function formatCpuList(cpus: readonly number[]): string {
   const sorted = [...cpus].sort((a, b) => a - b);
@@ -93,12 +107,23 @@ export function fioToScenario(parsed: FioJobFile, base: Scenario, options: { nam
   const allCpus = Array.from({ length: base.cpus }, (_, i) => i);
   const template = base.jobs[0];
 
+  // O_DIRECT I/O must be whole logical blocks of the disk (the kernel fails it with EINVAL).
+  const logicalBlock = HOST_PRESETS[base.host.preset]?.disk.logicalBlockSize ?? 512;
   const jobs = parsed.jobs.map((job) => {
     const { rw, note } = mapRw(job);
     if (note) noteFor(job, note);
-    const smallest = Math.min(...job.directions.map((d) => minBlockSize(job, d)));
+    const odd = blockSizes(job).find((b) => b % logicalBlock !== 0);
+    if (odd !== undefined && job.direct) {
+      throw new WorkloadError(job.file, job.line, 'bs', `${odd} is not a multiple of the disk's logical block size ${logicalBlock} (host ${base.host.preset}): direct=1 I/O must be whole blocks`);
+    }
+    let smallest = Math.min(...job.directions.map((d) => minBlockSize(job, d)));
     const largest = Math.max(...job.directions.map((d) => maxBlockSize(job, d)));
     if (smallest !== largest) noteFor(job, `${describeBs(job)} simulated as bs=${smallest} (the smallest block size: a scenario job has one)`);
+    if (smallest % logicalBlock !== 0) {
+      const rounded = Math.ceil(smallest / logicalBlock) * logicalBlock;
+      noteFor(job, `buffered bs=${smallest} simulated as direct I/O of bs=${rounded} (whole ${logicalBlock}-byte logical blocks)`);
+      smallest = rounded;
+    }
     let sizeBytes = template.sizeBytes;
     if (job.size?.kind === 'bytes') sizeBytes = job.size.bytes;
     else if (job.size?.kind === 'percent') {
@@ -159,13 +184,13 @@ export function fioToScenario(parsed: FioJobFile, base: Scenario, options: { nam
     notes.push(`no runtime in the job file: simulating ${base.durationMs} ms (the base scenario's duration; --duration to change)`);
   }
   try {
-    return { scenario: validateScenario(data, file, base), notes };
+    return { scenario: scenarioFromData(data, base, { label: file }), notes };
   } catch (error) {
     if (!(error instanceof ScenarioError)) throw error;
-    const match = /^.*?: jobs\[(\d+)\]\.(\w+): (.*)$/.exec(error.message);
+    const match = /^jobs\[(\d+)\]\.(\w+)$/.exec(error.field.slice(file.length + 2));
     if (match) {
       const job = jobs[Number(match[1])];
-      throw new WorkloadError(job.__file, job.__line, JOB_FIELD_TO_FIO[match[2]] ?? match[2], match[3]);
+      throw new WorkloadError(job.__file, job.__line, JOB_FIELD_TO_FIO[match[2]] ?? match[2], error.problem);
     }
     throw error;
   }

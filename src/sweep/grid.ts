@@ -3,21 +3,32 @@
  * list of values or a `{from, to, step}` range) and `repeats:` (seeds per point). It expands, always
  * in the same order, into the cross product of the axes times the repeats. Each point has a stable id:
  * a short hash of the canonical JSON of its own axis values and repeat index, so the same file always
- * gives the same ids and adding a value to an axis does not renumber the other points. Every point's
- * scenario goes through validateScenario, so a bad axis value is an error naming the file and point.
+ * gives the same ids and adding a value to an axis does not renumber the other points.
+ *
+ * The file is checked on the schema layer (src/schema.ts): an axis must name a scenario field
+ * (scenario-schema.ts lists them; `__proto__.x` is no field), and every point's scenario is built by
+ * the scenario loader, so a bad axis value is an error `FILE:LINE:COLUMN: field: problem (point
+ * [...])` at the value in the axis list. An axis on `cpus` applies after the rest, keeping the base's
+ * jobs on the CPUs that exist, as the loader does for any change of the CPU count.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { KernelVersionError } from '../allocators/kernel-version.js';
-import { dmaKernelFeatures } from '../dma/kernel-features.js';
+import { z } from 'zod';
+import { check, decimal, mapping, SchemaError, text, valueText, wholeNumber, YamlFile, type Issue, type SchemaProblem } from '../schema.js';
 import { PRESETS, SAS_128CPU } from '../sim/presets.js';
-import { ScenarioError, validateScenario, type Scenario } from '../sim/scenario.js';
+import { scenarioFromData, scenarioFromFileData } from '../sim/scenario-loader.js';
+import { scenarioFieldPaths, ScenarioError } from '../sim/scenario-schema.js';
+import type { Scenario } from '../sim/scenario.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-export class SweepError extends Error {}
+/** A sweep file that cannot be run; the message is `FILE:LINE:COLUMN: field: problem`. */
+export class SweepError extends SchemaError {
+  constructor(problem: SchemaProblem | string) {
+    super(problem);
+  }
+}
 
 export interface SweepSpec {
   readonly source: string;
@@ -30,6 +41,10 @@ export interface SweepSpec {
   /** Axis path → its values, in file order. */
   readonly axes: readonly { readonly path: string; readonly values: readonly Json[] }[];
   readonly repeats: number;
+  /** The parsed file, for error positions; absent for a spec built in code. */
+  readonly yaml?: YamlFile;
+  /** Where the base's fields are written: inline under `base`, or in their own file. */
+  readonly baseOrigin?: { readonly yaml: YamlFile; readonly prefix: readonly string[] };
 }
 
 export interface SweepPoint {
@@ -75,121 +90,121 @@ export function repeatSeed(baseSeed: number, repeat: number): number {
   return createHash('sha256').update(`iovasim-sweep-seed:${baseSeed}:${repeat}`).digest().readUInt32BE(0);
 }
 
+const range = mapping({ from: decimal(-1e15, 1e15), to: decimal(-1e15, 1e15), step: decimal(Number.MIN_VALUE, 1e15).optional() });
+
+const sweepSchema = mapping({
+  name: text().optional(),
+  base: z.unknown().optional(),
+  axes: z
+    .record(z.string(), z.union([z.array(z.unknown()), range], { error: (issue) => `must be a list of values or a {from, to, step} range, got ${valueText(issue.input)}` }), {
+      error: (issue) => `must be a mapping from a scenario field path (e.g. iommu.invalidation) to a list of values or a {from, to, step} range, got ${valueText(issue.input)}`,
+    })
+    .optional(),
+  repeats: wholeNumber(1, 10_000).optional(),
+});
+
 /** Parses sweep YAML text. `readBase` loads a `base: FILE` reference (relative to the sweep file). */
 export async function parseSweepYaml(text: string, source: string, readBase: (file: string) => Promise<string> = (f) => readFile(resolve(dirname(source), f), 'utf8')): Promise<SweepSpec> {
-  const fail = (path: string, problem: string): never => {
-    throw new SweepError(`${source}: ${path}: ${problem}`);
+  const yaml = parsed(() => YamlFile.parse(text, source));
+  const fail = (issue: Issue): never => {
+    throw new SweepError(yaml.error(issue));
   };
-  let data: unknown;
-  try {
-    data = parseYaml(text, { prettyErrors: true });
-  } catch (error) {
-    const yamlError = error as { linePos?: { line: number; col: number }[]; message: string };
-    const position = yamlError.linePos?.[0];
-    throw new SweepError(`${source}${position ? `:${position.line}:${position.col}` : ''}: not valid YAML: ${yamlError.message.split('\n')[0]}`);
-  }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new SweepError(`${source}: must be a YAML mapping with base:, axes: and repeats:`);
-  const top = data as Record<string, Json>;
-  const known = ['name', 'base', 'axes', 'repeats'];
-  for (const key of Object.keys(top)) if (!known.includes(key)) fail(key, `unknown key (known: ${known.join(', ')})`);
+  const data = yaml.data();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return fail({ path: [], message: 'must be a YAML mapping with base:, axes: and repeats:' });
+  const result = check(sweepSchema, data);
+  if (!result.ok) return fail(result.issues[0]);
+  const top = result.value;
 
   // base: a scenario mapping, or the name of a scenario YAML file.
-  let baseRaw: Json = top.base ?? {};
-  let baseSource = `${source}: base`;
+  let baseOrigin = { yaml, prefix: ['base'] as string[] };
+  let baseRaw: unknown = top.base ?? {};
   if (typeof baseRaw === 'string') {
     const file = baseRaw;
     let baseText: string;
     try {
       baseText = await readBase(file);
     } catch (error) {
-      return fail('base', `cannot read scenario file ${JSON.stringify(file)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      return fail({ path: ['base'], message: `cannot read scenario file ${JSON.stringify(file)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` });
     }
-    try {
-      baseRaw = parseYaml(baseText) as Json;
-    } catch (error) {
-      return fail('base', `${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-    }
-    baseSource = `${source}: base (${file})`;
+    const baseYaml = parsed(() => YamlFile.parse(baseText, file));
+    baseRaw = baseYaml.data() ?? {};
+    baseOrigin = { yaml: baseYaml, prefix: [] };
   }
-  if (baseRaw === null || typeof baseRaw !== 'object' || Array.isArray(baseRaw)) return fail('base', 'must be a scenario mapping or a scenario file name');
-  const { preset, ...baseData } = baseRaw;
-  let fallback = SAS_128CPU;
-  if (preset !== undefined) {
-    if (typeof preset !== 'string' || !Object.prototype.hasOwnProperty.call(PRESETS, preset)) {
-      fail('base.preset', `unknown preset ${JSON.stringify(preset)} (known: ${Object.keys(PRESETS).join(', ')})`);
-    }
-    fallback = PRESETS[preset as string];
-  }
+  if (baseRaw === null || typeof baseRaw !== 'object' || Array.isArray(baseRaw)) return fail({ path: ['base'], message: 'must be a scenario mapping or a scenario file name' });
+  const { preset, ...baseData } = baseRaw as Record<string, Json>;
   let baseScenario: Scenario;
   try {
-    baseScenario = validateScenario(baseData, baseSource, fallback);
+    baseScenario = scenarioFromFileData(baseRaw, SAS_128CPU, { file: baseOrigin.yaml, prefix: baseOrigin.prefix });
   } catch (error) {
-    if (error instanceof ScenarioError) throw new SweepError(error.message);
+    if (error instanceof ScenarioError) throw new SweepError(error);
     throw error;
   }
+  const fallback = preset === undefined ? SAS_128CPU : PRESETS[preset as string];
 
+  const fields = scenarioFieldPaths();
   const axes: { path: string; values: Json[] }[] = [];
-  const axesRaw = top.axes ?? {};
-  if (axesRaw === null || typeof axesRaw !== 'object' || Array.isArray(axesRaw)) fail('axes', 'must be a mapping from a scenario field path (e.g. iommu.invalidation) to a list of values or a {from, to, step} range');
-  for (const [path, spec] of Object.entries(axesRaw as Record<string, Json>)) {
-    const where = `axes.${path}`;
-    if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$/.test(path)) fail(where, 'must be a dotted scenario field path such as host.max_sectors');
-    if (path === 'seed') fail(where, 'seeds come from repeats:, not an axis');
-    if (path === 'name') fail(where, 'the point name is derived from the axes');
-    let values: Json[];
-    if (Array.isArray(spec)) values = spec;
-    else if (spec !== null && typeof spec === 'object') values = expandRange(spec, where, fail);
-    else values = fail(where, 'must be a list of values or a {from, to, step} range');
-    if (values.length === 0) fail(where, 'has no values');
+  // The file's own keys (zod's record output would turn a `__proto__` key into a prototype).
+  const rawAxes = ((data as Record<string, unknown>).axes ?? {}) as Record<string, unknown>;
+  for (const path of Object.keys(rawAxes)) {
+    const spec = rawAxes[path];
+    const where = ['axes', path];
+    if (!fields.includes(path)) fail({ path: where, key: true, message: `not a scenario field (known: ${fields.filter((f) => f !== 'seed' && f !== 'name').join(', ')})` });
+    if (path === 'seed') fail({ path: where, key: true, message: 'seeds come from repeats:, not an axis' });
+    if (path === 'name') fail({ path: where, key: true, message: 'the point name is derived from the axes' });
+    const values = Array.isArray(spec) ? (spec as Json[]) : expandRange(spec as { from: number; to: number; step?: number }, where, fail);
+    if (values.length === 0) fail({ path: where, message: 'has no values' });
     const seen = new Set<string>();
-    for (const value of values) {
+    for (const [i, value] of values.entries()) {
       const key = canonicalJson(value);
-      if (seen.has(key)) fail(where, `value ${key} is listed twice`);
+      if (seen.has(key)) fail({ path: Array.isArray(spec) ? [...where, i] : where, message: `value ${key} is listed twice` });
       seen.add(key);
     }
     axes.push({ path, values });
   }
   for (const a of axes) {
-    for (const b of axes) if (a !== b && b.path.startsWith(`${a.path}.`)) fail(`axes.${b.path}`, `overlaps axis ${a.path}`);
+    for (const b of axes) if (a !== b && b.path.startsWith(`${a.path}.`)) fail({ path: ['axes', b.path], key: true, message: `overlaps axis ${a.path}` });
   }
 
   const repeats = top.repeats ?? 1;
-  if (typeof repeats !== 'number' || !Number.isInteger(repeats) || repeats < 1 || repeats > 10_000) fail('repeats', `must be a whole number of seeds from 1 to 10000, got ${JSON.stringify(repeats)}`);
-  const count = axes.reduce((n, a) => n * a.values.length, repeats as number);
-  if (count > MAX_POINTS) fail('axes', `expand to ${count} points (the limit is ${MAX_POINTS})`);
+  const count = axes.reduce((n, a) => n * a.values.length, repeats);
+  if (count > MAX_POINTS) fail({ path: ['axes'], message: `expand to ${count} points (the limit is ${MAX_POINTS})` });
   const name = top.name ?? baseScenario.name;
-  if (typeof name !== 'string' || name === '') fail('name', 'must be a non-empty string');
-  return { source, name: name as string, baseData: baseData as Record<string, Json>, baseScenario, preset: fallback, axes, repeats: repeats as number };
+  return { source, name, baseData: baseData as Record<string, Json>, baseScenario, preset: fallback, axes, repeats, yaml, baseOrigin };
 }
 
-function expandRange(spec: { [key: string]: Json }, where: string, fail: (path: string, problem: string) => never): Json[] {
-  for (const key of Object.keys(spec)) if (!['from', 'to', 'step'].includes(key)) fail(`${where}.${key}`, 'unknown key (known: from, to, step)');
-  const num = (key: string): number => {
-    const v = spec[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) return fail(`${where}.${key}`, `must be a number, got ${JSON.stringify(v)}`);
-    return v;
-  };
-  const from = num('from');
-  const to = num('to');
-  const step = spec.step === undefined ? 1 : num('step');
-  if (step <= 0) fail(`${where}.step`, 'must be above 0');
-  if (to < from) fail(`${where}.to`, `must not be below from (${from})`);
+/** Runs a YAML parse, turning its syntax error into a SweepError. */
+function parsed(parse: () => YamlFile): YamlFile {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof SchemaError) throw new SweepError(error);
+    throw error;
+  }
+}
+
+function expandRange(spec: { from: number; to: number; step?: number }, where: (string | number)[], fail: (issue: Issue) => never): Json[] {
+  const { from, to } = spec;
+  const step = spec.step ?? 1;
+  if (to < from) fail({ path: [...where, 'to'], message: `must not be below from (${from})` });
   const n = Math.floor((to - from) / step + 1e-9) + 1;
-  if (n > 100_000) fail(where, `range has ${n} values (the limit is 100000)`);
+  if (n > 100_000) fail({ path: where, message: `range has ${n} values (the limit is 100000)` });
   // Rounded to 12 significant digits so 0.1 steps do not give 0.30000000000000004.
   return Array.from({ length: n }, (_, i) => Number((from + i * step).toPrecision(12)));
 }
 
+/** Sets a dotted path with own properties only (define, never assign: no key reaches a prototype). */
 function setPath(target: Record<string, Json>, path: string, value: Json): void {
   const parts = path.split('.');
+  const define = (object: Record<string, Json>, key: string, v: Json): void => {
+    Object.defineProperty(object, key, { value: v, enumerable: true, writable: true, configurable: true });
+  };
   let node = target;
   for (const part of parts.slice(0, -1)) {
-    const next = node[part];
-    if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) node[part] = {};
-    else node[part] = { ...next };
+    const next = Object.prototype.hasOwnProperty.call(node, part) ? node[part] : undefined;
+    define(node, part, next === undefined || next === null || typeof next !== 'object' || Array.isArray(next) ? {} : { ...next });
     node = node[part] as Record<string, Json>;
   }
-  node[parts[parts.length - 1]] = value;
+  define(node, parts[parts.length - 1], value);
 }
 
 function describeAxes(axes: Readonly<Record<string, Json>>): string {
@@ -217,15 +232,12 @@ export function expandSweep(spec: SweepSpec): SweepPoint[] {
       if (path === 'cpus') cpus = value;
       else setPath(data, path, value);
     }
-    const source = `${spec.source}: point [${label || 'base'}]`;
     let scenario: Scenario;
     try {
-      scenario = validateScenario(data, source, spec.preset);
-      if (cpus !== undefined) scenario = withCpus(validateScenario({ cpus }, source, scenario));
-      dmaKernelFeatures(scenario.kernel);
+      scenario = scenarioFromData(data, spec.preset);
+      if (cpus !== undefined) scenario = scenarioFromData({ cpus }, scenario);
     } catch (error) {
-      if (error instanceof ScenarioError) throw new SweepError(error.message);
-      if (error instanceof KernelVersionError) throw new SweepError(`${source}: kernel: ${error.message}`);
+      if (error instanceof ScenarioError) throw pointError(spec, axes, label, error);
       throw error;
     }
     for (let repeat = 0; repeat < spec.repeats; repeat++) {
@@ -242,14 +254,27 @@ export function expandSweep(spec: SweepSpec): SweepPoint[] {
   return points;
 }
 
-/** Fewer CPUs than the jobs name: keep the ones that still exist (all of them when none does). */
-function withCpus(scenario: Scenario): Scenario {
-  const all = Array.from({ length: scenario.cpus }, (_, i) => i);
-  const jobs = scenario.jobs.map((job) => {
-    const kept = job.cpus.filter((c) => c < scenario.cpus);
-    return kept.length === job.cpus.length ? job : { ...job, cpus: kept.length > 0 ? kept : all };
-  });
-  return { ...scenario, jobs };
+/**
+ * A point's scenario error at the place that caused it: the axis value when the field is an axis
+ * (or inside one), else the field in the base, else the axes.
+ */
+function pointError(spec: SweepSpec, axes: Readonly<Record<string, Json>>, label: string, error: ScenarioError): SweepError {
+  const field = error.field;
+  const problem = `${error.problem} (point [${label || 'base'}])`;
+  const axis = spec.axes.find((a) => field === a.path || field.startsWith(`${a.path}.`) || field.startsWith(`${a.path}[`));
+  const at = ((): { file: string; line?: number; column?: number } => {
+    if (axis !== undefined && spec.yaml !== undefined) {
+      const index = axis.values.findIndex((v) => canonicalJson(v) === canonicalJson(axes[axis.path]));
+      const position = spec.yaml.position(['axes', axis.path, index]);
+      return { file: spec.yaml.file, line: position?.line, column: position?.column };
+    }
+    if (spec.baseOrigin !== undefined) {
+      const position = spec.baseOrigin.yaml.position([...spec.baseOrigin.prefix, ...field.split(/[.[\]]+/).filter((p) => p !== '').map((p) => (/^\d+$/.test(p) ? Number(p) : p))]);
+      return { file: spec.baseOrigin.yaml.file, line: position?.line, column: position?.column };
+    }
+    return { file: spec.source };
+  })();
+  return new SweepError({ ...at, field, problem });
 }
 
 /** Reads and expands a sweep file; errors are SweepError naming the file and field. */

@@ -88,7 +88,7 @@ describe('iovasim limits', () => {
     expect((await failure('--preset', 'ahci-vtd', '--disk', 'nvme', '--transport', 'ata')).message).toMatch(/disk\.type: a nvme disk cannot sit on a ata host/);
     const yaml = await failure('--file', dir + 'bad-max-sectors.yaml');
     expect(yaml).not.toBeInstanceOf(UsageError);
-    expect(yaml.message).toMatch(/bad-max-sectors\.yaml: host\.max_sectors: must be at least 1/);
+    expect(yaml.message).toMatch(/bad-max-sectors\.yaml:4:16: host\.max_sectors: must be between 1 and 4294967295, got 0/);
   });
 
   it('parseSize understands k/m suffixes and hex', () => {

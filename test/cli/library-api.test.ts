@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as iovasim from '../../src/index.js';
-import { runScenario, SCENARIO_PRESETS, WorkloadError } from '../../src/index.js';
+import { readFileSync } from 'node:fs';
+import { runScenario, SCENARIO_PRESETS, ScenarioError, simulate, WorkloadError } from '../../src/index.js';
 import { repoRoot } from '../support/shared.js';
 
 describe('package entry', () => {
@@ -49,5 +50,35 @@ describe('package entry', () => {
     writeFileSync(path, '[a]\niodepth=deep\n');
     await expect(runScenario(path)).rejects.toBeInstanceOf(WorkloadError);
     await expect(runScenario(path)).rejects.toThrow(/bad\.fio:2: iodepth: /);
+  });
+
+  it('runs the README’s library example as written', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const example = /## Library\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    expect(example).toContain("import { simulate, SCENARIO_PRESETS } from 'iovasim';");
+    expect(example).toContain("const result = simulate({ ...SCENARIO_PRESETS['sas-128cpu'], cpus: 16, ageingMaps: 0 });");
+    const result = simulate({ ...SCENARIO_PRESETS['sas-128cpu'], cpus: 16, ageingMaps: 0 });
+    expect(result.scenario.cpus).toBe(16);
+    expect(result.scenario.jobs[0]).toMatchObject({ numjobs: 16, cpus: Array.from({ length: 16 }, (_, i) => i) });
+    expect(result.iops).toBeGreaterThan(0);
+    expect(result.rcache.hitRate).toBeGreaterThan(0);
+  });
+
+  it('simulate refuses a bad Scenario object with a ScenarioError naming the field', () => {
+    const preset = SCENARIO_PRESETS['sas-128cpu'];
+    expect(() => simulate({ ...preset, cpus: 16, jobs: [{ ...preset.jobs[0], cpus: [0, 99], numjobs: 2 }] })).toThrow('jobs[0].cpus: CPU 99 is not below the CPU count 16');
+    expect(() => simulate({ ...preset, ageingMaps: -1 })).toThrow('ageingMaps: must be between 0 and 1000000000, got -1');
+    expect(() => simulate({ ...preset, allocator: 'first-fit' })).toThrow(ScenarioError);
+  });
+
+  it('runScenario takes typed overrides and names a bad one', async () => {
+    await expect(runScenario(SCENARIO_PRESETS['sas-128cpu'], { cpus: 0 })).rejects.toThrow('cpus: must be between 1 and 4096, got 0');
+    await expect(runScenario(SCENARIO_PRESETS['sas-128cpu'], { cpus: '8' as unknown as number })).rejects.toThrow('cpus: must be a whole number, got "8"');
+    await expect(runScenario(SCENARIO_PRESETS['sas-128cpu'], { durationMs: 10, bogus: 1 } as never)).rejects.toThrow(/^bogus: unknown override/);
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = join(mkdtempSync(join(tmpdir(), 'iovasim-api-')), 'bad.yaml');
+    writeFileSync(path, 'preset: sas-128cpu\njobs:\n  - bs: 4097\n');
+    await expect(runScenario(path)).rejects.toThrow(`${path}:3:9: jobs[0].bs: must be a multiple of 512`);
   });
 });

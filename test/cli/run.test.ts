@@ -163,7 +163,7 @@ describe('iovasim run', () => {
     writeFileSync(wrongField, 'iommu:\n  invalidation: sloppy\n');
     const c = await runCommand(run, [wrongField]);
     expect(c.code).toBe(1);
-    expectCleanError(c.stderr, /wrong\.yaml: iommu\.invalidation: must be one of strict, lazy/);
+    expectCleanError(c.stderr, /wrong\.yaml:2:17: iommu\.invalidation: must be one of strict, lazy/);
 
     const missing = await runCommand(run, [join(dir, 'nope.fio')]);
     expect(missing.code).toBe(1);

@@ -168,14 +168,14 @@ describe('scenario files', () => {
   });
 
   it.each([
-    ['cpus: 0\n', 'scenario.yaml: cpus: must be between 1 and 4096, got 0'],
-    ['host:\n  max_sectors: 0\n', 'scenario.yaml: host.max_sectors: must be between 1 and 65535, got 0'],
-    ['host:\n  max_sector: 8\n', 'scenario.yaml: host.max_sector: unknown key'],
-    ['iommu:\n  invalidation: sloppy\n', 'scenario.yaml: iommu.invalidation: must be one of strict, lazy, got "sloppy"'],
-    ['preset: nope\n', 'scenario.yaml: preset: unknown preset "nope"'],
-    ['jobs:\n  - cpus_allowed: 0-500\n', 'scenario.yaml: jobs[0].cpus_allowed: CPU 500 is not below the CPU count 128'],
-    ['duration_ms: 10\nwarmup_ms: 20\n', 'scenario.yaml: warmup_ms: must be below duration_ms (10)'],
-    ['costs:\n  tree_step_ns: fast\n', 'scenario.yaml: costs.tree_step_ns: must be a number, got "fast"'],
+    ['cpus: 0\n', 'scenario.yaml:1:7: cpus: must be between 1 and 4096, got 0'],
+    ['host:\n  max_sectors: 0\n', 'scenario.yaml:2:16: host.max_sectors: must be between 1 and 65535, got 0'],
+    ['host:\n  max_sector: 8\n', 'scenario.yaml:2:3: host.max_sector: unknown key'],
+    ['iommu:\n  invalidation: sloppy\n', 'scenario.yaml:2:17: iommu.invalidation: must be one of strict, lazy, got "sloppy"'],
+    ['preset: nope\n', 'scenario.yaml:1:9: preset: unknown preset "nope"'],
+    ['jobs:\n  - cpus_allowed: 0-500\n', 'scenario.yaml:2:19: jobs[0].cpus_allowed: CPU 500 is not below the CPU count 128'],
+    ['duration_ms: 10\nwarmup_ms: 20\n', 'scenario.yaml:2:12: warmup_ms: must be below duration_ms (10)'],
+    ['costs:\n  tree_step_ns: fast\n', 'scenario.yaml:2:17: costs.tree_step_ns: must be a number, got "fast"'],
     ['cpus: [1\n', 'scenario.yaml:2:1: not valid YAML'],
   ])('%j', (text, message) => {
     expect(problem(text)).toContain(message);

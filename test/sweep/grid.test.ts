@@ -52,18 +52,31 @@ describe('sweep grid', () => {
     expect(points[0].scenario.host.preset).toBe('hisi_sas-smmuv3');
   });
 
-  it('names the file, point and field of a bad value', async () => {
-    await expect(expand(`${base}axes:\n  host.cap: [seed, sometimes]\n`)).rejects.toThrow(/^sweep\.yaml: point \[host\.cap=sometimes\]: host\.cap: must be one of seed, merged, none/);
-    await expect(expand(`${base}axes:\n  host.max_sectors: [128, 99999]\n`)).rejects.toThrow(/point \[host\.max_sectors=99999\]: host\.max_sectors: must be between 1 and 65535/);
-    await expect(expand(`${base}axes:\n  iommu.bogus: [1]\n`)).rejects.toThrow(/point \[iommu\.bogus=1\]: iommu\.bogus: unknown key/);
-    await expect(expand(`${base}axes:\n  kernel: ["5.19", "1.0"]\n`)).rejects.toThrow(/point \[kernel=1\.0\]: kernel:/);
-    await expect(expand(`${base}axes:\n  allocator: []\n`)).rejects.toThrow('sweep.yaml: axes.allocator: has no values');
-    await expect(expand(`${base}axes:\n  allocator: [linux, linux]\n`)).rejects.toThrow(/listed twice/);
-    await expect(expand(`${base}axes:\n  host.max_sectors: {from: 10, to: 1}\n`)).rejects.toThrow('sweep.yaml: axes.host.max_sectors.to: must not be below from (10)');
-    await expect(expand(`${base}repeats: 0\n`)).rejects.toThrow(/^sweep\.yaml: repeats: must be a whole number/);
-    await expect(expand(`${base}axis: {}\n`)).rejects.toThrow("sweep.yaml: axis: unknown key (known: name, base, axes, repeats)");
-    await expect(expand('base:\n  cpus: -1\n')).rejects.toThrow('sweep.yaml: base: cpus: must be between 1 and 4096, got -1');
-    await expect(expand('base: missing.yaml\n')).rejects.toThrow(/sweep\.yaml: base: cannot read scenario file "missing\.yaml"/);
+  it('names the file, line, column, field and point of a bad value', async () => {
+    await expect(expand(`${base}axes:\n  host.cap: [seed, sometimes]\n`)).rejects.toThrow('sweep.yaml:3:20: host.cap: must be one of seed, merged, none, got "sometimes" (point [host.cap=sometimes])');
+    await expect(expand(`${base}axes:\n  host.max_sectors: [128, 99999]\n`)).rejects.toThrow('sweep.yaml:3:27: host.max_sectors: must be between 1 and 65535, got 99999 (point [host.max_sectors=99999])');
+    await expect(expand(`${base}axes:\n  kernel: ["5.19", "1.0"]\n`)).rejects.toThrow(/^sweep\.yaml:3:20: kernel: .*1\.0.* \(point \[kernel=1\.0\]\)$/);
+    await expect(expand(`${base}axes:\n  allocator: []\n`)).rejects.toThrow('sweep.yaml:3:14: axes.allocator: has no values');
+    await expect(expand(`${base}axes:\n  allocator: [linux, linux]\n`)).rejects.toThrow('sweep.yaml:3:22: axes.allocator[1]: value "linux" is listed twice');
+    await expect(expand(`${base}axes:\n  host.max_sectors: {from: 10, to: 1}\n`)).rejects.toThrow('sweep.yaml:3:36: axes.host.max_sectors.to: must not be below from (10)');
+    await expect(expand(`${base}repeats: 0\n`)).rejects.toThrow('sweep.yaml:2:10: repeats: must be between 1 and 10000, got 0');
+    await expect(expand(`${base}axis: {}\n`)).rejects.toThrow('sweep.yaml:2:1: axis: unknown key (known: name, base, axes, repeats)');
+    await expect(expand('base:\n  cpus: -1\n')).rejects.toThrow('sweep.yaml:2:9: base.cpus: must be between 1 and 4096, got -1');
+    await expect(expand('base:\n  preset: sas-128cpu\n  cpus: 16\n  jobs:\n    - bs: 4097\n')).rejects.toThrow('sweep.yaml:5:11: base.jobs[0].bs: must be a multiple of 512');
+    await expect(expand('base: missing.yaml\n')).rejects.toThrow(/^sweep\.yaml:1:7: base: cannot read scenario file "missing\.yaml"/);
     await expect(expand(`${base}axes: [1]\n`)).rejects.toBeInstanceOf(SweepError);
+  });
+
+  it('refuses an axis that is no scenario field, __proto__ and constructor included', async () => {
+    await expect(expand(`${base}axes:\n  iommu.bogus: [1]\n`)).rejects.toThrow(/^sweep\.yaml:3:3: axes\.iommu\.bogus: not a scenario field \(known: /);
+    await expect(expand(`${base}axes:\n  __proto__.x: [1]\n`)).rejects.toThrow(/^sweep\.yaml:3:3: axes\.__proto__\.x: not a scenario field/);
+    await expect(expand(`${base}axes:\n  constructor: [1]\n`)).rejects.toThrow(/^sweep\.yaml:3:3: axes\.constructor: not a scenario field/);
+    await expect(expand(`${base}axes:\n  __proto__: [1]\n`)).rejects.toThrow(/not a scenario field/);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('keeps a preset’s one-thread-per-CPU jobs on the CPUs a cpus axis leaves', async () => {
+    const points = await expand('base:\n  preset: sas-128cpu\n  ageing_maps: 0\naxes:\n  cpus: [16, 32]\n');
+    expect(points.map((p) => [p.scenario.cpus, p.scenario.jobs[0].numjobs, p.scenario.jobs[0].cpus.length])).toEqual([[16, 16, 16], [32, 32, 32]]);
   });
 });

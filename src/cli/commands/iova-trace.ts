@@ -9,7 +9,6 @@ import { parseIovaTrace, runIovaTrace, TraceError, type IovaTrace } from '../../
 import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError, UserError } from '../errors.js';
-import { median } from '../../stats/summary.js';
 
 const DEFAULT_RUNS = 7;
 
@@ -35,28 +34,9 @@ export async function readTrace(file: string): Promise<IovaTrace> {
   }
 }
 
-export interface ReplayTiming {
-  readonly ops: number;
-  readonly runs: number;
-  readonly medianMs: number;
-  readonly nsPerOp: number;
-  readonly opsPerSecond: number;
-}
-
-/** Times runIovaTrace on an already parsed trace: one warm-up run, then `runs` timed runs. */
-export function timeReplay(trace: IovaTrace, version: string, runs: number): ReplayTiming {
-  const profile = kernelProfile(version);
-  runIovaTrace(trace, profile);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    runIovaTrace(trace, profile);
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  const medianMs = median(times);
-  const ops = trace.ops.length;
-  return { ops, runs, medianMs, nsPerOp: (medianMs * 1e6) / ops, opsPerSecond: ops / (medianMs / 1e3) };
-}
+// The timing lives beside the benchmarks so that src/bench/ need not import the CLI.
+export { timeReplay, type ReplayTiming } from '../../bench/replay-timing.js';
+import { timeReplay } from '../../bench/replay-timing.js';
 
 export const iovaTraceCommand: Command = {
   name: 'iova-trace',
@@ -67,7 +47,7 @@ export const iovaTraceCommand: Command = {
       io.stdout.write(helpText('usage: iovasim iova-trace FILE [--kernel VERSION] [--bench]', OPTIONS));
       return 0;
     }
-    if (positionals.length !== 1) throw new UsageError('iova-trace takes exactly one FILE');
+    if (positionals.length !== 1) throw new UsageError('needs exactly one FILE');
     const version = String(options.kernel);
     let profile;
     try {

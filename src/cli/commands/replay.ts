@@ -219,7 +219,7 @@ export const replayCommand: Command = {
       );
       return 0;
     }
-    if (positionals.length !== 1) throw new UsageError('replay takes one TRACE file');
+    if (positionals.length !== 1) throw new UsageError('needs one TRACE file');
     const file = positionals[0];
     const maxRecords = positiveInteger(options, 'max-records') ?? DEFAULT_MAX_RECORDS;
     return userErrors(async () => {

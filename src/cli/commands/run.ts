@@ -5,46 +5,25 @@
  * `--compare` runs the same workload on several allocators or settings at once (worker threads),
  * `--json` prints fio-style JSON, `--report DIR` writes a self-contained HTML report.
  */
-import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename } from 'node:path';
 import { writeHtmlReport } from '../../report/html.js';
-import { fioToScenario } from '../../sim/fio-scenario.js';
 import { simulate, type SimulationResult } from '../../sim/engine.js';
 import { simulateAll } from '../../sim/parallel.js';
-import type { Scenario } from '../../sim/scenario.js';
-import { WorkloadError } from '../../workloads/errors.js';
-import { parseFioJobText } from '../../workloads/fio-job.js';
+import { PRESETS } from '../../sim/presets.js';
+import { readScenarioOrJobFile, type ScenarioFileInput } from '../../sim/scenario-file.js';
+import { ScenarioError, type Scenario } from '../../sim/scenario.js';
 import { helpText, parseArgs, type OptionSpec } from '../args.js';
 import type { Command, CommandIo } from '../command.js';
-import { UsageError, UserError } from '../errors.js';
-import { checkKernel, compareVariants, fioStyleJson, iovasimVersion, OVERRIDE_OPTIONS, printNotes, ProgressBar, userErrors, type Direction, type Variant } from '../run-support.js';
-import { applyOverrides, loadScenario, summaryTable } from './simulate.js';
+import { UsageError } from '../errors.js';
+import { compareVariants, fioStyleJson, iovasimVersion, OVERRIDE_OPTIONS, printNotes, ProgressBar, userErrors, type Direction, type Variant } from '../run-support.js';
+import { overridesFromOptions, scenarioUserError, summaryTable } from './simulate.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   ...OVERRIDE_OPTIONS,
   duration: { type: 'string', description: 'simulated milliseconds (default: the job file’s runtime, else the base scenario’s)' },
 };
 
-export interface RunInput {
-  readonly scenario: Scenario;
-  readonly format: 'scenario-yaml' | 'fio-job';
-  /** Approximations made turning a fio job file into a scenario. */
-  readonly notes: string[];
-}
-
-/** A job file: `.fio`, or (not `.yaml`/`.yml`) text with `[section]` lines that fio's parser accepts. */
-function looksLikeFio(file: string, text: string): boolean {
-  const ext = extname(file).toLowerCase();
-  if (ext === '.fio') return true;
-  if (ext === '.yaml' || ext === '.yml') return false;
-  if (!/^\s*\[[^\]]+\]\s*$/m.test(text)) return false;
-  try {
-    return parseFioJobText(text, file).jobs.length > 0;
-  } catch (error) {
-    if (error instanceof WorkloadError) return false;
-    throw error;
-  }
-}
+export type RunInput = ScenarioFileInput;
 
 /**
  * Reads FILE (scenario YAML or fio job file) into the scenario to run, with the command-line
@@ -53,25 +32,14 @@ function looksLikeFio(file: string, text: string): boolean {
  */
 export async function loadRunInput(file: string, options: Record<string, string | boolean | undefined>): Promise<RunInput> {
   const preset = options.preset as string | undefined;
-  let text: string;
+  if (preset !== undefined && !Object.prototype.hasOwnProperty.call(PRESETS, preset)) throw new UsageError(`--preset: unknown preset "${preset}" (known: ${Object.keys(PRESETS).join(', ')})`);
+  const overrides = overridesFromOptions(options);
   try {
-    text = await readFile(file, 'utf8');
+    return await readScenarioOrJobFile(file, { ...(preset === undefined ? {} : { preset }), overrides });
   } catch (error) {
-    throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    if (error instanceof ScenarioError) throw scenarioUserError(error);
+    throw error;
   }
-  let input: RunInput;
-  if (looksLikeFio(file, text)) {
-    const base = await loadScenario(undefined, preset);
-    // The job's cpus_allowed must fit the CPU count the run will have.
-    const sized = options.cpus === undefined ? base : applyOverrides(base, { cpus: options.cpus });
-    const { scenario, notes } = fioToScenario(parseFioJobText(text, file), sized, { durationOverridden: options.duration !== undefined });
-    input = { scenario, format: 'fio-job', notes };
-  } else {
-    input = { scenario: await loadScenario(file, preset), format: 'scenario-yaml', notes: [] };
-  }
-  const scenario = applyOverrides(input.scenario, options);
-  checkKernel(scenario);
-  return { ...input, scenario };
 }
 
 /** How fio would file the I/O: under write when every job writes, else under read. */
@@ -117,7 +85,7 @@ export const runCommand: Command = {
       io.stdout.write(helpText('usage: iovasim run FILE [--preset NAME] [overrides] [--compare a,b,…] [--json] [--report DIR]\n\nFILE: a scenario YAML, or a fio job file (.fio, or any file of [sections] that fio’s parser accepts).', OPTIONS));
       return 0;
     }
-    if (positionals.length !== 1) throw new UsageError('run takes one FILE: a scenario YAML or a fio job file');
+    if (positionals.length !== 1) throw new UsageError('needs one FILE: a scenario YAML or a fio job file');
     const file = positionals[0];
     return userErrors(async () => {
       const input = await loadRunInput(file, options);

@@ -2,11 +2,11 @@
  * `iovasim simulate SCENARIO.yaml` (or `--preset NAME`): one simulation run, with the summary as a
  * table or as JSON. Overrides on the command line change the scenario without editing the file.
  */
-import { readFile } from 'node:fs/promises';
 import { formatRate, formatTable } from '../../report/table.js';
 import { simulate, type SimulationResult } from '../../sim/engine.js';
-import { PRESETS, SAS_128CPU } from '../../sim/presets.js';
-import { parseScenarioYaml, ScenarioError, validateScenario, type Scenario } from '../../sim/scenario.js';
+import { PRESETS } from '../../sim/presets.js';
+import { applyOverrides as applyScenarioOverrides, DEFAULT_PRESET, presetScenario, readScenarioFile, type ScenarioOverrides } from '../../sim/scenario-loader.js';
+import { ScenarioError, type CapVariant, type Scenario } from '../../sim/scenario.js';
 import { helpText, parseArgs, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError, UserError } from '../errors.js';
@@ -24,63 +24,55 @@ const OPTIONS: Record<string, OptionSpec> = {
   help: { type: 'boolean', description: 'show this help' },
 };
 
+/** The option each override is given with, for messages. */
+const OPTION_OF_OVERRIDE: Record<string, string> = { allocator: '--allocator', kernel: '--kernel', iommu: '--iommu', cap: '--cap', cpus: '--cpus', durationMs: '--duration', seed: '--seed' };
+
+/** A scenario error as the user sees it: a bad option is a usage error naming the option. */
+export function scenarioUserError(error: ScenarioError): UserError {
+  if (error.file === undefined && Object.prototype.hasOwnProperty.call(OPTION_OF_OVERRIDE, error.field)) return new UsageError(`${OPTION_OF_OVERRIDE[error.field]}: ${error.problem}`);
+  return new UserError(error.message);
+}
+
+/** The scenario of a YAML file (on `--preset`), or the preset alone without a file. */
 export async function loadScenario(file: string | undefined, preset: string | undefined): Promise<Scenario> {
-  let base = SAS_128CPU;
-  if (preset !== undefined) {
-    if (!Object.prototype.hasOwnProperty.call(PRESETS, preset)) throw new UsageError(`--preset: unknown preset "${preset}" (known: ${Object.keys(PRESETS).join(', ')})`);
-    base = PRESETS[preset];
-  }
-  if (file === undefined) return base;
-  let text: string;
+  if (preset !== undefined && !Object.prototype.hasOwnProperty.call(PRESETS, preset)) throw new UsageError(`--preset: unknown preset "${preset}" (known: ${Object.keys(PRESETS).join(', ')})`);
+  if (file === undefined) return presetScenario(preset ?? DEFAULT_PRESET);
   try {
-    text = await readFile(file, 'utf8');
+    return await readScenarioFile(file, preset === undefined ? {} : { preset });
   } catch (error) {
-    throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  try {
-    return parseScenarioYaml(text, file, PRESETS, base);
-  } catch (error) {
-    if (error instanceof ScenarioError) throw new UserError(error.message);
+    if (error instanceof ScenarioError) throw scenarioUserError(error);
     throw error;
   }
 }
 
-/** Applies command-line overrides through the same validation as a file. */
-export function applyOverrides(scenario: Scenario, options: Record<string, string | boolean | undefined>): Scenario {
-  const patch: Record<string, unknown> = {};
-  const integer = (name: string): number => {
-    const value = Number(options[name]);
-    if (!Number.isFinite(value)) throw new UsageError(`--${name}: "${String(options[name])}" is not a number`);
+/** The override options as typed values; a number that is not one is an error naming the option. */
+export function overridesFromOptions(options: Record<string, string | boolean | undefined>): ScenarioOverrides {
+  const number = (name: string): number => {
+    const raw = String(options[name]);
+    const value = raw.trim() === '' ? Number.NaN : Number(raw);
+    if (!Number.isFinite(value)) throw new UsageError(`--${name}: "${raw}" is not a number`);
     return value;
   };
-  if (options.allocator !== undefined) patch.allocator = options.allocator;
-  if (options.kernel !== undefined) patch.kernel = options.kernel;
-  if (options.cpus !== undefined) patch.cpus = integer('cpus');
-  if (options.seed !== undefined) patch.seed = integer('seed');
-  if (options.duration !== undefined) {
-    patch.duration_ms = integer('duration');
-    if (scenario.warmupMs >= (patch.duration_ms as number)) patch.warmup_ms = (patch.duration_ms as number) / 4;
+  const overrides: { -readonly [K in keyof ScenarioOverrides]: ScenarioOverrides[K] } = {};
+  if (typeof options.allocator === 'string') overrides.allocator = options.allocator;
+  if (typeof options.kernel === 'string') overrides.kernel = options.kernel;
+  if (typeof options.iommu === 'string') {
+    if (!['strict', 'lazy', 'passthrough', 'none'].includes(options.iommu)) throw new UsageError(`--iommu: "${options.iommu}" is not strict, lazy, passthrough or none`);
+    overrides.iommu = options.iommu as ScenarioOverrides['iommu'];
   }
-  if (options.iommu !== undefined) {
-    const mode = String(options.iommu);
-    if (mode === 'strict' || mode === 'lazy') patch.iommu = { mode: 'translated', invalidation: mode };
-    else if (mode === 'passthrough' || mode === 'none') patch.iommu = { mode };
-    else throw new UsageError(`--iommu: "${mode}" is not strict, lazy, passthrough or none`);
-  }
-  if (options.cap !== undefined) patch.host = { cap: options.cap };
+  if (typeof options.cap === 'string') overrides.cap = options.cap as CapVariant;
+  if (options.cpus !== undefined) overrides.cpus = number('cpus');
+  if (options.duration !== undefined) overrides.durationMs = number('duration');
+  if (options.seed !== undefined) overrides.seed = number('seed');
+  return overrides;
+}
+
+/** Applies the command-line overrides (flag strings) through the scenario loader. */
+export function applyOverrides(scenario: Scenario, options: Record<string, string | boolean | undefined>): Scenario {
   try {
-    const result = validateScenario(patch, 'command line', scenario);
-    if (patch.cpus === undefined) return result;
-    // Fewer CPUs than the jobs name: keep the ones that still exist (all of them when none does),
-    // so `--cpus 8` on a 128-CPU preset runs rather than indexing CPUs the host no longer has.
-    const all = Array.from({ length: result.cpus }, (_, i) => i);
-    const jobs = result.jobs.map((job) => {
-      const kept = job.cpus.filter((c) => c < result.cpus);
-      return kept.length === job.cpus.length ? job : { ...job, cpus: kept.length > 0 ? kept : all };
-    });
-    return { ...result, jobs };
+    return applyScenarioOverrides(scenario, overridesFromOptions(options));
   } catch (error) {
-    if (error instanceof ScenarioError) throw new UsageError(error.message.replace('command line: ', '--'));
+    if (error instanceof ScenarioError) throw scenarioUserError(error);
     throw error;
   }
 }
@@ -114,7 +106,7 @@ export const simulateCommand: Command = {
       io.stdout.write(helpText('usage: iovasim simulate [SCENARIO.yaml] [--preset NAME] [overrides] [--json]', OPTIONS));
       return 0;
     }
-    if (positionals.length > 1) throw new UsageError('simulate takes at most one scenario file');
+    if (positionals.length > 1) throw new UsageError('takes at most one scenario file');
     const scenario = applyOverrides(await loadScenario(positionals[0], options.preset as string | undefined), options);
     let result: SimulationResult;
     try {

@@ -6,8 +6,7 @@
  */
 import { join } from 'node:path';
 import { expandSweep, parseSweepYaml, SweepError, type SweepPoint, type SweepSpec } from '../../sweep/grid.js';
-import { runSweepLocally, SweepMismatchError, type SweepRunOutcome } from '../../sweep/local.js';
-import { parseQueueUrl, QueueUrlError, submitSweep, SweepJobFailedError } from '../../sweep/queue.js';
+import type { SweepRunOutcome } from '../../sweep/local.js';
 import { writeSweepReport } from '../../sweep/report.js';
 import { ResultsStore, ResultsStoreError } from '../../sweep/results.js';
 import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
@@ -83,14 +82,14 @@ export async function runSweepCommand(argv: readonly string[], io: CommandIo, ho
     io.stdout.write(helpText('usage: iovasim sweep SWEEP.yaml --out DIR [--workers N | --queue URL] [--report]', OPTIONS));
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError('sweep takes exactly one sweep file');
+  if (positionals.length !== 1) throw new UsageError('needs exactly one sweep file');
   const { spec, points } = await loadSweep(positionals[0]);
   if (options.list) {
     for (const p of points) io.stdout.write(`${p.id}  seed=${p.seed}  ${Object.entries(p.axes).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}\n`);
     return 0;
   }
   const out = options.out as string | undefined;
-  if (out === undefined) throw new UsageError('sweep: --out DIR is required');
+  if (out === undefined) throw new UsageError('--out DIR is required');
   const workers = positiveInteger(options, 'workers');
   const limit = positiveInteger(options, 'limit');
   if (options.queue !== undefined && workers !== undefined) throw new UsageError('--workers is for local runs; with --queue, start `iovasim worker --concurrency N` instead');
@@ -113,9 +112,13 @@ export async function runSweepCommand(argv: readonly string[], io: CommandIo, ho
   process.once('SIGTERM', onSignal);
   let outcome: SweepRunOutcome;
   let progress: ReturnType<typeof progressReporter> | undefined;
+  // piscina (local) and bullmq (queue) load only here: seconds of start-up the other paths skip.
+  let failures: readonly (abstract new (...args: never[]) => Error)[] = [];
   try {
     progress = progressReporter(io, points.filter((p) => !store.has(p.id)).length);
     if (options.queue !== undefined) {
+      const { parseQueueUrl, QueueUrlError, submitSweep, SweepJobFailedError } = await import('../../sweep/queue.js');
+      failures = [SweepJobFailedError, (await import('../../sweep/local.js')).SweepMismatchError];
       let target;
       try {
         target = parseQueueUrl(options.queue as string);
@@ -132,10 +135,12 @@ export async function runSweepCommand(argv: readonly string[], io: CommandIo, ho
         onProgress: (done) => progress?.update(done),
       });
     } else {
+      const { runSweepLocally, SweepMismatchError } = await import('../../sweep/local.js');
+      failures = [SweepMismatchError];
       outcome = await runSweepLocally(points, store, { workers, limit, signal: controller.signal, onProgress: (done) => progress?.update(done) });
     }
   } catch (error) {
-    if (error instanceof SweepMismatchError || error instanceof SweepJobFailedError) throw new UserError(error.message);
+    if (failures.some((kind) => error instanceof kind)) throw new UserError((error as Error).message);
     throw error;
   } finally {
     progress?.done();

@@ -3,7 +3,6 @@
  * queue that `iovasim sweep --queue` fills, simulates them (one per core by default) and returns each
  * summary as the job's result. Runs until SIGINT/SIGTERM, then finishes the points it holds.
  */
-import { parseQueueUrl, QueueUrlError, startSweepWorker } from '../../sweep/queue.js';
 import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command, CommandIo } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -23,8 +22,10 @@ export async function runWorkerCommand(argv: readonly string[], io: CommandIo, s
     io.stdout.write(helpText('usage: iovasim worker --queue URL [--concurrency N]', OPTIONS));
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError('worker takes no positional arguments');
-  if (options.queue === undefined) throw new UsageError('worker: --queue URL is required');
+  if (positionals.length > 0) throw new UsageError('takes no positional arguments');
+  if (options.queue === undefined) throw new UsageError('--queue URL is required');
+  // bullmq loads only once the command is sure to use it.
+  const { parseQueueUrl, QueueUrlError, startSweepWorker } = await import('../../sweep/queue.js');
   let target;
   try {
     target = parseQueueUrl(options.queue as string);
