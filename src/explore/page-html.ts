@@ -33,11 +33,13 @@ header input#search { width: 180px; }
 .group { display: flex; align-items: center; gap: 4px; }
 #status { color: #d1d5db; font-size: 12px; }
 #divergence { color: #fde68a; cursor: pointer; }
-main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(340px, 36%); gap: 12px; padding: 12px 14px; }
+main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(340px, 36%); grid-template-areas: "strip panels" "charts panels" "events panels" "ranges panels"; grid-template-rows: auto auto auto 1fr; gap: 0 12px; padding: 12px 14px; align-items: start; }
+#card-strip { grid-area: strip; } #card-charts { grid-area: charts; } #card-events { grid-area: events; } #card-ranges { grid-area: ranges; } #panels { grid-area: panels; }
 .card { background: #fff; border: 1px solid #e3e6eb; border-radius: 6px; padding: 8px 10px; margin-bottom: 12px; }
+.card h2 span.muted { text-transform: none; letter-spacing: 0; font-weight: 400; }
 .card h2 { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: #6b7280; margin: 0 0 6px; display: flex; justify-content: space-between; align-items: center; gap: 8px; flex-wrap: wrap; }
 .card h2 button { font: inherit; text-transform: none; letter-spacing: 0; border: 1px solid #d1d5db; background: #fff; border-radius: 4px; padding: 1px 6px; cursor: pointer; }
-canvas.strip { width: 100%; height: 74px; display: block; cursor: grab; }
+canvas.strip { width: 100%; height: 96px; display: block; cursor: grab; }
 .strip-label { font-weight: 600; margin-top: 4px; }
 .legend { display: flex; gap: 12px; font-size: 12px; color: #4b5563; flex-wrap: wrap; }
 .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; border-radius: 2px; }
@@ -75,7 +77,7 @@ details.walk li.pass1 { color: #b91c1c; } details.walk li.gap { color: #6b7280; 
 #help[open] { display: block; } #help { display: none; position: fixed; right: 14px; top: 52px; background: #fff; border: 1px solid #d1d5db; border-radius: 6px; padding: 8px 12px; box-shadow: 0 4px 16px rgba(0,0,0,.12); z-index: 3; }
 #help table td { padding: 1px 8px 1px 0; }
 kbd { font-family: ui-monospace, Menlo, monospace; background: #f3f4f6; border: 1px solid #d1d5db; border-radius: 3px; padding: 0 4px; font-size: 11px; }
-@media (max-width: 900px) { main { grid-template-columns: 1fr; } }
+@media (max-width: 900px) { main { grid-template-columns: 1fr; grid-template-areas: "strip" "panels" "charts" "events" "ranges"; grid-template-rows: none; } #panels { margin-bottom: 12px; } }
 `;
 
 const BODY = `
@@ -108,17 +110,15 @@ const BODY = `
 <tr><td>wheel, drag</td><td>zoom and pan the strip; double-click zooms in</td></tr>
 </table></div>
 <main>
-  <div>
-    <div class="card">
-      <h2><span>IOVA space</span><span class="muted" id="window"></span><span><button id="whole">whole (0)</button> <button id="space32">32-bit (3)</button> <button id="zoom-op">this op (z)</button></span></h2>
-      <div id="strips"></div>
-      <div class="legend"><span><i style="background:#2f6fdf"></i>live</span><span><i style="background:#555b66"></i>reserved</span><span><i style="background:#e59a1c"></i>parked in a magazine</span><span><i style="background:#eef1f5;border:1px solid #ccc"></i>free</span><span><i style="background:#1b2a41"></i>walk step</span><span><i style="background:#c0392b"></i>retry-pass step</span><span><i style="border:2px solid #0b8a3e"></i>result</span></div>
-      <p class="muted" id="notes"></p>
-    </div>
-    <div class="card"><h2>over time <span class="muted">click to seek</span></h2><div class="charts"><canvas id="chart-nodes"></canvas><canvas id="chart-visits"></canvas><canvas id="chart-hits"></canvas><canvas id="chart-free32"></canvas></div></div>
-    <div class="card"><h2>operations</h2><table id="events"><thead><tr id="events-head"><th>op</th><th>line</th><th>operation</th><th>printed</th></tr></thead><tbody id="events-body"></tbody></table></div>
-    <div class="card"><h2>ranges in view</h2><div id="ranges"></div></div>
+  <div class="card" id="card-strip">
+    <h2><span>IOVA space</span><span class="muted" id="window"></span><span><button id="whole">whole (0)</button> <button id="space32">32-bit (3)</button> <button id="zoom-op">this op (z)</button></span></h2>
+    <div id="strips"></div>
+    <div class="legend"><span><i style="background:#2f6fdf"></i>live</span><span><i style="background:#555b66"></i>reserved</span><span><i style="background:#e59a1c"></i>parked in a magazine</span><span><i style="background:#eef1f5;border:1px solid #ccc"></i>free</span><span><i style="background:#1b2a41"></i>walk step</span><span><i style="background:#c0392b"></i>retry-pass step</span><span><i style="border:2px solid #0b8a3e"></i>result</span><span><i style="background:#16a34a"></i>largest free 32-bit run</span></div>
+    <p class="muted" id="notes"></p>
   </div>
+  <div class="card" id="card-charts"><h2>over time <span class="muted">click to seek</span></h2><div class="charts"><canvas id="chart-nodes"></canvas><canvas id="chart-visits"></canvas><canvas id="chart-hits"></canvas><canvas id="chart-free32"></canvas></div></div>
+  <div class="card" id="card-events"><h2>operations</h2><table id="events"><thead><tr id="events-head"><th>op</th><th>line</th><th>operation</th><th>printed</th></tr></thead><tbody id="events-body"></tbody></table></div>
+  <div class="card" id="card-ranges"><h2>ranges in view</h2><div id="ranges"></div></div>
   <div class="panels" id="panels"></div>
 </main>
 `;

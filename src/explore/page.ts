@@ -214,8 +214,8 @@ function drawStrip(canvas: HTMLCanvasElement, v: ExploreView): void {
   canvas.height = Math.round(height * ratio);
   const g = canvas.getContext('2d') as CanvasRenderingContext2D;
   g.scale(ratio, ratio);
-  const top = 18;
-  const barHeight = height - top - 22;
+  const top = 30;
+  const barHeight = height - top - 28;
   const scale = width / (viewHi - viewLo);
   const x = (pfn: number): number => (pfn - viewLo) * scale;
   g.fillStyle = '#fff';
@@ -261,25 +261,50 @@ function drawStrip(canvas: HTMLCanvasElement, v: ExploreView): void {
     const x0 = x(Number(parts[0]));
     g.strokeRect(x0 - 1, top - 1, Math.max(3, x(Number(parts[1]) + 1) - x0 + 2), barHeight + 2);
   }
-  const marker = (pfn: number, label: string, colour: string, row: number): void => {
+  // Labels go in the first of their rows where they do not overlap one already drawn.
+  const taken: { row: number; from: number; to: number }[] = [];
+  g.font = '11px system-ui, sans-serif';
+  const label = (mx: number, text: string, colour: string, rows: number[]): void => {
+    const w = g.measureText(text).width;
+    const from = Math.min(width - w - 2, Math.max(2, mx + 3));
+    for (const row of rows) {
+      if (taken.some((t) => t.row === row && from < t.to + 6 && from + w > t.from - 6)) continue;
+      taken.push({ row, from, to: from + w });
+      g.fillStyle = colour;
+      g.fillText(text, from, row);
+      return;
+    }
+  };
+  const marker = (pfn: number, text: string, colour: string, rows: number[]): void => {
     const mx = x(pfn);
     if (mx < -40 || mx > width + 40) return;
     g.fillStyle = colour;
     g.fillRect(mx, top, 1.5, barHeight);
-    g.font = '11px system-ui, sans-serif';
-    g.fillText(label, Math.min(width - g.measureText(label).width - 2, Math.max(2, mx + 3)), row);
+    label(mx, text, colour, rows);
   };
-  marker(v.startPfn, 'start_pfn', '#6b7280', top + barHeight + 12);
-  marker(v.dma32BitPfn, '4 GiB (32-bit)', '#b91c1c', top + barHeight + 12);
+  const above = [11, 23];
+  const below = [top + barHeight + 12, top + barHeight + 24];
+  marker(v.startPfn, 'start_pfn', '#6b7280', below);
+  marker(v.dma32BitPfn, '4 GiB (32-bit)', '#b91c1c', below);
   if (v.request !== null) {
     const limit = Number(v.request.limit);
-    if (limit < fullHi * 2) marker(limit + 1, `limit ${v.request.limit}`, '#7c3aed', 11);
+    if (limit < fullHi * 2 && limit + 1 !== v.dma32BitPfn) marker(limit + 1, `limit ${v.request.limit}`, '#7c3aed', below);
   }
   if (v.after.cached32 !== null && v.after.cached !== null) {
     const c32 = Number(v.after.cached32[0]);
     const c = Number(v.after.cached[0]);
-    if (c32 < fullHi * 2) marker(c32, 'cached32', '#0e7490', 11);
-    if (c < fullHi * 2 && c !== c32) marker(c, 'cached', '#0e7490', 11);
+    if (c32 < fullHi * 2) marker(c32, 'cached32', '#0e7490', above);
+    if (c < fullHi * 2 && c !== c32) marker(c, 'cached', '#0e7490', above);
+  }
+  // The largest free run below 4 GiB: where a 32-bit request would have to fit.
+  if (v.free32.largest > 0) {
+    const x0 = x(v.free32.at);
+    const x1 = Math.max(x0 + 2, x(v.free32.at + v.free32.largest));
+    if (x1 >= 0 && x0 <= width) {
+      g.fillStyle = '#16a34a';
+      g.fillRect(x0, top + barHeight + 2, x1 - x0, 3);
+      label(x0, `largest free 32-bit run: ${v.free32.largest.toLocaleString()}`, '#15803d', below.slice().reverse());
+    }
   }
 }
 
@@ -304,7 +329,7 @@ const CHARTS: { id: string; title: string; value: (s: ExploreSummary['samples'][
       return hits + misses === 0 ? 0 : hits / (hits + misses);
     },
   },
-  { id: 'chart-free32', title: 'largest free 32-bit run', value: (s, i) => s.largestFree32[i] },
+  { id: 'chart-free32', title: 'largest free run below 4 GiB', value: (s, i) => s.largestFree32[i] },
 ];
 const SERIES_COLOURS = ['#2f6fdf', '#d9480f'];
 
@@ -418,7 +443,7 @@ function renderPanel(v: ExploreView, k: number): string {
   if (v.rcache !== null) {
     const cpus = v.rcache.classes[0].cpus.length;
     const head = ['<tr><th>order</th><th>depot</th><th>trimmer</th>'];
-    for (let c = 0; c < cpus; c++) head.push(`<th>cpu ${c}<br><span class="muted">loaded / prev</span></th>`);
+    for (let c = 0; c < cpus; c++) head.push(`<th>cpu ${c}</th>`);
     head.push('</tr>');
     const body = v.rcache.classes.map((rc) => {
       const cells = rc.cpus.map(
@@ -428,7 +453,7 @@ function renderPanel(v: ExploreView, k: number): string {
       const depotTitle = rc.depot.map((m, i) => `mag ${i}: ${m.size}`).join('&#10;');
       return `<tr><th>${rc.order} <span class="muted">(${2 ** rc.order})</span></th><td title="${depotTitle}">${rc.depot.length}</td><td>${rc.workPending ? `due ${rc.workDueMs} ms` : '–'}</td>${cells.join('')}</tr>`;
     });
-    rows.push(`<div class="rcache"><div class="muted">rcache at ${v.rcache.nowMs} ms (hover a cell for its pfns)</div><table>${head.join('')}${body.join('')}</table></div>`);
+    rows.push(`<div class="rcache"><div class="muted">rcache at ${v.rcache.nowMs} ms: pfns in each CPU's loaded / prev magazine, full magazines in the depot (hover a cell for its pfns)</div><table>${head.join('')}${body.join('')}</table></div>`);
   }
   return rows.join('');
 }

@@ -35,17 +35,21 @@ export interface Samples {
 type AnySession = ExploreSession<number> | ExploreSession<bigint>;
 
 /** Largest free run below the 32-bit boundary, from the session's ranges (tree links for Linux). */
-export function largestFree32(session: AnySession): { largest: number; free: number } {
+export function largestFree32(session: AnySession): { largest: number; free: number; at: number } {
   const start = Number(session.domain?.startPfn ?? session.allocator?.startPfn ?? 0);
   const end = Number(session.allocator?.dma32BitPfn ?? 2 ** (32 - (31 - Math.clz32(session.granule)))); // exclusive
   let next = start;
   let largest = 0;
+  let at = start;
   let free = 0;
   const note = (lo: number, hiExclusive: number): void => {
     const to = Math.min(hiExclusive, end);
     if (to > lo) {
       free += to - lo;
-      if (to - lo > largest) largest = to - lo;
+      if (to - lo > largest) {
+        largest = to - lo;
+        at = lo;
+      }
     }
   };
   if (session.domain !== null) {
@@ -67,7 +71,7 @@ export function largestFree32(session: AnySession): { largest: number; free: num
     }
   }
   note(next, end);
-  return { largest, free };
+  return { largest, free, at };
 }
 
 export class Timeline {

@@ -54,7 +54,7 @@ export interface ExploreView {
   readonly startPfn: number;
   readonly dma32BitPfn: number;
   readonly granule: number;
-  readonly free32: { largest: number; free: number };
+  readonly free32: { largest: number; free: number; at: number };
   /** The request of an alloc/alloc_fast: size, limit (inclusive), aligned or flush flag. */
   readonly request: { size: string; limit: string; flag: number } | null;
 }
@@ -127,7 +127,7 @@ export function buildView(timeline: Timeline, index: number): ExploreView {
     startPfn: Number(session.allocator?.startPfn ?? 0),
     dma32BitPfn: Number(session.allocator?.dma32BitPfn ?? 2 ** 20),
     granule: session.granule,
-    free32: session.allocator === null ? { largest: 0, free: 0 } : largestFree32(session),
+    free32: session.allocator === null ? { largest: 0, free: 0, at: 0 } : largestFree32(session),
     request: isAlloc ? { size: value(0), limit: value(1), flag: Number(entry.values[2]) } : null,
   };
 }
