@@ -266,13 +266,16 @@ export class ExploreSession<P extends number | bigint = number> {
         const allocator = this.allocator as IovaAllocator<P>;
         const is32 = v[1] < allocator.dma32BitPfn ? OUTCOME_32BIT : 0;
         const hitsBefore = this.rcacheCounts().hits;
-        const cachedBefore = this.cachedCount();
+        const linux = this.domain !== null;
+        // A flush hands every cached range back to the tree: Linux's tree shrinks (an allocation
+        // adds at most one range); for alternatives, the magazines empty (a hit takes one pfn).
+        const nodesBefore = linux ? this.nodeCount : 0;
+        const cachedBefore = linux ? 0 : this.cachedCount();
         const pfn = rcache.allocIovaFast(v[0], v[1], Number(v[2]) === 1);
         let outcome = OUTCOME_ALLOC | is32;
         const hit = this.rcacheCounts().hits > hitsBefore;
         if (hit) outcome |= OUTCOME_RCACHE_HIT;
-        // A hit takes one pfn out of a magazine; a flush empties them all.
-        if (this.cachedCount() < cachedBefore - (hit ? 1 : 0)) {
+        if (linux ? this.nodeCount < nodesBefore : this.cachedCount() < cachedBefore - (hit ? 1 : 0)) {
           outcome |= OUTCOME_FLUSH;
           this.syncLedger();
         }
@@ -319,7 +322,7 @@ export class ExploreSession<P extends number | bigint = number> {
         if (pfn === FAILED) return { output: 'skip', outcome: 0 };
         const rcache = this.rcache as Rcache<P>;
         const before = rcache.cachedFrees;
-        const cachedBefore = this.cachedCount();
+        const cachedBefore = this.domain === null ? this.cachedCount() : 0;
         rcache.freeIovaFast(pfn, v[1]);
         // The ledger follows the tree: a range cached in a magazine is still allocated there.
         if (this.domain === null) {

@@ -15,7 +15,7 @@ import type { IovaTrace } from '../conformance/iova-trace.js';
 import { openSession, WalkRecorder, type Checkpoint, type ExploreSession, type SessionModel } from './session.js';
 
 export interface TimelineOptions {
-  /** Fewest operations between two checkpoints (default 2000). */
+  /** Fewest operations between two checkpoints (default 10,000). */
   readonly checkpointEvery?: number;
   /** Chart samples over the whole trace (default 600). */
   readonly samples?: number;
@@ -95,7 +95,7 @@ export class Timeline {
     this.opCount = trace.ops.length;
     this.outputs = new Array<string>(this.opCount);
     this.outcomes = new Uint8Array(this.opCount);
-    this.checkpointEvery = Math.max(1, options.checkpointEvery ?? 2000);
+    this.checkpointEvery = Math.max(1, options.checkpointEvery ?? 10_000);
     const wanted = Math.max(1, options.samples ?? 600);
     this.sampleEvery = Math.max(1, Math.ceil(this.opCount / wanted));
     const count = Math.ceil(this.opCount / this.sampleEvery);
