@@ -13,9 +13,8 @@ import { replayCommand as replay } from '../../src/cli/commands/replay.js';
 import { PLACEMENT_CHART_IDS, REPORT_CHART_IDS } from '../../src/report/html.js';
 import { repoRoot } from '../support/shared.js';
 import { runCommand } from '../cli/helpers.js';
+import { CHROMIUM, CHROMIUM_ARGS as ARGS } from '../support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const skip = process.env.IOVASIM_SKIP_BROWSER === '1';
 const dir = mkdtempSync(join(tmpdir(), 'iovasim-browser-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
