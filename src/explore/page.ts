@@ -174,17 +174,17 @@ function zoomAt(pfn: number, factor: number): void {
 function zoomToCurrent(): void {
   const v = views[0];
   if (v === undefined) return;
-  const text = v.output.split(' ');
+  const result = resultRange(v);
   let lo = NaN;
   let hi = NaN;
-  if (text.length === 2) {
-    lo = Number(text[0]);
-    hi = Number(text[1]);
+  if (result !== null) {
+    lo = v.ranges[2 * result];
+    hi = v.ranges[2 * result + 1];
   } else if (v.walk.head.length > 0) {
     lo = Number(v.walk.head[v.walk.head.length - 1].lo);
     hi = Number(v.walk.head[0].hi);
-  } else if (Number(v.output) > 0) {
-    lo = hi = Number(v.output);
+  } else if (/^\d+ \d+$/.test(v.output)) {
+    [lo, hi] = v.output.split(' ').map(Number);
   }
   if (!Number.isFinite(lo)) return;
   const pad = Math.max(16, (hi - lo + 1) * 4);
@@ -204,6 +204,15 @@ function firstRangeAtOrAfter(ranges: Float64Array, pfn: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** The range an allocation returned (alloc prints LO HI, alloc_fast only LO), as an index into v.ranges. */
+function resultRange(v: ExploreView): number | null {
+  if (v.request === null || (v.outcome & (OUTCOME_FAIL | OUTCOME_HANG)) !== 0) return null;
+  const lo = Number(v.output.split(' ')[0]);
+  if (!Number.isFinite(lo)) return null;
+  const i = firstRangeAtOrAfter(v.ranges, lo);
+  return i < v.states.length && v.ranges[2 * i] <= lo ? i : null;
 }
 
 function drawStrip(canvas: HTMLCanvasElement, v: ExploreView): void {
@@ -253,14 +262,6 @@ function drawStrip(canvas: HTMLCanvasElement, v: ExploreView): void {
     const sx = x(Number(step.lo));
     if (sx >= -2 && sx <= width + 2) g.fillRect(sx, top - 6, 2, 5);
   }
-  // The result of this operation.
-  const parts = v.output.split(' ');
-  if (parts.length === 2 && /^\d+$/.test(parts[0])) {
-    g.strokeStyle = '#0b8a3e';
-    g.lineWidth = 2;
-    const x0 = x(Number(parts[0]));
-    g.strokeRect(x0 - 1, top - 1, Math.max(3, x(Number(parts[1]) + 1) - x0 + 2), barHeight + 2);
-  }
   // Labels go in the first of their rows where they do not overlap one already drawn.
   const taken: { row: number; from: number; to: number }[] = [];
   g.font = '11px system-ui, sans-serif';
@@ -295,6 +296,21 @@ function drawStrip(canvas: HTMLCanvasElement, v: ExploreView): void {
     const c = Number(v.after.cached[0]);
     if (c32 < fullHi * 2) marker(c32, 'cached32', '#0e7490', above);
     if (c < fullHi * 2 && c !== c32) marker(c, 'cached', '#0e7490', above);
+  }
+  // The result of this operation: outlined, and named above the strip.
+  const result = resultRange(v);
+  if (result !== null) {
+    const parts = v.exact[result].split(' ');
+    g.strokeStyle = '#0b8a3e';
+    g.lineWidth = 2;
+    const x0 = x(v.ranges[2 * result]);
+    const x1 = Math.max(x0 + 3, x(v.ranges[2 * result + 1] + 1));
+    g.strokeRect(x0 - 1, top - 1, x1 - x0 + 2, barHeight + 2);
+    if (x1 >= 0 && x0 <= width) {
+      g.fillStyle = '#0b8a3e';
+      g.fillRect(x0, top - 8, Math.max(2, x1 - x0), 3);
+      label(x0, `result [${parts[0]}, ${parts[1]}]`, '#0b8a3e', above.slice().reverse());
+    }
   }
   // The largest free run below 4 GiB: where a 32-bit request would have to fit.
   if (v.free32.largest > 0) {

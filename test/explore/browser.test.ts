@@ -1,7 +1,8 @@
 // The explorer in a real browser: Debian's Chromium through playwright-core opens pages made by
 // `iovasim explore`, and what they show is checked against the golden traces (the kernel's own
 // output), not against the model. Without Chromium the tests are skipped, with the reason.
-// IOVASIM_WRITE_SCREENSHOTS=1 also writes docs/explore-wide.png and docs/explore-narrow.png.
+// IOVASIM_WRITE_SCREENSHOTS=1 also writes docs/explore-wide.png, docs/explore-narrow.png and
+// docs/explore-compare.png.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,6 +154,14 @@ describe.skipIf(missing !== null)('iovasim explore in Chromium', () => {
       expect(await page.locator('canvas.strip').count()).toBe(2);
       expect(await page.textContent('#result-0')).toContain(a[expected][0] ?? '');
       expect(await page.textContent('#result-1')).toContain(b[expected][0] ?? '');
+      if (process.env.IOVASIM_WRITE_SCREENSHOTS === '1') {
+        await page.evaluate((op) => (location.hash = `op=${op}`), expected + 4);
+        await cursorIs(page, expected + 4);
+        await page.keyboard.press('z');
+        for (let i = 0; i < 3; i++) await page.keyboard.press('-');
+        await page.waitForTimeout(300);
+        await page.screenshot({ path: join(repoRoot, 'docs/explore-compare.png') });
+      }
     } finally {
       await context.close();
     }
