@@ -119,8 +119,21 @@ describe.skipIf(missing !== null)('iovasim explore in Chromium', () => {
       await page.keyboard.press('Enter');
       await cursorIs(page, 1234);
       await page.waitForURL(/op=1234&/);
+      // Search from op 1234 for the failing operation's text: the first op after it whose line or
+      // printed result contains the text.
+      const needle = text[trace.ops[firstFail].line - 1].trim();
+      const found = trace.ops.findIndex((entry, i) => i > 1234 && (text[entry.line - 1].includes(needle) || golden[i].join('\n').includes(needle)));
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('/');
+      await page.keyboard.type(needle);
+      await page.keyboard.press('Enter');
+      await cursorIs(page, found);
+      // Play advances the cursor by itself; space again stops it.
+      await page.keyboard.press('Escape');
+      await page.keyboard.press(' ');
+      await page.waitForFunction((from) => Number(document.body.dataset.cursor) > from + 2, found, { timeout: 30_000 });
+      await page.keyboard.press(' ');
       if (process.env.IOVASIM_WRITE_SCREENSHOTS === '1') {
-        await page.keyboard.press('Escape');
         await page.evaluate((op) => (location.hash = `op=${op}`), firstFail);
         await cursorIs(page, firstFail);
         await page.keyboard.press('3');
