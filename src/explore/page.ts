@@ -406,12 +406,14 @@ function explain(v: ExploreView): string {
     );
   } else if (v.walk.total > 0) {
     const walk = `walked ${v.walk.total.toLocaleString()} range${v.walk.total === 1 ? '' : 's'} (rb_prev steps: ${v.walk.perPass[0].toLocaleString()} from the cached${is32 ? '32' : ''} node${v.walk.perPass[1] > 0 ? `, ${v.walk.perPass[1].toLocaleString()} in the retry pass from iova_find_limit()` : ''}${v.walk.walks > 1 ? `; ${v.walk.walks} walks: the rcache was flushed and the request retried` : ''})`;
-    parts.push(failed ? `<b>failed</b> after it ${walk}: no gap of ${size} granules${v.request.flag === 1 && v.walk.head.length > 0 ? '' : ''} between start_pfn and the limit that the walk could reach.` : `${walk}.`);
+    parts.push(failed ? `<b>failed</b> after it ${walk}: no gap of ${size} granules between start_pfn and the limit that the walk could reach.` : `${walk}.`);
   }
   if (failed && is32) {
     const fits = v.free32.largest >= size;
+    // alloc_iova_fast() always asks size-aligned; alloc_iova() when its third argument is 1.
+    const aligned = v.request.fast || v.request.flag === 1;
     parts.push(
-      `Below 4 GiB now: ${v.free32.free.toLocaleString()} free granules, the largest run ${v.free32.largest.toLocaleString()}${fits ? ` — enough for ${size}, but alloc_iova_fast() asks size-aligned (${size}-granule alignment), so the run must hold an aligned block` : ` — smaller than the ${size} asked`}.`,
+      `Below 4 GiB now: ${v.free32.free.toLocaleString()} free granules, the largest run ${v.free32.largest.toLocaleString()}${fits ? ` — enough for ${size}${aligned ? `: either the run lies above the limit ${v.request.limit}, or it holds no block aligned to the next power of two (the request is size-aligned)` : `, so the run must lie above the limit ${v.request.limit}`}` : ` — smaller than the ${size} asked`}.`,
     );
     if (v.after.max32AllocSize !== null && v.after.max32AllocSize !== v.before.max32AllocSize) parts.push(`max32_alloc_size is now ${v.after.max32AllocSize}: 32-bit requests this large fail fast from here on.`);
   }

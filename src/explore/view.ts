@@ -8,6 +8,7 @@
 import type { ModelFacts, Timeline } from './timeline.js';
 import { largestFree32 } from './timeline.js';
 import { OUTCOME_ALLOC } from './session.js';
+import { Op } from '../conformance/iova-trace.js';
 
 export const RANGE_LIVE = 1;
 export const RANGE_RESERVED = 2;
@@ -55,8 +56,11 @@ export interface ExploreView {
   readonly dma32BitPfn: number;
   readonly granule: number;
   readonly free32: { largest: number; free: number; at: number };
-  /** The request of an alloc/alloc_fast: size, limit (inclusive), aligned or flush flag. */
-  readonly request: { size: string; limit: string; flag: number } | null;
+  /**
+   * The request of an alloc (flag: size-aligned) or alloc_fast (flag: flush the rcaches on failure;
+   * always size-aligned): size, limit (inclusive).
+   */
+  readonly request: { size: string; limit: string; flag: number; fast: boolean } | null;
 }
 
 export function buildView(timeline: Timeline, index: number): ExploreView {
@@ -128,6 +132,6 @@ export function buildView(timeline: Timeline, index: number): ExploreView {
     dma32BitPfn: Number(session.allocator?.dma32BitPfn ?? 2 ** 20),
     granule: session.granule,
     free32: session.allocator === null ? { largest: 0, free: 0, at: 0 } : largestFree32(session),
-    request: isAlloc ? { size: value(0), limit: value(1), flag: Number(entry.values[2]) } : null,
+    request: isAlloc ? { size: value(0), limit: value(1), flag: Number(entry.values[2]), fast: entry.op === Op.AllocFast } : null,
   };
 }
