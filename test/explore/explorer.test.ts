@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALLOCATOR_NAMES } from '../../src/allocators/registry.js';
 import { Explorer } from '../../src/explore/explorer.js';
-import { type ExploreSession } from '../../src/explore/session.js';
+import { OUTCOME_HANG, type ExploreSession } from '../../src/explore/session.js';
 import { RANGE_PARKED } from '../../src/explore/view.js';
 import { sharedDir } from '../support/shared.js';
 
@@ -45,6 +45,38 @@ describe('explorer with the alternative allocators', () => {
       for (let i = back; i < back + 2000; i++) expect(session.step().output).toBe(timeline.outputs[i]);
     });
   }
+});
+
+describe('explorer views', () => {
+  it('t21 (512-byte granules, 64-bit pfns): exact range text at every dump', () => {
+    const file = traceFile('t21_granule512_start0');
+    const text = readFileSync(file, 'utf8');
+    const explorer = new Explorer();
+    const summary = explorer.open({ name: file, traceText: text, models: [{ allocator: 'linux', kernel: '7.0' }], notes: [] });
+    const timeline = explorer.timelines[0];
+    const lines = text.split('\n');
+    let dumps = 0;
+    for (let i = 0; i < summary.opCount; i++) {
+      if (!lines[timeline.trace.ops[i].line - 1].trim().startsWith('dump')) continue;
+      const [view] = explorer.view(i);
+      expect([...view.exact, 'end'].join('\n')).toBe(timeline.outputs[i]);
+      expect(view.granule).toBe(512);
+      dumps++;
+    }
+    expect(dumps).toBeGreaterThan(0);
+  });
+
+  it('t11 on 5.19: the livelock shows as a hang, with the walk that gave up', () => {
+    const file = join(sharedDir(), 'conformance/5.19/t11_anchor_overflow.trace');
+    const explorer = new Explorer();
+    explorer.open({ name: file, traceText: readFileSync(file, 'utf8'), models: [{ allocator: 'linux', kernel: '5.19' }], notes: [] });
+    const hang = explorer.find(OUTCOME_HANG, -1, 1);
+    expect(hang).toBeGreaterThan(0);
+    const [view] = explorer.view(hang);
+    expect(view.output).toBe('hang');
+    expect(view.walk.perPass[1]).toBeGreaterThan(0);
+    expect(view.after.visits).toBe(view.before.visits); // the abandoned walk's visits are rolled back
+  });
 });
 
 describe('explorer compare mode', () => {
