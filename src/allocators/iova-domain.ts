@@ -19,6 +19,15 @@ export type IovaNode<P extends number | bigint> = RbNode<P>;
 
 export class IovaDomainError extends Error {}
 
+/**
+ * Sees an allocation walk step by step (the explorer draws it). Read-only: it must not change the
+ * domain. While one is attached, long walks are not skipped, so every rb_prev() step is reported.
+ */
+export interface IovaWalkObserver<P extends number | bigint> {
+  /** One loop iteration: the walk stood on `node`, its candidate was `newPfn`; pass 0, or 1 for the retry. */
+  step(node: RbNode<P>, newPfn: P, pass: number): void;
+}
+
 /** Steps of a pass taken one by one before the walk may skip ahead (skipping has a fixed cost). */
 const WALK_STEPS_BEFORE_SKIP = 8;
 
@@ -43,6 +52,8 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
    * time the algorithm itself turn it off).
    */
   skipLongWalks = true;
+  /** Null except while the explorer watches an allocation (see IovaWalkObserver). */
+  walkObserver: IovaWalkObserver<P> | null = null;
   /** Ranges handed out by alloc and not yet freed (reservations excluded). */
   private liveAllocations = 0;
   private readonly spareNodes: RbNode<P>[] = [];
@@ -147,7 +158,9 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
     let newPfn: P;
     let prev: RbNode<P>;
     let visits = this.visits;
-    const augmented = tree.augmented && this.skipLongWalks;
+    const observer = this.walkObserver;
+    const augmented = tree.augmented && this.skipLongWalks && observer === null;
+    let pass = 0;
     for (;;) {
       let stepsThisPass = 0;
       do {
@@ -164,6 +177,7 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
         prev = currNode;
         curr = tree.prev(currNode);
         visits++;
+        if (observer !== null) observer.step(prev, newPfn, pass);
       } while (curr !== null && newPfn <= curr.pfnHi && newPfn >= walkLow);
 
       if (highPfn >= size && newPfn >= lowPfn) break;
@@ -177,6 +191,7 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
         walkLow = lowPfn;
         // 5.11-5.12 restart from the anchor; 371d7955e310 (5.13) from iova_find_limit().
         curr = this.retryFromFindLimit ? this.iovaFindLimit(limitPfn) : this.anchor;
+        pass = 1;
         continue;
       }
       this.visits = visits;

@@ -21,7 +21,8 @@ export class TraceError extends Error {
   }
 }
 
-const enum Op {
+/** The trace's operations (exported for the explorer, which steps through a parsed trace). */
+export const enum Op {
   Cpus,
   Domain,
   Rcache,
@@ -60,7 +61,7 @@ const OPS: Record<string, { op: Op; args: string[] }> = {
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
 /** One parsed line. Numbers below 2^53 are kept as numbers, larger ones as bigints. */
-interface ParsedOp {
+export interface ParsedOp {
   readonly op: Op;
   readonly line: number;
   values: (number | bigint)[];

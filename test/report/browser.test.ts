@@ -11,12 +11,11 @@ import { afterAll, describe, expect, it, type TestContext } from 'vitest';
 import { runCommand as run } from '../../src/cli/commands/run.js';
 import { replayCommand as replay } from '../../src/cli/commands/replay.js';
 import { PLACEMENT_CHART_IDS, REPORT_CHART_IDS } from '../../src/report/html.js';
-import { absentNote, findService } from '../support/services.js';
+import { absentNote } from '../support/services.js';
 import { repoRoot } from '../support/shared.js';
 import { runCommand } from '../cli/helpers.js';
 
-const CHROMIUM = findService('chromium');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+import { CHROMIUM, CHROMIUM_ARGS as ARGS } from '../support/chromium.js';
 
 /** Skips the calling test, with the reason, when there is no browser to run. */
 function needBrowser(context: TestContext): string {
