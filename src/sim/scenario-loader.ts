@@ -19,6 +19,7 @@
 import { readFile } from 'node:fs/promises';
 import { check, formatPath, SchemaError, YamlFile, type FieldPath, type Issue } from '../schema.js';
 import { PRESETS, SAS_128CPU } from './presets.js';
+import { COST_MODEL_KEYS } from './cost-model.js';
 import { cpuListOf, objectPath, relatedFieldIssues, scenarioData, scenarioDataSchema, scenarioFileSchema, ScenarioError, type JobData, type ScenarioData } from './scenario-schema.js';
 import type { CapVariant, JobSpec, Scenario } from './scenario.js';
 
@@ -283,7 +284,44 @@ const FILE_FIELD_OF_OVERRIDE: Record<string, string> = { durationMs: 'durationMs
  */
 export function checkScenario(scenario: Scenario): Scenario {
   if (scenario === null || typeof scenario !== 'object' || Array.isArray(scenario)) throw new ScenarioError({ field: 'scenario', problem: `must be a Scenario object, got ${scenario === null ? 'null' : typeof scenario}` });
+  const missing = missingField(scenario);
+  if (missing !== undefined) throw new ScenarioError({ field: missing, problem: 'missing' });
   return checked(scenario, { objectNames: true });
+}
+
+/**
+ * The fields a built Scenario must carry (a file may leave any out: its base fills them). The
+ * schema checks the values; this only finds the first absent one, by its object path.
+ */
+const REQUIRED_FIELDS = {
+  top: ['name', 'seed', 'durationMs', 'warmupMs', 'intervalMs', 'ageingMaps', 'cpus', 'kernel', 'iommu', 'allocator', 'host', 'disks', 'linkMBps', 'jobs', 'costs'],
+  iommu: ['mode', 'invalidation', 'retryPass', 'rcacheClasses'],
+  host: ['preset', 'queueDepth', 'cap'],
+  disks: ['count', 'bandwidthMBps', 'commandUs', 'latencyUs'],
+  job: ['name', 'rw', 'bs', 'iodepth', 'numjobs', 'cpus', 'sizeBytes'],
+} as const;
+
+function missingField(scenario: Scenario): string | undefined {
+  const record = scenario as unknown as Record<string, unknown>;
+  const absent = (value: unknown, keys: readonly string[], prefix: string): string | undefined => {
+    if (value === null || typeof value !== 'object') return undefined;
+    const key = keys.find((k) => (value as Record<string, unknown>)[k] === undefined);
+    return key === undefined ? undefined : `${prefix}${key}`;
+  };
+  const top = absent(record, REQUIRED_FIELDS.top, '');
+  if (top !== undefined) return top;
+  const section =
+    absent(record.iommu, REQUIRED_FIELDS.iommu, 'iommu.') ??
+    absent(record.host, REQUIRED_FIELDS.host, 'host.') ??
+    absent(record.disks, REQUIRED_FIELDS.disks, 'disks.') ??
+    absent(record.costs, COST_MODEL_KEYS, 'costs.');
+  if (section !== undefined) return section;
+  const jobs = Array.isArray(record.jobs) ? (record.jobs as unknown[]) : [];
+  for (let i = 0; i < jobs.length; i++) {
+    const job = absent(jobs[i], REQUIRED_FIELDS.job, `jobs[${i}].`);
+    if (job !== undefined) return job;
+  }
+  return undefined;
 }
 
 /**

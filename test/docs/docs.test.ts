@@ -12,14 +12,7 @@ import { makeSandbox, missingShownLines, runDocCommand, runSnippet, showsFailure
  * Examples known to be broken today, each with the reason. TEMPORARY: each entry must fail when run;
  * once the bug is fixed the test says so, and the entry is to be removed.
  */
-const EXPECTED_FAILURES: readonly { file: string; contains: string; reason: string }[] = [
-  {
-    file: 'README.md',
-    contains: "simulate({ ...SCENARIO_PRESETS['sas-128cpu'], cpus: 16, ageingMaps: 0 })",
-    reason:
-      "simulate() is called without the allocator factory this branch's engine needs, and with cpus: 16 the preset's jobs stay pinned to CPUs 16-127: Rcache.rcacheGet throws \"Cannot read properties of undefined (reading 'loaded')\" (the library fix is another branch's)",
-  },
-];
+const EXPECTED_FAILURES: readonly { file: string; contains: string; reason: string }[] = [];
 
 const files = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
 const examples: Example[] = files.flatMap((file) => extractExamples(file, readFileSync(join(repoRoot, file), 'utf8')));

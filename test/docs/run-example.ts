@@ -134,6 +134,8 @@ export const SHORTEN_RULES: Readonly<Record<string, (argv: string[]) => boolean>
     return changed;
   },
   demo: (argv) => setOption(argv, '--mappings', '2000'),
+  // A served page would wait for its reader: serve for a second, then exit.
+  explore: (argv) => argv.includes('--serve-seconds') && setOption(argv, '--serve-seconds', '1'),
 };
 
 class Sink extends Writable {

@@ -136,10 +136,10 @@ describe('simulate() checks its scenario and builds any allocator through the re
   });
 
   it.each([
-    [{ ...SMALL, allocator: 'slab' }, 'scenario "small": allocator: must be one of linux, buddy, gap-tree, vmem, tlsf, got "slab"'],
-    [{ ...SMALL, jobs: undefined }, 'scenario "small": jobs: missing'],
-    [{ ...SMALL, disks: { ...SMALL.disks, count: 0 } }, 'scenario "small": disks.count: must be between 1 and 4096, got 0'],
-    [{ ...SMALL, jobs: [{ ...SMALL.jobs[0], iodepth: undefined }] }, 'scenario "small": jobs[0].iodepth: missing'],
+    [{ ...SMALL, allocator: 'slab' }, 'allocator: must be one of linux, buddy, gap-tree, vmem, tlsf, got "slab"'],
+    [{ ...SMALL, jobs: undefined }, 'jobs: missing'],
+    [{ ...SMALL, disks: { ...SMALL.disks, count: 0 } }, 'disks.count: must be between 1 and 4096, got 0'],
+    [{ ...SMALL, jobs: [{ ...SMALL.jobs[0], iodepth: undefined }] }, 'jobs[0].iodepth: missing'],
   ])('rejects a bad scenario object with a ScenarioError: %#', (scenario, message) => {
     expect(() => simulate(scenario as unknown as Scenario)).toThrow(ScenarioError);
     expect(() => simulate(scenario as unknown as Scenario)).toThrow(message);
