@@ -26,6 +26,7 @@ import type { Rcache } from '../rcache/rcache.js';
 import type { DmaDevice } from './device.js';
 import type { FlushQueue } from './flush-queue.js';
 import type { IommuDmaDomain } from './iommu-dma-domain.js';
+import type { IommuPageTable } from './iommu-page-table.js';
 import { swiotlbMaxMappingSize } from './mapping-size.js';
 import { sacFailed, sacTry32, type SacMode } from './sac.js';
 import type { ScatterList } from './scatterlist.js';
@@ -75,6 +76,7 @@ export class IommuDma {
   private readonly rcache: Rcache<number>;
   private readonly allocator: IovaAllocator<number> & { readonly lastAllocHung?: boolean };
   private readonly fq: FlushQueue | null;
+  private readonly pageTable: IommuPageTable;
   private readonly granule: number;
   private readonly granuleMask: number;
   private readonly sac: SacMode;
@@ -98,6 +100,7 @@ export class IommuDma {
     this.rcache = domain.rcache;
     this.allocator = domain.allocator;
     this.fq = domain.flushQueue;
+    this.pageTable = domain.pageTable;
     this.granule = domain.granule;
     this.granuleMask = domain.granuleMask;
     this.sac = domain.sac;
@@ -151,10 +154,13 @@ export class IommuDma {
     const iova = dmaAddr - off;
     const pages = Math.ceil((size + off) / this.granule);
     const pfn = iova / this.granule;
+    const pageTable = this.pageTable;
+    pageTable.unmapFast(pfn, pages);
     if (this.fq !== null) {
+      pageTable.dropGather();
       this.fq.queueIova(cpu, pfn, pages);
     } else {
-      this.domain.strictSyncs++;
+      pageTable.iotlbSync();
       this.rcache.currentCpu = cpu;
       this.rcache.freeIovaFast(pfn, pages);
     }
@@ -176,8 +182,10 @@ export class IommuDma {
       this.bounced++;
       off = this.bounceOffset(dev, phys);
     }
-    const iova = this.allocIova(dev, Math.ceil((size + off) / this.granule) * this.granule, cpu);
+    const granules = Math.ceil((size + off) / this.granule);
+    const iova = this.allocIova(dev, granules * this.granule, cpu);
     if (iova === 0) return DMA_MAPPING_ERROR;
+    this.pageTable.map(iova / this.granule, granules);
     return iova + off;
   }
 
@@ -207,7 +215,38 @@ export class IommuDma {
     }
     sg.iova = iova;
     sg.iovaBytes = iovaLen;
+    this.mapSgRuns(sg, iova);
     return (sg.mappedCount = this.finaliseSg(dev, sg, iova));
+  }
+
+  /**
+   * iommu_map_sg() on the laid-out list: each entry now starts at its physical address rounded down
+   * to the granule and spans its IOVA footprint (padding included); entries that continue the
+   * previous one physically join its iommu_map() call.
+   */
+  private mapSgRuns(sg: ScatterList, iova: number): void {
+    const granule = this.granule;
+    const granuleMask = this.granuleMask;
+    const phys = sg.phys;
+    const iovaLength = sg.iovaLength;
+    const pageTable = this.pageTable;
+    let mapped = 0;
+    let start = 0;
+    let len = 0;
+    for (let i = 0; i < sg.nents; i++) {
+      const sPhys = phys[i] - (phys[i] & granuleMask);
+      if (len !== 0 && sPhys !== start + len) {
+        pageTable.map((iova + mapped) / granule, len / granule);
+        mapped += len;
+        len = 0;
+      }
+      if (len !== 0) len += iovaLength[i];
+      else {
+        len = iovaLength[i];
+        start = sPhys;
+      }
+    }
+    if (len !== 0) pageTable.map((iova + mapped) / granule, len / granule);
   }
 
   /** __finalise_sg(): concatenates what it can; entries past the result get dmaLength 0. */

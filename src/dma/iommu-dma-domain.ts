@@ -24,6 +24,7 @@ import { SimulatedClock } from '../rcache/delayed-work.js';
 import { Rcache } from '../rcache/rcache.js';
 import { bitsPer, dmaBitMask, type DmaDevice } from './device.js';
 import { FlushQueue, type FlushQueueKind } from './flush-queue.js';
+import { IommuPageTable } from './iommu-page-table.js';
 import { dmaKernelFeatures, type DmaKernelFeatures } from './kernel-features.js';
 import { defaultSacMode, sacAttach, type SacMode } from './sac.js';
 
@@ -91,6 +92,11 @@ export interface IommuDmaDomainOptions {
   readonly rcacheClasses?: number;
   /** Devices attached at init (iommu_dma_init_domain() is called for the group's device). */
   readonly devices?: readonly DmaDevice[];
+  /**
+   * Keep track of which granules are mapped, so that iommu_unmap_fast() stops at the first unmapped
+   * one as the kernel's does (the golden-trace replayer); otherwise only the counters run.
+   */
+  readonly trackMappedGranules?: boolean;
 }
 
 export class DomainConfigError extends Error {}
@@ -122,8 +128,8 @@ export class IommuDmaDomain {
   /** Regions reserve_iova()'d at init, in order, with their pfns; skipped SW_MSI regions not listed. */
   readonly reserved: { region: ReservedRegion; pfnLo: number; pfnHi: number; accepted: boolean }[] = [];
   readonly devices: DmaDevice[] = [];
-  /** iommu_iotlb_sync() calls made by strict unmaps. */
-  strictSyncs = 0;
+  /** The IOMMU page table and IOTLB: map/unmap calls, mapped granules, syncs and flushes. */
+  readonly pageTable: IommuPageTable;
 
   constructor(options: IommuDmaDomainOptions) {
     this.features = typeof options.kernel === 'string' ? dmaKernelFeatures(options.kernel) : options.kernel;
@@ -147,6 +153,7 @@ export class IommuDmaDomain {
     this.startPfn = startPfn;
     this.sac = options.sac ?? defaultSacMode(this.features);
     this.clock = options.clock ?? new SimulatedClock();
+    this.pageTable = new IommuPageTable(options.trackMappedGranules ?? false);
 
     const devices = options.devices ?? [];
     let invalidation = options.invalidation ?? 'strict';
@@ -166,7 +173,7 @@ export class IommuDmaDomain {
         throw new DomainConfigError(`the single flush queue (shadow_on_flush) exists from 6.7, not in ${this.features.version}`);
       }
       this.invalidation = invalidation;
-      this.flushQueue = invalidation === 'lazy' ? new FlushQueue(this.rcache, this.clock, fqKind) : null;
+      this.flushQueue = invalidation === 'lazy' ? new FlushQueue(this.rcache, this.clock, fqKind, this.pageTable) : null;
       for (const region of options.reservedRegions ?? []) this.reserveRegion(region);
     }
     for (const dev of devices) this.attach(dev);
@@ -245,7 +252,7 @@ export class IommuDmaDomain {
 
   /** IOTLB invalidations so far: one per strict unmap, one per flush-queue flush. */
   get iotlbInvalidations(): number {
-    return this.strictSyncs + (this.flushQueue?.flushes ?? 0);
+    return this.pageTable.invalidations;
   }
 
   /** Simulated time in ms. */
@@ -253,17 +260,32 @@ export class IommuDmaDomain {
     return this.clock.nowMs;
   }
 
-  /** Advances simulated time to `ms`, running due flush-queue timers and depot trimmers in order. */
+  /**
+   * Advances simulated time to `ms`, running what falls due in order: the flush-queue timer and the
+   * rcache's delayed work (7.0's depot trimming) each at its jiffy, and at the same jiffy the timer
+   * first — timers run in softirq context, while delayed work only queues its work item there and
+   * runs later in a kworker.
+   */
   advanceTo(ms: number): void {
-    const delta = ms - this.clock.nowMs;
-    if (delta < 0) throw new RangeError(`cannot move time back from ${this.clock.nowMs} ms to ${ms} ms`);
-    if (delta > 0) this.clock.advance(delta);
+    const clock = this.clock;
+    if (ms < clock.nowMs) throw new RangeError(`cannot move time back from ${clock.nowMs} ms to ${ms} ms`);
+    const fq = this.flushQueue;
+    while (fq !== null && fq.timerOn && fq.timerDueMs <= ms) {
+      const due = fq.timerDueMs;
+      // Work due before the timer's jiffy runs first; then the clock stands at that jiffy with the
+      // work due at it still pending, the timer runs, and the loop (or the advance below) runs it.
+      if (due - 1 > clock.nowMs) clock.advance(due - 1 - clock.nowMs);
+      if (due > clock.nowMs) clock.nowMs = due;
+      fq.flushTimeout();
+    }
+    if (ms > clock.nowMs) clock.advance(ms - clock.nowMs);
+    else clock.advance(0);
   }
 
   /** Advances simulated time by `ms`. */
   advance(ms: number): void {
     if (ms < 0) throw new RangeError(`cannot advance time by ${ms} ms`);
-    this.clock.advance(ms);
+    this.advanceTo(this.clock.nowMs + ms);
   }
 }
 
