@@ -362,7 +362,8 @@ export function runDmaTrace(trace: DmaTrace, features: DmaKernelFeatures): strin
         break;
       }
       case Op.Tick:
-        domain.advance(entry.a);
+        // The harness runs due timers on the trace's current CPU.
+        domain.advance(entry.a, cpu);
         break;
       case Op.Stats: {
         const table = domain.pageTable;

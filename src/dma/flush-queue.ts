@@ -13,8 +13,11 @@
  * and ring indices wrap with `& (size - 1)`.
  *
  * queue_iova() runs on the unmapping CPU and frees what is due from that CPU's ring into that CPU's
- * magazines; the timer frees every CPU's ring on the CPU that runs it — modelled as the CPU that
- * armed it (timers are armed on the local CPU; timer migration is not modelled).
+ * magazines; the timer frees every CPU's ring into the magazines of the CPU that runs it. Which CPU
+ * that is depends on who runs the timer softirq: by default the CPU that armed it (mod_timer()
+ * queues on the local CPU's timer base; timer migration is not modelled), or the CPU that advances
+ * the clock when the caller names one — as in the golden-trace harness, where `tick` runs due
+ * timers on the trace's current CPU (the d09, d10 and d12 goldens need exactly that).
  */
 import type { SimulatedClock } from '../rcache/delayed-work.js';
 import type { Rcache } from '../rcache/rcache.js';
@@ -144,14 +147,14 @@ export class FlushQueue {
     }
   }
 
-  /** fq_flush_timeout(): flush, then free every ring (on the CPU running the timer). */
-  flushTimeout(): void {
+  /** fq_flush_timeout(): flush, then free every ring (on `cpu`, default the arming CPU). */
+  flushTimeout(cpu: number = this.timerCpu): void {
     this.timerOn = false;
     this.flushIotlb();
     this.timerFlushes++;
     const rcache = this.rcache;
     const savedCpu = rcache.currentCpu;
-    rcache.currentCpu = this.timerCpu;
+    rcache.currentCpu = cpu;
     for (const ring of this.rings) this.ringFree(ring);
     rcache.currentCpu = savedCpu;
   }

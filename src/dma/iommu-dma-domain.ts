@@ -264,9 +264,10 @@ export class IommuDmaDomain {
    * Advances simulated time to `ms`, running what falls due in order: the flush-queue timer and the
    * rcache's delayed work (7.0's depot trimming) each at its jiffy, and at the same jiffy the timer
    * first — timers run in softirq context, while delayed work only queues its work item there and
-   * runs later in a kworker.
+   * runs later in a kworker. `timerCpu` is the CPU whose softirq runs the flush-queue timer (its
+   * fq_flush_timeout() frees into that CPU's magazines); by default the CPU that armed it.
    */
-  advanceTo(ms: number): void {
+  advanceTo(ms: number, timerCpu = -1): void {
     const clock = this.clock;
     if (ms < clock.nowMs) throw new RangeError(`cannot move time back from ${clock.nowMs} ms to ${ms} ms`);
     const fq = this.flushQueue;
@@ -276,16 +277,16 @@ export class IommuDmaDomain {
       // work due at it still pending, the timer runs, and the loop (or the advance below) runs it.
       if (due - 1 > clock.nowMs) clock.advance(due - 1 - clock.nowMs);
       if (due > clock.nowMs) clock.nowMs = due;
-      fq.flushTimeout();
+      fq.flushTimeout(timerCpu < 0 ? fq.timerCpu : timerCpu);
     }
     if (ms > clock.nowMs) clock.advance(ms - clock.nowMs);
     else clock.advance(0);
   }
 
-  /** Advances simulated time by `ms`. */
-  advance(ms: number): void {
+  /** Advances simulated time by `ms` (see advanceTo() for `timerCpu`). */
+  advance(ms: number, timerCpu = -1): void {
     if (ms < 0) throw new RangeError(`cannot advance time by ${ms} ms`);
-    this.advanceTo(this.clock.nowMs + ms);
+    this.advanceTo(this.clock.nowMs + ms, timerCpu);
   }
 }
 
