@@ -215,42 +215,21 @@ export class IommuDma {
     }
     sg.iova = iova;
     sg.iovaBytes = iovaLen;
-    this.mapSgRuns(sg, iova);
-    return (sg.mappedCount = this.finaliseSg(dev, sg, iova));
+    return (sg.mappedCount = this.mapAndFinaliseSg(dev, sg, iova, iovaLen));
   }
 
   /**
-   * iommu_map_sg() on the laid-out list: each entry now starts at its physical address rounded down
-   * to the granule and spans its IOVA footprint (padding included); entries that continue the
-   * previous one physically join its iommu_map() call.
+   * iommu_map_sg() and then __finalise_sg() on the laid-out list, in one walk: the two read the same
+   * entries and neither depends on the other's result.
+   *
+   * iommu_map_sg(): each entry now starts at its physical address rounded down to the granule and
+   * spans its IOVA footprint (padding included); an entry that continues the previous run physically
+   * joins its iommu_map() call. The runs cover the whole IOVA, so the mapped granules are
+   * iova_len / granule; only a page table that tracks granules needs each run's place.
+   *
+   * __finalise_sg(): concatenates what it can; entries past the result get dmaLength 0.
    */
-  private mapSgRuns(sg: ScatterList, iova: number): void {
-    const granule = this.granule;
-    const granuleMask = this.granuleMask;
-    const phys = sg.phys;
-    const iovaLength = sg.iovaLength;
-    const pageTable = this.pageTable;
-    let mapped = 0;
-    let start = 0;
-    let len = 0;
-    for (let i = 0; i < sg.nents; i++) {
-      const sPhys = phys[i] - (phys[i] & granuleMask);
-      if (len !== 0 && sPhys !== start + len) {
-        pageTable.map((iova + mapped) / granule, len / granule);
-        mapped += len;
-        len = 0;
-      }
-      if (len !== 0) len += iovaLength[i];
-      else {
-        len = iovaLength[i];
-        start = sPhys;
-      }
-    }
-    if (len !== 0) pageTable.map((iova + mapped) / granule, len / granule);
-  }
-
-  /** __finalise_sg(): concatenates what it can; entries past the result get dmaLength 0. */
-  private finaliseSg(dev: DmaDevice, sg: ScatterList, iova: number): number {
+  private mapAndFinaliseSg(dev: DmaDevice, sg: ScatterList, iova: number, iovaLen: number): number {
     const granule = this.granule;
     const granuleMask = granule - 1;
     const boundary = dev.segBoundarySize;
@@ -262,6 +241,12 @@ export class IommuDma {
     const iovaLength = sg.iovaLength;
     const dmaAddress = sg.dmaAddress;
     const dmaLength = sg.dmaLength;
+    const pageTable = this.pageTable;
+    const tracking = pageTable.tracksGranules;
+    let runs = 0;
+    let runStart = 0;
+    let runPhys = -1;
+    let runLen = 0;
     let dma = iova;
     let curLen = 0;
     let count = 0;
@@ -270,6 +255,15 @@ export class IommuDma {
       const off = phys[i] & granuleMask;
       const sLength = length[i];
       const sIovaLen = iovaLength[i];
+      const sPhys = phys[i] - off;
+      if (sPhys !== runPhys + runLen) {
+        if (tracking && runs !== 0) pageTable.recordMapping(runStart / granule, runLen / granule);
+        runs++;
+        runStart = dma;
+        runPhys = sPhys;
+        runLen = 0;
+      }
+      runLen += sIovaLen;
       dmaAddress[i] = DMA_MAPPING_ERROR;
       dmaLength[i] = 0;
       // max_len - cur_len is unsigned int arithmetic in the kernel.
@@ -287,6 +281,8 @@ export class IommuDma {
       dma += sIovaLen;
       if (sLength + off < sIovaLen) curLen = 0;
     }
+    if (tracking) pageTable.recordMapping(runStart / granule, runLen / granule);
+    pageTable.addMapCalls(runs, iovaLen / granule);
     return count;
   }
 

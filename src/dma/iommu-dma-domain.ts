@@ -271,6 +271,7 @@ export class IommuDmaDomain {
     const clock = this.clock;
     if (ms < clock.nowMs) throw new RangeError(`cannot move time back from ${clock.nowMs} ms to ${ms} ms`);
     const fq = this.flushQueue;
+    let timerRan = false;
     while (fq !== null && fq.timerOn && fq.timerDueMs <= ms) {
       const due = fq.timerDueMs;
       // Work due before the timer's jiffy runs first; then the clock stands at that jiffy with the
@@ -278,9 +279,10 @@ export class IommuDmaDomain {
       if (due - 1 > clock.nowMs) clock.advance(due - 1 - clock.nowMs);
       if (due > clock.nowMs) clock.nowMs = due;
       fq.flushTimeout(timerCpu < 0 ? fq.timerCpu : timerCpu);
+      timerRan = true;
     }
     if (ms > clock.nowMs) clock.advance(ms - clock.nowMs);
-    else clock.advance(0);
+    else if (timerRan) clock.advance(0);
   }
 
   /** Advances simulated time by `ms` (see advanceTo() for `timerCpu`). */

@@ -54,6 +54,25 @@ export class IommuPageTable {
   }
 
   /**
+   * `calls` iommu_map() calls that map `granules` granules in all (iommu_map_sg()); with
+   * tracksGranules, the caller also records each call's range with recordMapping().
+   */
+  addMapCalls(calls: number, granules: number): void {
+    this.maps += calls;
+    this.pages += granules;
+  }
+
+  /** Records that `granules` granules from `pfn` are mapped (tracksGranules only; counts nothing). */
+  recordMapping(pfn: number, granules: number): void {
+    (this.runs as Map<number, number>).set(pfn, granules);
+  }
+
+  /** Whether mapped granules are tracked (iommu_unmap_fast() then stops at an unmapped one). */
+  get tracksGranules(): boolean {
+    return this.runs !== null;
+  }
+
+  /**
    * iommu_unmap_fast(): returns the granules unmapped (fewer than asked when it meets an unmapped
    * granule) and adds them to the gather.
    */
