@@ -18,6 +18,11 @@
  * - Untrusted devices (dev_use_swiotlb()): map_sg maps each segment with map_page, and buffers whose
  *   start or size is not granule-aligned are bounced through swiotlb first.
  *
+ * The IOMMU side of each call (iommu_map(), iommu_map_sg(), iommu_unmap_fast(), iommu_iotlb_sync())
+ * goes to the domain's IommuPageTable. Everything above except the untrusted/swiotlb paths and the
+ * coherent mask is proven by the golden traces of the real dma-iommu.c (../shared/dma-conformance/,
+ * 5.19 and 7.0; see docs/dma.md).
+ *
  * The hot path allocates nothing: results go into the caller's ScatterList or come back as numbers.
  * Every call takes the CPU it runs on ("this CPU" for the rcache and the flush queue).
  */

@@ -12,6 +12,9 @@
  * with dev->iommu->shadow_on_flush uses one global ring of 32768 slots and a 1000 ms timer instead,
  * and ring indices wrap with `& (size - 1)`.
  *
+ * Proven, counters and release order included, by the lazy DMA goldens (d07-d10, d12 of
+ * ../shared/dma-conformance/, 5.19 and 7.0).
+ *
  * queue_iova() runs on the unmapping CPU and frees what is due from that CPU's ring into that CPU's
  * magazines; the timer frees every CPU's ring into the magazines of the CPU that runs it. Which CPU
  * that is depends on who runs the timer softirq: by default the CPU that armed it (mod_timer()

@@ -13,8 +13,10 @@
  * Modes: `translated` (the DMA API allocates IOVAs here), `passthrough` (identity domain: dma-direct
  * with an IOMMU present) and `none` (no IOMMU: dma-direct). Only `translated` owns an allocator, an
  * rcache and, when lazy, a flush queue. The allocator is Linux's IovaDomain for the kernel version
- * unless another IovaAllocator is given; it plugs in unchanged behind the same Rcache. One
- * SimulatedClock drives both the rcache depot trimmer and the flush-queue timer.
+ * unless another IovaAllocator is given; it plugs in unchanged behind the same Rcache. Simulated
+ * time moves through advanceTo(): the SimulatedClock runs the rcache's delayed work (depot trimming),
+ * and the flush-queue timer, a kernel timer, runs before any work due at the same jiffy. The
+ * IommuPageTable counts what dma-iommu asks of the IOMMU (maps, unmaps, syncs, flushes).
  */
 import type { IovaAllocator } from '../allocators/allocator.js';
 import { IovaDomain } from '../allocators/iova-domain.js';
