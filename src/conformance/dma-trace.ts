@@ -203,10 +203,13 @@ export function parseDmaTrace(text: string, file: string): DmaTrace {
         lazy = args[0] === 'lazy';
         shadowOnFlush = args.length > 1;
         break;
-      case Op.Cpu:
+      case Op.Cpu: {
         count(1, 1, 'N');
-        ops.push({ op, line: lineNumber, a: number(args[0], 'N', 0, cpus - 1), b: 0, entries: NO_ENTRIES });
+        const n = number(args[0], 'N', 0, 63);
+        if (n >= cpus) fail(`N ${n} is not below the CPU count ${cpus}${configLines.cpus === undefined ? ' (default; set it with "cpus N" first)' : ''}`);
+        ops.push({ op, line: lineNumber, a: n, b: 0, entries: NO_ENTRIES });
         break;
+      }
       case Op.Map: {
         count(2, 2, 'PHYS SIZE');
         use();

@@ -83,6 +83,10 @@ export interface IommuDmaDomainOptions {
   readonly cpus?: number;
   readonly reservedRegions?: readonly ReservedRegion[];
   readonly allocator?: AllocatorSource;
+  /**
+   * The clock of the rcache's delayed work. The flush-queue timer is not on it: it runs in this
+   * domain's advanceTo(), so a domain whose clock another advances runs its timer late.
+   */
   readonly clock?: SimulatedClock;
   /** `single` = the 6.7+ shadow_on_flush queue. Default `percpu`. */
   readonly flushQueue?: FlushQueueKind;
