@@ -67,7 +67,7 @@ export interface DmaTraceSetup {
   readonly shadowOnFlush: boolean;
 }
 
-/** One operation after the set-up: op, CPU or handle or milliseconds in `a`, operands in `b`/`c`. */
+/** One operation: `a` is the CPU, PHYS, entry count, result handle or milliseconds; `b` the SIZE of a map. */
 interface DmaTraceOp {
   readonly op: Op;
   readonly line: number;
