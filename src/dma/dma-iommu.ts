@@ -159,13 +159,11 @@ export class IommuDma {
     const iova = dmaAddr - off;
     const pages = Math.ceil((size + off) / this.granule);
     const pfn = iova / this.granule;
-    const pageTable = this.pageTable;
-    pageTable.unmapFast(pfn, pages);
+    const unmapped = this.pageTable.unmapFast(pfn, pages);
     if (this.fq !== null) {
-      pageTable.dropGather();
       this.fq.queueIova(cpu, pfn, pages);
     } else {
-      pageTable.iotlbSync();
+      this.pageTable.iotlbSync(unmapped);
       this.rcache.currentCpu = cpu;
       this.rcache.freeIovaFast(pfn, pages);
     }
@@ -249,9 +247,9 @@ export class IommuDma {
     const pageTable = this.pageTable;
     const tracking = pageTable.tracksGranules;
     let runs = 0;
+    /** The current run's first IOVA and the physical address just past it. */
     let runStart = 0;
-    let runPhys = -1;
-    let runLen = 0;
+    let runPhysEnd = -1;
     let dma = iova;
     let curLen = 0;
     let count = 0;
@@ -261,14 +259,12 @@ export class IommuDma {
       const sLength = length[i];
       const sIovaLen = iovaLength[i];
       const sPhys = phys[i] - off;
-      if (sPhys !== runPhys + runLen) {
-        if (tracking && runs !== 0) pageTable.recordMapping(runStart / granule, runLen / granule);
+      if (sPhys !== runPhysEnd) {
+        if (tracking && runs !== 0) pageTable.recordMapping(runStart / granule, (dma - runStart) / granule);
         runs++;
         runStart = dma;
-        runPhys = sPhys;
-        runLen = 0;
       }
-      runLen += sIovaLen;
+      runPhysEnd = sPhys + sIovaLen;
       dmaAddress[i] = DMA_MAPPING_ERROR;
       dmaLength[i] = 0;
       // max_len - cur_len is unsigned int arithmetic in the kernel.
@@ -286,7 +282,7 @@ export class IommuDma {
       dma += sIovaLen;
       if (sLength + off < sIovaLen) curLen = 0;
     }
-    if (tracking) pageTable.recordMapping(runStart / granule, runLen / granule);
+    if (tracking) pageTable.recordMapping(runStart / granule, (dma - runStart) / granule);
     pageTable.addMapCalls(runs, iovaLen / granule);
     return count;
   }

@@ -37,8 +37,6 @@ export class IommuPageTable {
   /** IOTLB invalidations: every flush_iotlb_all(), and every iotlb_sync() with a non-empty gather. */
   invalidations = 0;
 
-  /** The gather of the unmap in progress: granules added since the last sync. */
-  private gatheredPages = 0;
   /** Mapped runs, start pfn -> granules (only with trackGranules). */
   private readonly runs: Map<number, number> | null;
 
@@ -74,29 +72,22 @@ export class IommuPageTable {
 
   /**
    * iommu_unmap_fast(): returns the granules unmapped (fewer than asked when it meets an unmapped
-   * granule) and adds them to the gather.
+   * granule), which is what the caller's iotlb_gather then covers.
    */
   unmapFast(pfn: number, granules: number): number {
     this.unmaps++;
     const unmapped = this.runs === null ? granules : this.unmapTracked(pfn, granules);
     this.pages -= unmapped;
-    this.gatheredPages += unmapped;
     return unmapped;
   }
 
-  /** iommu_iotlb_sync(): the gather is invalidated if it holds anything, then emptied. */
-  iotlbSync(): void {
-    this.iotlbSyncs++;
-    if (this.gatheredPages !== 0) this.invalidations++;
-    this.gatheredPages = 0;
-  }
-
   /**
-   * An unmap whose gather is queued (lazy mode): the gather is dropped without a sync; the flush
-   * queue's flush_iotlb_all() will cover it.
+   * iommu_iotlb_sync() on a gather covering `gathered` granules: an invalidation if it is not empty.
+   * A queued (lazy) unmap never syncs; the flush queue's flush_iotlb_all() covers it later.
    */
-  dropGather(): void {
-    this.gatheredPages = 0;
+  iotlbSync(gathered: number): void {
+    this.iotlbSyncs++;
+    if (gathered !== 0) this.invalidations++;
   }
 
   /** The driver's flush_iotlb_all(). */

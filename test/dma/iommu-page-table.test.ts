@@ -25,10 +25,8 @@ describe('IommuPageTable (iommu_map / iommu_unmap_fast / iommu_iotlb_sync / flus
   it('iotlb_sync invalidates only a non-empty gather; flush_iotlb_all always does', () => {
     const table = new IommuPageTable(true);
     table.map(1, 1);
-    table.unmapFast(1, 1);
-    table.iotlbSync();
-    table.unmapFast(1, 1); // nothing mapped: empty gather
-    table.iotlbSync();
+    table.iotlbSync(table.unmapFast(1, 1));
+    table.iotlbSync(table.unmapFast(1, 1)); // nothing mapped: empty gather
     table.flushIotlbAll();
     expect(table).toMatchObject({ iotlbSyncs: 2, flushAlls: 1, invalidations: 2 });
   });
@@ -39,8 +37,7 @@ describe('IommuPageTable (iommu_map / iommu_unmap_fast / iommu_iotlb_sync / flus
     for (const table of [tracked, counted]) {
       table.map(10, 3);
       table.map(20, 1);
-      table.unmapFast(10, 3);
-      table.iotlbSync();
+      table.iotlbSync(table.unmapFast(10, 3));
     }
     expect(counted).toMatchObject({ maps: tracked.maps, unmaps: tracked.unmaps, pages: tracked.pages, invalidations: tracked.invalidations });
     expect(() => counted.isMapped(20)).toThrow(/tracking is off/);
