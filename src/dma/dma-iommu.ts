@@ -255,10 +255,11 @@ export class IommuDma {
     let count = 0;
     let cur = -1;
     for (let i = 0; i < sg.nents; i++) {
-      const off = phys[i] & granuleMask;
+      const p = phys[i];
+      const off = p & granuleMask;
       const sLength = length[i];
       const sIovaLen = iovaLength[i];
-      const sPhys = phys[i] - off;
+      const sPhys = p - off;
       if (sPhys !== runPhysEnd) {
         if (tracking && runs !== 0) pageTable.recordMapping(runStart / granule, (dma - runStart) / granule);
         runs++;
