@@ -18,6 +18,11 @@
  * - Untrusted devices (dev_use_swiotlb()): map_sg maps each segment with map_page, and buffers whose
  *   start or size is not granule-aligned are bounced through swiotlb first.
  *
+ * The IOMMU side of each call (iommu_map(), iommu_map_sg(), iommu_unmap_fast(), iommu_iotlb_sync())
+ * goes to the domain's IommuPageTable. Everything above except the untrusted/swiotlb paths and the
+ * coherent mask is proven by the golden traces of the real dma-iommu.c (../shared/dma-conformance/,
+ * 5.19 and 7.0; see docs/dma.md).
+ *
  * The hot path allocates nothing: results go into the caller's ScatterList or come back as numbers.
  * Every call takes the CPU it runs on ("this CPU" for the rcache and the flush queue).
  */
@@ -26,6 +31,7 @@ import type { Rcache } from '../rcache/rcache.js';
 import type { DmaDevice } from './device.js';
 import type { FlushQueue } from './flush-queue.js';
 import type { IommuDmaDomain } from './iommu-dma-domain.js';
+import type { IommuPageTable } from './iommu-page-table.js';
 import { swiotlbAlignOffset, swiotlbBounceFits } from './mapping-size.js';
 import { sacFailed, sacTry32, type SacMode } from './sac.js';
 import type { ScatterList } from './scatterlist.js';
@@ -73,6 +79,7 @@ export class IommuDma {
   private readonly rcache: Rcache<number>;
   private readonly allocator: IovaAllocator<number> & { readonly lastAllocHung?: boolean };
   private readonly fq: FlushQueue | null;
+  private readonly pageTable: IommuPageTable;
   private readonly granule: number;
   private readonly granuleMask: number;
   private readonly sac: SacMode;
@@ -96,6 +103,7 @@ export class IommuDma {
     this.rcache = domain.rcache;
     this.allocator = domain.allocator;
     this.fq = domain.flushQueue;
+    this.pageTable = domain.pageTable;
     this.granule = domain.granule;
     this.granuleMask = domain.granuleMask;
     this.sac = domain.sac;
@@ -149,10 +157,11 @@ export class IommuDma {
     const iova = dmaAddr - off;
     const pages = Math.ceil((size + off) / this.granule);
     const pfn = iova / this.granule;
+    const unmapped = this.pageTable.unmapFast(pfn, pages);
     if (this.fq !== null) {
       this.fq.queueIova(cpu, pfn, pages);
     } else {
-      this.domain.strictSyncs++;
+      this.pageTable.iotlbSync(unmapped);
       this.rcache.currentCpu = cpu;
       this.rcache.freeIovaFast(pfn, pages);
     }
@@ -174,8 +183,10 @@ export class IommuDma {
       if (!swiotlbBounceFits(size, off, this.granule, this.domain.features)) return DMA_MAPPING_ERROR;
       this.bounced++;
     }
-    const iova = this.allocIova(dev, Math.ceil((size + off) / this.granule) * this.granule, cpu);
+    const granules = Math.ceil((size + off) / this.granule);
+    const iova = this.allocIova(dev, granules * this.granule, cpu);
     if (iova === 0) return DMA_MAPPING_ERROR;
+    this.pageTable.map(iova / this.granule, granules);
     return iova + off;
   }
 
@@ -205,11 +216,21 @@ export class IommuDma {
     }
     sg.iova = iova;
     sg.iovaBytes = iovaLen;
-    return (sg.mappedCount = this.finaliseSg(dev, sg, iova));
+    return (sg.mappedCount = this.mapAndFinaliseSg(dev, sg, iova, iovaLen));
   }
 
-  /** __finalise_sg(): concatenates what it can; entries past the result get dmaLength 0. */
-  private finaliseSg(dev: DmaDevice, sg: ScatterList, iova: number): number {
+  /**
+   * iommu_map_sg() and then __finalise_sg() on the laid-out list, in one walk: the two read the same
+   * entries and neither depends on the other's result.
+   *
+   * iommu_map_sg(): each entry now starts at its physical address rounded down to the granule and
+   * spans its IOVA footprint (padding included); an entry that continues the previous run physically
+   * joins its iommu_map() call. The runs cover the whole IOVA, so the mapped granules are
+   * iova_len / granule; only a page table that tracks granules needs each run's place.
+   *
+   * __finalise_sg(): concatenates what it can; entries past the result get dmaLength 0.
+   */
+  private mapAndFinaliseSg(dev: DmaDevice, sg: ScatterList, iova: number, iovaLen: number): number {
     const granule = this.granule;
     const granuleMask = granule - 1;
     const boundary = dev.segBoundarySize;
@@ -221,14 +242,28 @@ export class IommuDma {
     const iovaLength = sg.iovaLength;
     const dmaAddress = sg.dmaAddress;
     const dmaLength = sg.dmaLength;
+    const pageTable = this.pageTable;
+    const tracking = pageTable.tracksGranules;
+    let runs = 0;
+    /** The current run's first IOVA and the physical address just past it. */
+    let runStart = 0;
+    let runPhysEnd = -1;
     let dma = iova;
     let curLen = 0;
     let count = 0;
     let cur = -1;
     for (let i = 0; i < sg.nents; i++) {
-      const off = phys[i] & granuleMask;
+      const p = phys[i];
+      const off = p & granuleMask;
       const sLength = length[i];
       const sIovaLen = iovaLength[i];
+      const sPhys = p - off;
+      if (sPhys !== runPhysEnd) {
+        if (tracking && runs !== 0) pageTable.recordMapping(runStart / granule, (dma - runStart) / granule);
+        runs++;
+        runStart = dma;
+      }
+      runPhysEnd = sPhys + sIovaLen;
       dmaAddress[i] = DMA_MAPPING_ERROR;
       dmaLength[i] = 0;
       // max_len - cur_len is unsigned int arithmetic in the kernel.
@@ -246,6 +281,8 @@ export class IommuDma {
       dma += sIovaLen;
       if (sLength + off < sIovaLen) curLen = 0;
     }
+    if (tracking) pageTable.recordMapping(runStart / granule, (dma - runStart) / granule);
+    pageTable.addMapCalls(runs, iovaLen / granule);
     return count;
   }
 

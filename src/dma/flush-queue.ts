@@ -12,12 +12,19 @@
  * with dev->iommu->shadow_on_flush uses one global ring of 32768 slots and a 1000 ms timer instead,
  * and ring indices wrap with `& (size - 1)`.
  *
+ * Proven, counters and release order included, by the lazy DMA goldens (d07-d10, d12 of
+ * ../shared/dma-conformance/, 5.19 and 7.0).
+ *
  * queue_iova() runs on the unmapping CPU and frees what is due from that CPU's ring into that CPU's
- * magazines; the timer frees every CPU's ring on the CPU that runs it — modelled as the CPU that
- * armed it (timers are armed on the local CPU; timer migration is not modelled).
+ * magazines; the timer frees every CPU's ring into the magazines of the CPU that runs it. Which CPU
+ * that is depends on who runs the timer softirq: by default the CPU that armed it (mod_timer()
+ * queues on the local CPU's timer base; timer migration is not modelled), or the CPU that advances
+ * the clock when the caller names one — as in the golden-trace harness, where `tick` runs due
+ * timers on the trace's current CPU (the d09, d10 and d12 goldens need exactly that).
  */
+import type { SimulatedClock } from '../rcache/delayed-work.js';
 import type { Rcache } from '../rcache/rcache.js';
-import { DelayedWork, type SimulatedClock } from '../rcache/delayed-work.js';
+import type { IommuPageTable } from './iommu-page-table.js';
 
 export const IOVA_FQ_SIZE = 256;
 export const IOVA_FQ_TIMEOUT_MS = 10;
@@ -67,21 +74,25 @@ export class FlushQueue {
   /** IOVAs queued and IOVAs handed back to the rcache. */
   queued = 0;
   released = 0;
-  /** fq_timer_on, and the CPU the pending timer will run on. */
+  /**
+   * fq_timer_on, the jiffy the pending timer fires at and the CPU it runs on. The timer is a kernel
+   * timer, not delayed work: it is not on the SimulatedClock (whose work is the rcache's depot
+   * trimming) but run by IommuDmaDomain.advanceTo(), before any work due at the same jiffy.
+   */
   timerOn = false;
+  timerDueMs = 0;
   timerCpu = 0;
-  readonly timer: DelayedWork;
 
   constructor(
     readonly rcache: Rcache<number>,
     readonly clock: SimulatedClock,
     readonly kind: FlushQueueKind = 'percpu',
+    readonly pageTable: IommuPageTable | null = null,
   ) {
     const size = kind === 'single' ? IOVA_SINGLE_FQ_SIZE : IOVA_FQ_SIZE;
     this.timeoutMs = kind === 'single' ? IOVA_SINGLE_FQ_TIMEOUT_MS : IOVA_FQ_TIMEOUT_MS;
     const count = kind === 'single' ? 1 : rcache.cpuCount;
     for (let i = 0; i < count; i++) this.rings.push(new FqRing(size));
-    this.timer = new DelayedWork(() => this.flushTimeout());
   }
 
   /** IOVAs queued and not yet handed back. */
@@ -108,6 +119,7 @@ export class FlushQueue {
   flushIotlb(): void {
     this.startCnt++;
     this.flushes++;
+    this.pageTable?.flushIotlbAll();
     this.finishCnt++;
   }
 
@@ -131,20 +143,21 @@ export class FlushQueue {
     this.queued++;
     rcache.currentCpu = savedCpu;
     if (!this.timerOn) {
+      // mod_timer(&fq_timer, jiffies + msecs_to_jiffies(timeout)), with HZ = 1000.
       this.timerOn = true;
       this.timerCpu = cpu;
-      this.timer.schedule(this.clock, this.timeoutMs);
+      this.timerDueMs = this.clock.nowMs + this.timeoutMs;
     }
   }
 
-  /** fq_flush_timeout(): flush, then free every ring (on the CPU running the timer). */
-  private flushTimeout(): void {
+  /** fq_flush_timeout(): flush, then free every ring (on `cpu`, default the arming CPU). */
+  flushTimeout(cpu: number = this.timerCpu): void {
     this.timerOn = false;
     this.flushIotlb();
     this.timerFlushes++;
     const rcache = this.rcache;
     const savedCpu = rcache.currentCpu;
-    rcache.currentCpu = this.timerCpu;
+    rcache.currentCpu = cpu;
     for (const ring of this.rings) this.ringFree(ring);
     rcache.currentCpu = savedCpu;
   }

@@ -13,8 +13,10 @@
  * Modes: `translated` (the DMA API allocates IOVAs here), `passthrough` (identity domain: dma-direct
  * with an IOMMU present) and `none` (no IOMMU: dma-direct). Only `translated` owns an allocator, an
  * rcache and, when lazy, a flush queue. The allocator is Linux's IovaDomain for the kernel version
- * unless another IovaAllocator is given; it plugs in unchanged behind the same Rcache. One
- * SimulatedClock drives both the rcache depot trimmer and the flush-queue timer.
+ * unless another IovaAllocator is given; it plugs in unchanged behind the same Rcache. Simulated
+ * time moves through advanceTo(): the SimulatedClock runs the rcache's delayed work (depot trimming),
+ * and the flush-queue timer, a kernel timer, runs before any work due at the same jiffy. The
+ * IommuPageTable counts what dma-iommu asks of the IOMMU (maps, unmaps, syncs, flushes).
  */
 import type { IovaAllocator } from '../allocators/allocator.js';
 import { IovaDomain } from '../allocators/iova-domain.js';
@@ -24,6 +26,7 @@ import { SimulatedClock } from '../rcache/delayed-work.js';
 import { Rcache } from '../rcache/rcache.js';
 import { bitsPer, dmaBitMask, type DmaDevice } from './device.js';
 import { FlushQueue, type FlushQueueKind } from './flush-queue.js';
+import { IommuPageTable } from './iommu-page-table.js';
 import { dmaKernelFeatures, type DmaKernelFeatures } from './kernel-features.js';
 import { defaultSacMode, sacAttach, type SacMode } from './sac.js';
 
@@ -80,6 +83,10 @@ export interface IommuDmaDomainOptions {
   readonly cpus?: number;
   readonly reservedRegions?: readonly ReservedRegion[];
   readonly allocator?: AllocatorSource;
+  /**
+   * The clock of the rcache's delayed work. The flush-queue timer is not on it: it runs in this
+   * domain's advanceTo(), so a domain whose clock another advances runs its timer late.
+   */
   readonly clock?: SimulatedClock;
   /** `single` = the 6.7+ shadow_on_flush queue. Default `percpu`. */
   readonly flushQueue?: FlushQueueKind;
@@ -91,6 +98,11 @@ export interface IommuDmaDomainOptions {
   readonly rcacheClasses?: number;
   /** Devices attached at init (iommu_dma_init_domain() is called for the group's device). */
   readonly devices?: readonly DmaDevice[];
+  /**
+   * Keep track of which granules are mapped, so that iommu_unmap_fast() stops at the first unmapped
+   * one as the kernel's does (the golden-trace replayer); otherwise only the counters run.
+   */
+  readonly trackMappedGranules?: boolean;
 }
 
 export class DomainConfigError extends Error {}
@@ -122,8 +134,8 @@ export class IommuDmaDomain {
   /** Regions reserve_iova()'d at init, in order, with their pfns; skipped SW_MSI regions not listed. */
   readonly reserved: { region: ReservedRegion; pfnLo: number; pfnHi: number; accepted: boolean }[] = [];
   readonly devices: DmaDevice[] = [];
-  /** iommu_iotlb_sync() calls made by strict unmaps. */
-  strictSyncs = 0;
+  /** The IOMMU page table and IOTLB: map/unmap calls, mapped granules, syncs and flushes. */
+  readonly pageTable: IommuPageTable;
 
   constructor(options: IommuDmaDomainOptions) {
     this.features = typeof options.kernel === 'string' ? dmaKernelFeatures(options.kernel) : options.kernel;
@@ -147,6 +159,7 @@ export class IommuDmaDomain {
     this.startPfn = startPfn;
     this.sac = options.sac ?? defaultSacMode(this.features);
     this.clock = options.clock ?? new SimulatedClock();
+    this.pageTable = new IommuPageTable(options.trackMappedGranules ?? false);
 
     const devices = options.devices ?? [];
     let invalidation = options.invalidation ?? 'strict';
@@ -166,7 +179,7 @@ export class IommuDmaDomain {
         throw new DomainConfigError(`the single flush queue (shadow_on_flush) exists from 6.7, not in ${this.features.version}`);
       }
       this.invalidation = invalidation;
-      this.flushQueue = invalidation === 'lazy' ? new FlushQueue(this.rcache, this.clock, fqKind) : null;
+      this.flushQueue = invalidation === 'lazy' ? new FlushQueue(this.rcache, this.clock, fqKind, this.pageTable) : null;
       for (const region of options.reservedRegions ?? []) this.reserveRegion(region);
     }
     for (const dev of devices) this.attach(dev);
@@ -245,7 +258,7 @@ export class IommuDmaDomain {
 
   /** IOTLB invalidations so far: one per strict unmap, one per flush-queue flush. */
   get iotlbInvalidations(): number {
-    return this.strictSyncs + (this.flushQueue?.flushes ?? 0);
+    return this.pageTable.invalidations;
   }
 
   /** Simulated time in ms. */
@@ -253,17 +266,35 @@ export class IommuDmaDomain {
     return this.clock.nowMs;
   }
 
-  /** Advances simulated time to `ms`, running due flush-queue timers and depot trimmers in order. */
-  advanceTo(ms: number): void {
-    const delta = ms - this.clock.nowMs;
-    if (delta < 0) throw new RangeError(`cannot move time back from ${this.clock.nowMs} ms to ${ms} ms`);
-    if (delta > 0) this.clock.advance(delta);
+  /**
+   * Advances simulated time to `ms`, running what falls due in order: the flush-queue timer and the
+   * rcache's delayed work (7.0's depot trimming) each at its jiffy, and at the same jiffy the timer
+   * first — timers run in softirq context, while delayed work only queues its work item there and
+   * runs later in a kworker. `timerCpu` is the CPU whose softirq runs the flush-queue timer (its
+   * fq_flush_timeout() frees into that CPU's magazines); by default the CPU that armed it.
+   */
+  advanceTo(ms: number, timerCpu = -1): void {
+    const clock = this.clock;
+    if (ms < clock.nowMs) throw new RangeError(`cannot move time back from ${clock.nowMs} ms to ${ms} ms`);
+    const fq = this.flushQueue;
+    let timerRan = false;
+    while (fq !== null && fq.timerOn && fq.timerDueMs <= ms) {
+      const due = fq.timerDueMs;
+      // Work due before the timer's jiffy runs first; then the clock stands at that jiffy with the
+      // work due at it still pending, the timer runs, and the loop (or the advance below) runs it.
+      if (due - 1 > clock.nowMs) clock.advance(due - 1 - clock.nowMs);
+      if (due > clock.nowMs) clock.nowMs = due;
+      fq.flushTimeout(timerCpu < 0 ? fq.timerCpu : timerCpu);
+      timerRan = true;
+    }
+    if (ms > clock.nowMs) clock.advance(ms - clock.nowMs);
+    else if (timerRan) clock.advance(0);
   }
 
-  /** Advances simulated time by `ms`. */
-  advance(ms: number): void {
+  /** Advances simulated time by `ms` (see advanceTo() for `timerCpu`). */
+  advance(ms: number, timerCpu = -1): void {
     if (ms < 0) throw new RangeError(`cannot advance time by ${ms} ms`);
-    this.clock.advance(ms);
+    this.advanceTo(this.clock.nowMs + ms, timerCpu);
   }
 }
 

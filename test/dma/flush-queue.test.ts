@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { IovaDomain } from '../../src/allocators/iova-domain.js';
 import { DmaDevice } from '../../src/dma/device.js';
 import { IommuDma } from '../../src/dma/dma-iommu.js';
 import { IOVA_FQ_SIZE, IOVA_SINGLE_FQ_SIZE } from '../../src/dma/flush-queue.js';
@@ -68,6 +69,42 @@ describe('queue_iova / fq_ring_free / fq_flush_timeout (drivers/iommu/dma-iommu.
     const rcache = domain.rcache!;
     expect(rcache.classes[0].cpus[3].loaded.size).toBe(1);
     expect(rcache.classes[0].cpus[0].loaded.size).toBe(0);
+  });
+
+  it('a clock advanced on a named CPU runs the timer there (the golden harness: tick on the current CPU)', () => {
+    const { domain, dma, dev, fq } = lazy({ cpus: 4 });
+    const addr = dma.mapPage(dev, 0x1_0000_0000, 4096, 0);
+    dma.unmapPage(dev, addr, 4096, 3);
+    domain.advanceTo(10, 1);
+    expect(fq.timerFlushes).toBe(1);
+    const rcache = domain.rcache!;
+    expect(rcache.classes[0].cpus[1].loaded.size).toBe(1);
+    expect(rcache.classes[0].cpus[3].loaded.size).toBe(0);
+  });
+
+  it('at the same jiffy the flush-queue timer runs before the depot trimming work (7.0)', () => {
+    // 7.0, 1 CPU: fill the depot with one magazine (its trim work falls due at 100 ms) and both CPU
+    // magazines, then queue one more IOVA at 90 ms so that the fq timer also falls due at 100 ms.
+    // Timer first: it pushes a second magazine to the depot, and the trim work, finding more
+    // magazines than online CPUs, frees one (127 IOVAs) back to the tree at 100 ms. Work first: it
+    // finds one magazine, does nothing, and the timer's push re-arms it for 200 ms.
+    const { domain, dma, dev } = lazy({ kernel: '7.0', cpus: 1 });
+    const tree = domain.allocator as IovaDomain<number>;
+    const rcache = domain.rcache!;
+    const magazine = domain.profile.magazineSize;
+    const kept = dma.mapPage(dev, 0x1_0000_0000, 4096, 0);
+    const pfns: number[] = [];
+    for (let i = 0; i < 3 * magazine; i++) pfns.push(dma.mapPage(dev, 0x1_0000_0000, 4096, 0) / 4096);
+    for (const pfn of pfns) rcache.freeIovaFast(pfn, 1);
+    expect(rcache.classes[0].depot.length).toBe(1);
+    const nodes = tree.nodeCount;
+    domain.advanceTo(90);
+    dma.unmapPage(dev, kept, 4096, 0);
+    domain.advanceTo(99);
+    expect(tree.nodeCount).toBe(nodes);
+    domain.advanceTo(100);
+    expect(rcache.classes[0].depot.length).toBe(1);
+    expect(tree.nodeCount).toBe(nodes - magazine);
   });
 
   it('the timer is armed once while pending (fq_timer_on), and re-armed by the next queue after it ran', () => {

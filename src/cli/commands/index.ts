@@ -24,6 +24,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'limits', summary: "a storage host's DMA mapping sizes, SCSI/block limits, and the IOVAs its I/O needs", load: async () => (await import('./limits.js')).limitsCommand },
   { name: 'alloc-bench', summary: 'benchmark Linux IOVA allocation against buddy, gap-tree, vmem and TLSF on a seeded workload', load: async () => (await import('./alloc-bench.js')).allocBenchCommand },
   { name: 'iova-trace', summary: 'replay a conformance trace against the Linux IOVA domain and print what the kernel printed', load: async () => (await import('./iova-trace.js')).iovaTraceCommand },
+  { name: 'dma-trace', summary: "replay a DMA conformance trace through the DMA layer and print what the kernel's dma-iommu.c printed", load: async () => (await import('./dma-trace.js')).dmaTraceCommand },
   { name: 'kernels', summary: 'the kernel changes iovasim models: commit, mainline release, stable backports; what a version has', load: async () => (await import('./kernels.js')).kernelsCommand },
   { name: 'explore', summary: 'watch the allocator work: a trace or ftrace capture in an interactive page (served on 127.0.0.1, or --out FILE.html)', load: async () => (await import('./explore.js')).exploreCommand },
   { name: 'demo', summary: 'the Linux allocator alone under a seeded DMA-style workload, 5.19 against 7.0 (no simulator)', load: async () => (await import('./demo.js')).demoCommand },
