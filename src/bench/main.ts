@@ -8,8 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ALLOCATOR_NAMES } from '../allocators/registry.js';
-import { parseIovaTrace } from '../conformance/iova-trace.js';
-import { timeReplay } from '../cli/commands/iova-trace.js';
+import { kernelProfile } from '../allocators/kernel-version.js';
+import { timeTrace } from './replay-bench.js';
 import { formatRate, formatTable } from '../report/table.js';
 import { createSimAllocator } from '../sim/allocators.js';
 import { simulate } from '../sim/engine.js';
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const allocators = runAllocBench({ allocators: ALLOCATOR_NAMES, pattern: 'churn', seed: 1, runs: RUNS });
   const shared = process.env.IOVASIM_SHARED ?? join(process.cwd(), '..', 'shared');
   const tracePath = join(shared, 'conformance', '7.0', 't28_dma_large.trace');
-  const replay = existsSync(tracePath) ? timeReplay(parseIovaTrace(readFileSync(tracePath, 'utf8'), tracePath), '7.0', 11) : null;
+  const replay = existsSync(tracePath) ? timeTrace(readFileSync(tracePath), tracePath, kernelProfile('7.0'), 11) : null;
 
   const report = { runs: RUNS, node: process.version, engine, allocators: allocators.rows, replay: replay && { trace: 't28_dma_large (7.0)', ...replay } };
   await mkdir('.bench-out', { recursive: true });
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     ),
   );
   if (replay !== null) {
-    process.stdout.write(`\ngolden replay t28_dma_large (7.0): ${replay.ops} ops, ${replay.medianMs.toFixed(1)} ms, ${replay.nsPerOp.toFixed(0)} ns/op, ${formatRate(replay.opsPerSecond)} ops/s\n`);
+    process.stdout.write(`\ngolden replay t28_dma_large (7.0): ${replay.ops} ops, ${replay.replay.medianWallMs.toFixed(1)} ms, ${replay.replay.wallNsPerOp.toFixed(0)} ns/op, ${formatRate(replay.opsPerSecond)} ops/s\n`);
   }
   process.stdout.write('\nJSON: .bench-out/bench.json\n');
 }
