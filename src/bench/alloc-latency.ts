@@ -530,6 +530,12 @@ function runBatches(name: AllocatorName, mappings: Mappings, options: LatencyBen
   };
 }
 
+function setUpAndRun(name: AllocatorName, options: LatencyBenchOptions, settings: RunSettings, state: RunState, holder: { mappings: Mappings | null }): Omit<TimedRun, 'held' | 'bytesPerLive'> {
+  const mappings = setUp(name, options, settings, state);
+  holder.mappings = mappings;
+  return runBatches(name, mappings, options, settings, state);
+}
+
 interface RunState {
   readonly slots: Int32Array;
   readonly allocNs: Float64Array;
@@ -557,13 +563,15 @@ async function timedRun(name: AllocatorName, options: LatencyBenchOptions, setti
     sizeRandom: new Mulberry32(options.seed ^ 0x5bd1e995),
     sizeIndex: 0,
   };
-  let mappings: Mappings | null = setUp(name, options, settings, state);
-  const counts = runBatches(name, mappings, options, settings, state);
+  // The allocator is reached only through `holder`: a reference in a local (or a call's temporary)
+  // of this async function would be kept in its suspended frame and outlive `holder.mappings = null`.
+  const holder: { mappings: Mappings | null } = { mappings: null };
+  const counts = setUpAndRun(name, options, settings, state, holder);
   // What the allocator (and rcache) hold now: the fill and `live` slots, less those whose map failed.
   let held = state.fillPfns.length;
   for (let i = 0; i < live; i++) if (state.slotPfns[i] >= 0) held++;
   const withAllocator = await settledMemoryInUse();
-  mappings = null;
+  holder.mappings = null;
   const without = await settledMemoryInUse();
   return { ...counts, held, bytesPerLive: (withAllocator - without) / held };
 }

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     replays.push({ trace: `${name} (7.0)`, ...timing });
     add(`${name} (7.0): parse`, 'CPU ns/op', timing.parse.cpuNsPerOp);
     add(`${name} (7.0): replay`, 'CPU ns/op', timing.replay.cpuNsPerOp);
-    add(`${name} (7.0): replay`, 'wall ns/op', timing.replay.wallNsPerOp);
+    add(`${name} (7.0): replay wall`, 'wall ns/op', timing.replay.wallNsPerOp);
   }
 
   const report = {
