@@ -47,7 +47,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   },
   sizes: { type: 'string', description: 'latency patterns: mapping sizes in 4 KiB granules: fixed:N, pow2:A-B, mix (default), hist:FILE (lines "GRANULES WEIGHT"), workload:FILE (a trace or fio job file)' },
   rcache: { type: 'boolean', description: "latency patterns: put the kernel's rcache (one CPU, --kernel's profile) in front of each allocator" },
-  kernel: { type: 'string', description: 'kernel version for --rcache and for linux (5.13 or later)', default: '7.0' },
+  kernel: { type: 'string', description: 'latency patterns: kernel version of the rcache and of linux (5.13 or later; the throughput patterns model 7.0)', default: '7.0' },
   space: { type: 'string', description: `latency patterns: ${SPACE_STATES.join(' or ')} (every granule below 4 GiB mapped first, so the 32-bit attempt fails)`, default: 'empty' },
   batch: { type: 'string', description: `latency patterns: ops per timed batch; percentiles are over batch means (1: single ops)`, default: String(DEFAULT_BATCH) },
   html: { type: 'string', description: 'latency patterns: also write an HTML report with the latency percentile charts to FILE' },
