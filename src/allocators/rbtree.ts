@@ -66,15 +66,40 @@ export class RbTree<P extends number | bigint> {
     node.maxGap = maxGap;
   }
 
-  private propagate(from: RbNode<P> | null): void {
-    for (let node = from; node !== null; node = node.parent) this.update(node);
+  /**
+   * Repairs the augmentation above a change, in one climb from `from` towards the root (the kernel's
+   * augmented rbtree callbacks do the same: propagate until nothing changes). `countFrom` (`from` or
+   * an ancestor; null: no count changes) is where the tree's shape changed: it and every node above
+   * it get `countDelta`. `gapChanged` (on the path, or null) is a node whose own gap changed. Largest
+   * gaps are recomputed until both points are behind and one comes out unchanged: above that no
+   * largest gap can change, and the rest of the climb only adjusts counts.
+   */
+  private climb(from: RbNode<P> | null, countFrom: RbNode<P> | null, countDelta: number, gapChanged: RbNode<P> | null): void {
+    let node = from;
+    let counting = countFrom === null;
+    let pendingGap = gapChanged;
+    while (node !== null) {
+      if (node === countFrom) counting = true;
+      if (countFrom !== null && counting) node.count += countDelta;
+      if (node === pendingGap) pendingGap = null;
+      let maxGap = node.gap;
+      const left = node.left;
+      const right = node.right;
+      if (left !== null && left.maxGap > maxGap) maxGap = left.maxGap;
+      if (right !== null && right.maxGap > maxGap) maxGap = right.maxGap;
+      const unchanged = maxGap === node.maxGap;
+      node.maxGap = maxGap;
+      node = node.parent;
+      if (unchanged && counting && pendingGap === null) break;
+    }
+    if (countFrom !== null) for (; node !== null; node = node.parent) node.count += countDelta;
   }
 
   /** After a node's pfnLo moved (reserve_iova stretches ranges in place): its gap changed. */
   updateGap(node: RbNode<P>): void {
     if (!this.augmented) return;
     node.gap = this.gapOf(node);
-    this.propagate(node);
+    this.climb(node, null, 0, node);
   }
 
   /** Nodes before `node` in order. */
@@ -214,11 +239,12 @@ export class RbTree<P extends number | bigint> {
     if (after !== null) after.prevNode = node;
     this.size++;
     if (this.augmented) {
+      // The new leaf's successor is one of its ancestors (its gap shrank), so one climb repairs both.
       node.count = 1;
       node.gap = this.gapOf(node);
       node.maxGap = node.gap;
-      this.propagate(parent);
-      if (after !== null) this.updateGap(after);
+      if (after !== null) after.gap = this.gapOf(after);
+      this.climb(parent, parent, 1, after);
     }
     this.insertFixup(node);
     return true;
@@ -313,6 +339,9 @@ export class RbTree<P extends number | bigint> {
     let child: RbNode<P> | null;
     let childParent: RbNode<P> | null;
     let removedRed = z.red;
+    // Where the augmentation climb starts: the successor when it sits below z (z has only a right
+    // child), else the removed position's parent (the successor, if any, is then on the way up).
+    const climbFrom = z.left === null && z.right !== null ? z.nextNode : null;
     if (z.left === null) {
       child = z.right;
       childParent = z.parent;
@@ -338,6 +367,8 @@ export class RbTree<P extends number | bigint> {
       y.left = z.left;
       y.left.parent = y;
       y.red = z.red;
+      // y takes z's place and subtree: z's count, less the one removed (applied by the climb).
+      y.count = z.count;
     }
     const after = z.nextNode;
     if (z.prevNode !== null) z.prevNode.nextNode = after;
@@ -345,8 +376,8 @@ export class RbTree<P extends number | bigint> {
     z.left = z.right = z.parent = z.prevNode = z.nextNode = null;
     this.size--;
     if (this.augmented) {
-      this.propagate(childParent);
-      if (after !== null) this.updateGap(after);
+      if (after !== null) after.gap = this.gapOf(after);
+      this.climb(climbFrom ?? childParent, childParent, -1, after);
     }
     if (!removedRed) this.eraseFixup(child, childParent);
   }

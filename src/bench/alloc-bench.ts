@@ -26,14 +26,13 @@
  * the same for every allocator.
  */
 import { cpus } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { IovaAllocator } from '../allocators/allocator.js';
 import { externalFragmentation, FailureAuditor, internalWaste } from '../allocators/fragmentation.js';
 import { IovaDomain } from '../allocators/iova-domain.js';
 import { createAllocator, defaultEndPfn, type AllocatorName } from '../allocators/registry.js';
 import { Mulberry32 } from '../workloads/random.js';
 import { median } from '../stats/summary.js';
+import { collectGarbage } from './gc.js';
 
 export const ALLOC_BENCH_PATTERNS = ['churn', 'zero-churn', 'ageing', 'scaling'] as const;
 export type AllocBenchPattern = (typeof ALLOC_BENCH_PATTERNS)[number];
@@ -304,25 +303,6 @@ function workloadFor(pattern: AllocBenchPattern, live: number): Workload {
   }
 }
 
-/**
- * A full garbage collection, run before each timed section so that one allocator's garbage (a
- * million tree nodes of the previous measurement) is not collected on another's time. Uses global.gc
- * when node runs with --expose-gc, else enables it at run time; null if neither works.
- */
-function findGarbageCollector(): (() => void) | null {
-  const exposed = (globalThis as { gc?: unknown }).gc;
-  if (typeof exposed === 'function') return exposed as () => void;
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? (gc as () => void) : null;
-  } catch {
-    return null;
-  }
-}
-
-let collectGarbage: (() => void) | null | undefined;
-
 interface Measurement {
   ns: number;
   ops: number;
@@ -341,8 +321,7 @@ function measure(name: AllocatorName, pattern: AllocBenchPattern, live: number, 
   const workload = workloadFor(pattern, live);
   workload.setup(harness);
   const liveAtStart = harness.count;
-  if (collectGarbage === undefined) collectGarbage = findGarbageCollector();
-  collectGarbage?.();
+  collectGarbage();
   const steps = allocator.searchSteps;
   const start = process.hrtime.bigint();
   const done = workload.run(harness, ops);

@@ -3,20 +3,30 @@
  * machine. Medians of several runs after a warm-up, measured side by side in one process; printed as
  * a table, and as JSON with --json (also written atomically to .bench-out/bench.json).
  * Never part of the tests: wall time on a shared machine is not a pass/fail criterion.
+ *
+ * Each figure is printed beside the previous release's figure for the same measurement, from
+ * bench/baseline.json: those were measured once, by the previous release's own code on this
+ * project's 2-core machine (see the file's `measured` note), not in this run. Ratios are
+ * this run / baseline (below 1: faster now), so on a shared machine they carry that machine's load
+ * at both times; the side-by-side figures of one run are the parse and replay columns, and the
+ * allocators against each other.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { kernelProfile } from '../allocators/kernel-version.js';
 import { ALLOCATOR_NAMES } from '../allocators/registry.js';
-import { parseIovaTrace } from '../conformance/iova-trace.js';
-import { timeReplay } from './replay-timing.js';
 import { formatRate, formatTable } from '../report/table.js';
 import { simulate } from '../sim/engine.js';
 import { SAS_128CPU } from '../sim/presets.js';
 import { median } from '../stats/summary.js';
 import { runAllocBench } from './alloc-bench.js';
+import { loadSizeSource, runLatencyBench } from './alloc-latency.js';
+import { timeTrace } from './replay-bench.js';
 
 const RUNS = 5;
+const REPLAY_RUNS = 11;
+const REPLAY_TRACES = ['t27_tree_large', 't28_dma_large', 't13_exhaust32_fast_flush'];
 
 interface EngineBench {
   readonly variant: string;
@@ -40,15 +50,73 @@ function benchEngine(variant: string, cap: 'none' | 'seed'): EngineBench {
   return { variant, simulatedIos: ios, medianWallMs, iosPerSecond: ios / (medianWallMs / 1e3) };
 }
 
+/** One printed figure: a key shared with the baseline file, a value, and which way is better. */
+interface Figure {
+  readonly key: string;
+  readonly unit: string;
+  readonly value: number;
+  readonly higherIsBetter: boolean;
+  readonly baseline: number | null;
+  /** value / baseline, or null without a baseline. */
+  readonly ratio: number | null;
+}
+
+interface Baseline {
+  readonly measured: string;
+  readonly figures: Record<string, number>;
+}
+
+function readBaseline(): Baseline | null {
+  const path = new URL('../../bench/baseline.json', import.meta.url);
+  if (!existsSync(path)) return null;
+  return JSON.parse(readFileSync(path, 'utf8')) as Baseline;
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
-  const engine = [benchEngine('sas-128cpu, cap none (large mappings)', 'none'), benchEngine('sas-128cpu, cap seed (cacheable)', 'seed')];
-  const allocators = runAllocBench({ allocators: ALLOCATOR_NAMES, pattern: 'churn', seed: 1, runs: RUNS });
-  const shared = process.env.IOVASIM_SHARED ?? join(process.cwd(), '..', 'shared');
-  const tracePath = join(shared, 'conformance', '7.0', 't28_dma_large.trace');
-  const replay = existsSync(tracePath) ? timeReplay(parseIovaTrace(readFileSync(tracePath, 'utf8'), tracePath), '7.0', 11) : null;
+  const baseline = readBaseline();
+  const figures: Figure[] = [];
+  const add = (key: string, unit: string, value: number, higherIsBetter = false): void => {
+    const base = baseline?.figures[key] ?? null;
+    figures.push({ key, unit, value, higherIsBetter, baseline: base, ratio: base === null ? null : value / base });
+  };
 
-  const report = { runs: RUNS, node: process.version, engine, allocators: allocators.rows, replay: replay && { trace: 't28_dma_large (7.0)', ...replay } };
+  const engine = [benchEngine('sas-128cpu, cap none (large mappings)', 'none'), benchEngine('sas-128cpu, cap seed (cacheable)', 'seed')];
+  add('engine: sas-128cpu cap none', 'simulated I/Os/s', engine[0].iosPerSecond, true);
+  add('engine: sas-128cpu cap seed', 'simulated I/Os/s', engine[1].iosPerSecond, true);
+
+  const allocators = runAllocBench({ allocators: ALLOCATOR_NAMES, pattern: 'churn', seed: 1, runs: RUNS });
+  for (const row of allocators.rows) add(`churn: ${row.allocator}`, 'ns/op', row.nsPerOp);
+
+  const latency = await runLatencyBench({ allocators: ALLOCATOR_NAMES, lifetime: 'fifo', sizes: await loadSizeSource('mix'), seed: 1, live: 10_000, ops: 100_000 });
+  for (const row of latency.rows) {
+    add(`fifo 10k live: ${row.allocator} alloc p50`, 'ns', row.alloc.p50);
+    add(`fifo 10k live: ${row.allocator} alloc p99`, 'ns', row.alloc.p99);
+    add(`fifo 10k live: ${row.allocator} free p50`, 'ns', row.free.p50);
+  }
+
+  const shared = process.env.IOVASIM_SHARED ?? join(process.cwd(), '..', 'shared');
+  const replays = [];
+  for (const name of REPLAY_TRACES) {
+    const tracePath = join(shared, 'conformance', '7.0', `${name}.trace`);
+    if (!existsSync(tracePath)) continue;
+    const timing = timeTrace(readFileSync(tracePath), tracePath, kernelProfile('7.0'), REPLAY_RUNS);
+    replays.push({ trace: `${name} (7.0)`, ...timing });
+    add(`${name} (7.0): parse`, 'CPU ns/op', timing.parse.cpuNsPerOp);
+    add(`${name} (7.0): replay`, 'CPU ns/op', timing.replay.cpuNsPerOp);
+    add(`${name} (7.0): replay wall`, 'wall ns/op', timing.replay.wallNsPerOp);
+  }
+
+  const report = {
+    runs: RUNS,
+    node: process.version,
+    baseline: baseline?.measured ?? null,
+    figures,
+    engine,
+    allocators: allocators.rows,
+    latency,
+    replay: replays,
+  };
   await mkdir('.bench-out', { recursive: true });
   await writeFile('.bench-out/bench.json.tmp', JSON.stringify(report, null, 2) + '\n');
   await rename('.bench-out/bench.json.tmp', '.bench-out/bench.json');
@@ -56,18 +124,22 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return;
   }
-  process.stdout.write(`iovasim bench (${process.version}, medians of ${RUNS} runs after a warm-up)\n\nsimulator engine:\n`);
-  process.stdout.write(formatTable(['scenario', 'simulated I/Os', 'wall ms', 'I/Os per second'], engine.map((e) => [e.variant, String(e.simulatedIos), e.medianWallMs.toFixed(0), formatRate(e.iosPerSecond)])));
-  process.stdout.write('\nallocators, churn pattern (see docs/allocators.md for the others):\n');
+  process.stdout.write(`iovasim bench (${process.version}; medians of ${RUNS} runs after a warm-up, replay of ${REPLAY_RUNS})\n`);
+  process.stdout.write(`baseline: ${baseline?.measured ?? 'none (bench/baseline.json missing)'}\n\n`);
+  const number = (x: number): string => (x >= 1e5 ? formatRate(x) : x.toFixed(x < 100 ? 1 : 0));
   process.stdout.write(
     formatTable(
-      ['allocator', 'ns/op', 'vs linux', 'steps/op'],
-      allocators.rows.map((r) => [r.allocator, r.nsPerOp.toFixed(0), r.speedupVsLinux === null ? '-' : `${r.speedupVsLinux.toFixed(2)}x`, r.stepsPerOp.toFixed(1)]),
+      ['figure', 'unit', 'this run', 'baseline', 'ratio', ''],
+      figures.map((f) => [
+        f.key,
+        f.unit,
+        number(f.value),
+        f.baseline === null ? '-' : number(f.baseline),
+        f.ratio === null ? '-' : `${f.ratio.toFixed(2)}x`,
+        f.ratio === null ? '' : (f.higherIsBetter ? f.ratio > 1 : f.ratio < 1) ? 'better' : 'worse',
+      ]),
     ),
   );
-  if (replay !== null) {
-    process.stdout.write(`\ngolden replay t28_dma_large (7.0): ${replay.ops} ops, ${replay.medianMs.toFixed(1)} ms, ${replay.nsPerOp.toFixed(0)} ns/op, ${formatRate(replay.opsPerSecond)} ops/s\n`);
-  }
   process.stdout.write('\nJSON: .bench-out/bench.json\n');
 }
 

@@ -2,22 +2,32 @@
  * Golden-trace replay: reads the conformance trace format (../shared/conformance/README.md), runs it
  * against IovaDomain + Rcache for a kernel profile, and prints what the kernel's own code printed.
  *
- * A trace is parsed and checked completely before it runs, so a malformed line is reported as
- * `FILE:LINE: what is wrong` without running anything. Traces whose numbers all stay below 2^53 run
- * with number pfns; any larger number switches the whole replay to bigint pfns.
+ * The file has two parts. Parsing (first) works on the file's bytes: one pass over a Uint8Array that
+ * finds tokens by their byte values, recognises the operation by comparing bytes and builds each
+ * number from its digits, so no line or token string is ever made for a well-formed trace (strings
+ * are made only for error messages). A trace is parsed and checked completely before it runs, so a
+ * malformed line is reported as `FILE:LINE: what is wrong` without running anything; a file that is
+ * empty, has no operation or holds a NUL byte (not text) is reported by name. Numbers below 2^53
+ * are kept as numbers; larger ones are exact bigints, and any of them switches the whole replay to
+ * bigint pfns. Replay (second) walks the parsed operations; it never sees the text.
  */
 import { IovaDomain } from '../allocators/iova-domain.js';
 import type { KernelProfile } from '../allocators/kernel-version.js';
 import { bigintPfn, NUMBER_PFN_LIMIT, numberPfn, type PfnArithmetic } from '../allocators/pfn.js';
 import { IOVA_RANGE_CACHE_MAX_SIZE, Rcache } from '../rcache/rcache.js';
 
+// ---------------------------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------------------------
+
 export class TraceError extends Error {
   constructor(
     readonly file: string,
+    /** 1-based; 0 when the problem is the whole file (empty, not text). */
     readonly line: number,
     readonly problem: string,
   ) {
-    super(`${file}:${line}: ${problem}`);
+    super(line > 0 ? `${file}:${line}: ${problem}` : `${file}: ${problem}`);
   }
 }
 
@@ -40,186 +50,399 @@ export const enum Op {
   CpuDead,
 }
 
-const OPS: Record<string, { op: Op; args: string[] }> = {
-  cpus: { op: Op.Cpus, args: ['N'] },
-  domain: { op: Op.Domain, args: ['G', 'S'] },
-  rcache: { op: Op.Rcache, args: [] },
-  cpu: { op: Op.Cpu, args: ['N'] },
-  alloc: { op: Op.Alloc, args: ['SIZE', 'LIMIT', 'A'] },
-  free: { op: Op.Free, args: ['PFN'] },
-  find: { op: Op.Find, args: ['PFN'] },
-  reserve: { op: Op.Reserve, args: ['LO', 'HI'] },
-  alloc_fast: { op: Op.AllocFast, args: ['SIZE', 'LIMIT', 'F'] },
-  free_fast: { op: Op.FreeFast, args: ['PFN', 'SIZE'] },
-  tick: { op: Op.Tick, args: ['MS'] },
-  stats: { op: Op.Stats, args: [] },
-  dump: { op: Op.Dump, args: [] },
-  rcdump: { op: Op.Rcdump, args: [] },
-  cpudead: { op: Op.CpuDead, args: ['N'] },
-};
+interface OpSpec {
+  readonly name: string;
+  readonly op: Op;
+  readonly args: readonly string[];
+  /** The name's bytes (ASCII). */
+  readonly bytes: Uint8Array;
+}
+
+function spec(name: string, op: Op, args: string[]): OpSpec {
+  return { name, op, args, bytes: Uint8Array.from(name, (c) => c.charCodeAt(0)) };
+}
+
+/** Indexed by Op: the order of the enum. */
+const OP_SPECS: readonly OpSpec[] = [
+  spec('cpus', Op.Cpus, ['N']),
+  spec('domain', Op.Domain, ['G', 'S']),
+  spec('rcache', Op.Rcache, []),
+  spec('cpu', Op.Cpu, ['N']),
+  spec('alloc', Op.Alloc, ['SIZE', 'LIMIT', 'A']),
+  spec('free', Op.Free, ['PFN']),
+  spec('find', Op.Find, ['PFN']),
+  spec('reserve', Op.Reserve, ['LO', 'HI']),
+  spec('alloc_fast', Op.AllocFast, ['SIZE', 'LIMIT', 'F']),
+  spec('free_fast', Op.FreeFast, ['PFN', 'SIZE']),
+  spec('tick', Op.Tick, ['MS']),
+  spec('stats', Op.Stats, []),
+  spec('dump', Op.Dump, []),
+  spec('rcdump', Op.Rcdump, []),
+  spec('cpudead', Op.CpuDead, ['N']),
+];
+
+/** OP_SPECS grouped by name length, so recognising a name compares bytes against a few candidates. */
+const SPECS_BY_LENGTH: readonly (readonly OpSpec[])[] = (() => {
+  const table: OpSpec[][] = [];
+  for (const s of OP_SPECS) (table[s.name.length] ??= []).push(s);
+  for (let i = 0; i < table.length; i++) table[i] ??= [];
+  return table;
+})();
+
+/** The most tokens a line may have (name + 3 arguments); more are only counted. */
+const MAX_TOKENS = 4;
 
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
+/** The highest LIMIT alloc and alloc_fast accept: 2^64 - 2 (the kernel adds 1 to it). */
+const LIMIT_MAX = U64_MAX - 1n;
+/** A number of up to this many digits is below 10^15 < 2^53, so digit-by-digit arithmetic is exact. */
+const EXACT_DIGITS = 15;
 
-/** One parsed line. Numbers below 2^53 are kept as numbers, larger ones as bigints. */
+/** One parsed line, as an object (for inspection and tests; the replay reads a TraceCursor). */
 export interface ParsedOp {
   readonly op: Op;
   readonly line: number;
-  values: (number | bigint)[];
+  readonly values: readonly (number | bigint)[];
   /** For a PFN argument given as `@k`: k; otherwise -1. */
   readonly handle: number;
 }
 
-export interface IovaTrace {
-  readonly file: string;
-  readonly ops: readonly ParsedOp[];
+/** Arguments stored per op (the most any op takes); unused slots hold 0. */
+const VALUES_PER_OP = 3;
+
+/**
+ * A parsed trace, as parallel typed arrays (one entry per op): parsing a 200,000-op trace then makes
+ * a handful of allocations instead of two objects per op for the garbage collector to copy.
+ */
+export class IovaTrace {
+  constructor(
+    readonly file: string,
+    /** Number of ops. */
+    readonly length: number,
+    readonly opCodes: Uint8Array,
+    /** 1-based line of each op. */
+    readonly lines: Int32Array,
+    /** For a PFN argument given as `@k`: k; otherwise -1. */
+    readonly handles: Int32Array,
+    /** VALUES_PER_OP per op; exact, since all are below 2^53 unless needsBigintPfns. */
+    readonly numbers: Float64Array,
+    /** VALUES_PER_OP per op, exact, when needsBigintPfns; else null. */
+    readonly bigints: readonly bigint[] | null,
+  ) {}
+
   /** True when some number reaches 2^53, so the replay must use bigint pfns. */
-  readonly needsBigintPfns: boolean;
+  get needsBigintPfns(): boolean {
+    return this.bigints !== null;
+  }
+
+  /** The ops as objects (allocates; not for hot paths). */
+  get ops(): ParsedOp[] {
+    const result: ParsedOp[] = [];
+    for (let i = 0; i < this.length; i++) {
+      const op = this.opCodes[i] as Op;
+      const count = OP_SPECS[op].args.length;
+      const values: (number | bigint)[] = [];
+      for (let k = 0; k < count; k++) values.push(this.bigints !== null ? this.bigints[i * VALUES_PER_OP + k] : this.numbers[i * VALUES_PER_OP + k]);
+      result.push({ op, line: this.lines[i], values, handle: this.handles[i] });
+    }
+    return result;
+  }
 }
 
-/** Splits a line on spaces and tabs, dropping a `#` comment (faster than a regular expression). */
-function tokenize(line: string): string[] {
-  const tokens: string[] = [];
-  let start = -1;
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if (c === 35 /* # */) break;
-    const blank = c === 32 || c === 9 || c === 13;
-    if (blank) {
-      if (start >= 0) tokens.push(line.slice(start, i));
-      start = -1;
-    } else if (start < 0) {
-      start = i;
+/**
+ * The replay's view of one op at a time, reused for every op (no allocation per op): `values` holds
+ * the op's arguments as P (bigints when the trace needs them or when `widen` asks for them).
+ */
+class TraceCursor<P extends number | bigint> {
+  op: Op = Op.Cpus;
+  line = 0;
+  handle = -1;
+  readonly values: P[];
+  private readonly numbers: Float64Array;
+  private readonly bigints: readonly bigint[] | null;
+
+  constructor(
+    readonly trace: IovaTrace,
+    private readonly widen: boolean,
+  ) {
+    this.numbers = trace.numbers;
+    this.bigints = trace.bigints;
+    this.values = (trace.bigints !== null || widen ? [0n, 0n, 0n] : [0, 0, 0]) as P[];
+  }
+
+  moveTo(index: number): void {
+    const trace = this.trace;
+    this.op = trace.opCodes[index] as Op;
+    this.line = trace.lines[index];
+    this.handle = trace.handles[index];
+    const base = index * VALUES_PER_OP;
+    const values = this.values;
+    if (this.bigints !== null) {
+      values[0] = this.bigints[base] as P;
+      values[1] = this.bigints[base + 1] as P;
+      values[2] = this.bigints[base + 2] as P;
+    } else if (this.widen) {
+      values[0] = BigInt(this.numbers[base]) as P;
+      values[1] = BigInt(this.numbers[base + 1]) as P;
+      values[2] = BigInt(this.numbers[base + 2]) as P;
+    } else {
+      values[0] = this.numbers[base] as P;
+      values[1] = this.numbers[base + 1] as P;
+      values[2] = this.numbers[base + 2] as P;
     }
   }
-  if (start >= 0) {
-    const hash = line.indexOf('#', start);
-    tokens.push(line.slice(start, hash >= 0 ? hash : line.length));
-  }
-  return tokens;
 }
 
-/** A decimal token's value: a number while exact (up to 15 digits), else a bigint; null if not decimal. */
-function parseDecimal(token: string): number | bigint | null {
+const textDecoder = new TextDecoder('utf-8');
+
+/**
+ * Bytes as text fit for one line of a terminal: invalid UTF-8 becomes U+FFFD, control characters
+ * (C0, DEL, C1) are shown as \xNN, and anything past 40 characters is cut to "…".
+ */
+export function printable(bytes: Uint8Array): string {
+  let text = textDecoder.decode(bytes);
+  if (text.length > 40) text = text.slice(0, 40) + '…';
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 13;
+}
+
+/** The value of the decimal digits bytes[start, end): a number below 2^53, else a bigint; null if not decimal. */
+function decimalAt(bytes: Uint8Array, start: number, end: number): number | bigint | null {
+  if (end <= start) return null;
   let value = 0;
-  for (let i = 0; i < token.length; i++) {
-    const digit = token.charCodeAt(i) - 48;
+  for (let i = start; i < end; i++) {
+    const digit = bytes[i] - 48;
     if (digit < 0 || digit > 9) return null;
     value = value * 10 + digit;
   }
-  if (token.length <= 15) return value;
-  const big = BigInt(token);
+  if (end - start <= EXACT_DIGITS) return value;
+  // Rare (pfns near 2^55, 2^64 - 1): exact through bigint, from the (ASCII digit) bytes.
+  let text = '';
+  for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]);
+  const big = BigInt(text);
   return big < BigInt(NUMBER_PFN_LIMIT) ? Number(big) : big;
 }
 
-/** Parses and checks a whole trace; throws TraceError naming the file and line. */
-export function parseIovaTrace(text: string, file: string): IovaTrace {
-  const ops: ParsedOp[] = [];
-  let needsBigintPfns = false;
-  let cpus = 1;
-  let cpusGiven = false;
-  let domainLine = 0;
-  let rcacheLine = 0;
-  let allocs = 0;
-  const lines = text.split('\n');
-  for (let index = 0; index < lines.length; index++) {
-    const lineNumber = index + 1;
-    const fail = (problem: string): never => {
-      throw new TraceError(file, lineNumber, problem);
-    };
-    const tokens = tokenize(lines[index]);
-    if (tokens.length === 0) continue;
-    const name = tokens[0];
-    const spec = Object.prototype.hasOwnProperty.call(OPS, name) ? OPS[name] : undefined;
-    if (spec === undefined) fail(`unknown operation "${name}" (expected one of ${Object.keys(OPS).join(', ')})`);
-    const { op, args } = spec as { op: Op; args: string[] };
-    if (tokens.length - 1 !== args.length) {
-      fail(`${name} takes ${args.length} argument${args.length === 1 ? '' : 's'} (${args.join(' ') || 'none'}), got ${tokens.length - 1}`);
-    }
-    const values: (number | bigint)[] = [];
-    let handle = -1;
-    for (let i = 0; i < args.length; i++) {
-      const token = tokens[i + 1];
-      const field = args[i];
-      if (field === 'PFN' && token.charCodeAt(0) === 64 /* @ */) {
-        const k = parseDecimal(token.slice(1));
-        if (k === null || token.length === 1) fail(`${field} handle "${token}" is not @ followed by a decimal number`);
-        if ((k as number | bigint) >= allocs) fail(`${field} handle ${token} names alloc #${k}, but only ${allocs} alloc/alloc_fast came before it`);
-        handle = Number(k);
-        values.push(0);
-        continue;
-      }
-      const value = parseDecimal(token);
-      if (value === null) fail(`${field} "${token}" is not an unsigned decimal number`);
-      if (typeof value === 'bigint') {
-        if (value > U64_MAX) fail(`${field} ${token} does not fit in 64 bits`);
-        needsBigintPfns = true;
-      }
-      values.push(value as number | bigint);
-    }
-    const needDomain = (): void => {
-      if (domainLine === 0) fail(`${name} before "domain"`);
-    };
-    const needRcache = (): void => {
-      if (rcacheLine === 0) fail(`${name} before "rcache"`);
-    };
-    switch (op) {
+/** The spec whose name is bytes[start, end), or undefined. */
+function findSpec(bytes: Uint8Array, start: number, end: number): OpSpec | undefined {
+  const length = end - start;
+  if (length >= SPECS_BY_LENGTH.length) return undefined;
+  const candidates = SPECS_BY_LENGTH[length];
+  outer: for (let k = 0; k < candidates.length; k++) {
+    const name = candidates[k].bytes;
+    for (let i = 0; i < length; i++) if (bytes[start + i] !== name[i]) continue outer;
+    return candidates[k];
+  }
+  return undefined;
+}
+
+/** Checks of order and ranges across lines (the README's rules for each op). */
+class TraceChecker {
+  cpus = 1;
+  cpusGiven = false;
+  domainLine = 0;
+  rcacheLine = 0;
+  allocs = 0;
+
+  /** The problem with an op and its values in this position of the trace, or null. */
+  check(spec: OpSpec, values: readonly (number | bigint)[], lineNumber: number): string | null {
+    const name = spec.name;
+    const args = spec.args;
+    switch (spec.op) {
       case Op.Cpus:
-        if (rcacheLine !== 0) fail(`cpus after "rcache" (line ${rcacheLine})`);
-        if (values[0] < 1 || values[0] > 64) fail(`N ${values[0]} is outside 1..64`);
-        cpus = Number(values[0]);
-        cpusGiven = true;
-        break;
+        if (this.rcacheLine !== 0) return `cpus after "rcache" (line ${this.rcacheLine})`;
+        if (values[0] < 1 || values[0] > 64) return `N ${values[0]} is outside 1..64`;
+        this.cpus = Number(values[0]);
+        this.cpusGiven = true;
+        return null;
       case Op.Domain: {
-        if (domainLine !== 0) fail(`second "domain" (the first is on line ${domainLine})`);
+        if (this.domainLine !== 0) return `second "domain" (the first is on line ${this.domainLine})`;
         const granule = Number(values[0]);
-        if (granule < 1 || granule > 4096 || (granule & (granule - 1)) !== 0) fail(`G ${values[0]} is not a power of two up to 4096`);
-        domainLine = lineNumber;
-        break;
+        if (granule < 1 || granule > 4096 || (granule & (granule - 1)) !== 0) return `G ${values[0]} is not a power of two up to 4096`;
+        this.domainLine = lineNumber;
+        return null;
       }
       case Op.Rcache:
-        needDomain();
-        if (rcacheLine !== 0) fail(`second "rcache" (the first is on line ${rcacheLine})`);
-        rcacheLine = lineNumber;
-        break;
+        if (this.domainLine === 0) return `${name} before "domain"`;
+        if (this.rcacheLine !== 0) return `second "rcache" (the first is on line ${this.rcacheLine})`;
+        this.rcacheLine = lineNumber;
+        return null;
       case Op.Cpu:
-        if (values[0] >= cpus) fail(`N ${values[0]} is not below the CPU count ${cpus}${cpusGiven ? '' : ' (default; set it with "cpus N")'}`);
-        break;
+        if (values[0] >= this.cpus) return `N ${values[0]} is not below the CPU count ${this.cpus}${this.cpusGiven ? '' : ' (default; set it with "cpus N")'}`;
+        return null;
       case Op.Alloc:
       case Op.AllocFast:
-        needDomain();
-        if (op === Op.AllocFast) needRcache();
-        if (values[0] < 1) fail('SIZE must be at least 1');
-        if (values[1] > U64_MAX - 1n) fail(`LIMIT ${values[1]} is above 2^64 - 2`);
-        if (values[2] > 1) fail(`${args[2]} must be 0 or 1, got ${values[2]}`);
-        allocs++;
-        break;
+        if (this.domainLine === 0) return `${name} before "domain"`;
+        if (spec.op === Op.AllocFast && this.rcacheLine === 0) return `${name} before "rcache"`;
+        if (values[0] < 1) return 'SIZE must be at least 1';
+        if (typeof values[1] === 'bigint' && values[1] > LIMIT_MAX) return `LIMIT ${values[1]} is above 2^64 - 2`;
+        if (values[2] > 1) return `${args[2]} must be 0 or 1, got ${values[2]}`;
+        this.allocs++;
+        return null;
       case Op.Reserve:
-        needDomain();
-        if (values[0] > values[1]) fail(`LO ${values[0]} is above HI ${values[1]}`);
-        break;
+        if (this.domainLine === 0) return `${name} before "domain"`;
+        if (values[0] > values[1]) return `LO ${values[0]} is above HI ${values[1]}`;
+        return null;
       case Op.FreeFast:
-        needRcache();
-        if (values[1] < 1) fail('SIZE must be at least 1');
-        break;
+        if (this.rcacheLine === 0) return `${name} before "rcache"`;
+        if (values[1] < 1) return 'SIZE must be at least 1';
+        return null;
       case Op.Rcdump:
-        needRcache();
-        break;
+        if (this.rcacheLine === 0) return `${name} before "rcache"`;
+        return null;
       case Op.CpuDead:
-        needRcache();
-        if (values[0] >= cpus) fail(`N ${values[0]} is not below the CPU count ${cpus}`);
-        break;
+        if (this.rcacheLine === 0) return `${name} before "rcache"`;
+        if (values[0] >= this.cpus) return `N ${values[0]} is not below the CPU count ${this.cpus}`;
+        return null;
       case Op.Tick:
-        if (values[0] > Number.MAX_SAFE_INTEGER) fail(`MS ${values[0]} is too large`);
-        break;
+        if (values[0] > Number.MAX_SAFE_INTEGER) return `MS ${values[0]} is too large`;
+        return null;
       default:
-        needDomain();
+        if (this.domainLine === 0) return `${name} before "domain"`;
+        return null;
     }
-    ops.push({ op, line: lineNumber, values, handle });
   }
-  // One representation for the whole replay, so its hot paths see a single type.
-  if (needsBigintPfns) for (const entry of ops) entry.values = entry.values.map((v) => BigInt(v));
-  return { file, ops, needsBigintPfns };
 }
+
+/** The 1-based line of byte offset `at`. */
+function lineOf(bytes: Uint8Array, at: number): number {
+  let line = 1;
+  for (let i = bytes.indexOf(10); i >= 0 && i < at; i = bytes.indexOf(10, i + 1)) line++;
+  return line;
+}
+
+/**
+ * Parses and checks a whole trace, given as the file's bytes (or as text, which is encoded first);
+ * a UTF-8 byte order mark is skipped. Throws TraceError naming the file (and the line).
+ */
+export function parseIovaTrace(input: Uint8Array | string, file: string): IovaTrace {
+  const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input;
+  const length = bytes.length;
+  if (length === 0) throw new TraceError(file, 0, 'empty file (a trace has at least a "domain" line)');
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new TraceError(file, lineOf(bytes, nul), `not a text file (NUL byte at offset ${nul})`);
+  // Grown by doubling; a line holds at least 2 bytes ("x\n"), a useful first guess from the size.
+  let capacity = Math.max(16, Math.min(1 << 20, length >> 4));
+  let opCodes = new Uint8Array(capacity);
+  let lines = new Int32Array(capacity);
+  let handles = new Int32Array(capacity);
+  let numbers = new Float64Array(capacity * VALUES_PER_OP);
+  /** Values at or above 2^53, by their index in `numbers` (which holds 0 there). */
+  let large: Map<number, bigint> | null = null;
+  let count = 0;
+  const values: (number | bigint)[] = [0, 0, 0];
+  const checker = new TraceChecker();
+  const tokenStart = new Int32Array(MAX_TOKENS);
+  const tokenEnd = new Int32Array(MAX_TOKENS);
+  let needsBigintPfns = false;
+  let lineNumber = 0;
+  let pos = length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (pos < length) {
+    lineNumber++;
+    // Tokens of this line: separated by spaces, tabs (and a CR); `#` starts a comment.
+    let tokens = 0;
+    let c = 0;
+    while (pos < length) {
+      c = bytes[pos];
+      if (c === 10) break;
+      if (isBlank(c)) {
+        pos++;
+        continue;
+      }
+      if (c === 35 /* # */) {
+        const newline = bytes.indexOf(10, pos);
+        pos = newline < 0 ? length : newline;
+        break;
+      }
+      const start = pos;
+      while (pos < length) {
+        c = bytes[pos];
+        if (c === 10 || c === 35 || isBlank(c)) break;
+        pos++;
+      }
+      if (tokens < MAX_TOKENS) {
+        tokenStart[tokens] = start;
+        tokenEnd[tokens] = pos;
+      }
+      tokens++;
+    }
+    pos++; // past the newline
+    if (tokens === 0) continue;
+    const spec = findSpec(bytes, tokenStart[0], tokenEnd[0]);
+    if (spec === undefined) {
+      const name = printable(bytes.subarray(tokenStart[0], tokenEnd[0]));
+      throw new TraceError(file, lineNumber, `unknown operation "${name}" (expected one of ${OP_SPECS.map((s) => s.name).join(', ')})`);
+    }
+    const args = spec.args;
+    if (tokens - 1 !== args.length) {
+      throw new TraceError(file, lineNumber, `${spec.name} takes ${args.length} argument${args.length === 1 ? '' : 's'} (${args.join(' ') || 'none'}), got ${tokens - 1}`);
+    }
+    let handle = -1;
+    values[0] = values[1] = values[2] = 0;
+    for (let i = 0; i < args.length; i++) {
+      const start = tokenStart[i + 1];
+      const end = tokenEnd[i + 1];
+      const field = args[i];
+      if (field === 'PFN' && bytes[start] === 64 /* @ */) {
+        const k = decimalAt(bytes, start + 1, end);
+        if (k === null) throw new TraceError(file, lineNumber, `${field} handle "${printable(bytes.subarray(start, end))}" is not @ followed by a decimal number`);
+        if (k >= checker.allocs) {
+          throw new TraceError(file, lineNumber, `${field} handle ${printable(bytes.subarray(start, end))} names alloc #${k}, but only ${checker.allocs} alloc/alloc_fast came before it`);
+        }
+        handle = Number(k);
+        continue;
+      }
+      const value = decimalAt(bytes, start, end);
+      if (value === null) throw new TraceError(file, lineNumber, `${field} "${printable(bytes.subarray(start, end))}" is not an unsigned decimal number`);
+      if (typeof value === 'bigint') {
+        if (value > U64_MAX) throw new TraceError(file, lineNumber, `${field} ${printable(bytes.subarray(start, end))} does not fit in 64 bits`);
+        needsBigintPfns = true;
+      }
+      values[i] = value;
+    }
+    const problem = checker.check(spec, values, lineNumber);
+    if (problem !== null) throw new TraceError(file, lineNumber, problem);
+    if (count === capacity) {
+      capacity *= 2;
+      opCodes = grown(opCodes, new Uint8Array(capacity));
+      lines = grown(lines, new Int32Array(capacity));
+      handles = grown(handles, new Int32Array(capacity));
+      numbers = grown(numbers, new Float64Array(capacity * VALUES_PER_OP));
+    }
+    opCodes[count] = spec.op;
+    lines[count] = lineNumber;
+    handles[count] = handle;
+    const base = count * VALUES_PER_OP;
+    for (let i = 0; i < VALUES_PER_OP; i++) {
+      const value = values[i];
+      if (typeof value === 'bigint') (large ??= new Map()).set(base + i, value);
+      else numbers[base + i] = value;
+    }
+    count++;
+  }
+  if (count === 0) throw new TraceError(file, 0, `no operations in ${lineNumber} line${lineNumber === 1 ? '' : 's'} (only comments and blank lines)`);
+  // One representation for the whole replay, so its hot paths see a single type.
+  let bigints: bigint[] | null = null;
+  if (needsBigintPfns) {
+    bigints = [];
+    for (let i = 0; i < count * VALUES_PER_OP; i++) bigints.push(large?.get(i) ?? BigInt(numbers[i]));
+  }
+  return new IovaTrace(file, count, opCodes.slice(0, count), lines.slice(0, count), handles.slice(0, count), numbers.slice(0, count * VALUES_PER_OP), bigints);
+}
+
+function grown<T extends Uint8Array | Int32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Replay
+// ---------------------------------------------------------------------------------------------
 
 export interface ReplayOptions {
   /**
@@ -248,11 +471,12 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
   let rcache: Rcache<P> | null = null;
   let currentCpu = 0;
   const results: (P | typeof FAILED)[] = [];
-  // A number trace replayed with bigint pfns (to check that both representations agree).
-  const widen = arith.kind === 'bigint' && !trace.needsBigintPfns;
-  for (const entry of trace.ops) {
-    const v = (widen ? entry.values.map((value) => BigInt(value)) : entry.values) as P[];
-    const pfnArgument = (): P | typeof FAILED => (entry.handle >= 0 ? results[entry.handle] : v[0]);
+  // A number trace replayed with bigint pfns (to check that both representations agree) is widened.
+  const entry = new TraceCursor<P>(trace, arith.kind === 'bigint' && !trace.needsBigintPfns);
+  const v = entry.values;
+  const pfnArgument = (): P | typeof FAILED => (entry.handle >= 0 ? results[entry.handle] : v[0]);
+  for (let index = 0; index < trace.length; index++) {
+    entry.moveTo(index);
     switch (entry.op) {
       case Op.Cpus:
         if (profile.rcacheInitInDomain && domain !== null) {

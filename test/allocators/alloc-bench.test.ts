@@ -2,11 +2,15 @@
  * `iovasim alloc-bench` on small settings: the table and JSON shapes, determinism (one seed, one
  * sequence: same failures and steps), the invariants the zero-churn pattern asserts, and bad input.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAllocBench, type AllocBenchResult } from '../../src/bench/alloc-bench.js';
+import { loadSizeSource, runLatencyBench, type LatencyResult, type LatencySummary } from '../../src/bench/alloc-latency.js';
 import type { CommandIo } from '../../src/cli/command.js';
 import { allocBenchCommand } from '../../src/cli/commands/alloc-bench.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError, UserError } from '../../src/cli/errors.js';
 
 function capture(): CommandIo & { out: () => string; err: () => string } {
   let out = '';
@@ -86,6 +90,7 @@ describe('alloc-bench', () => {
   it('rejects bad input with usage errors that say what is wrong', async () => {
     await expect(run(['--allocator', 'linux'])).rejects.toThrow(/--pattern is required \(churn, zero-churn, ageing, scaling\)/);
     await expect(run(['--pattern', 'nope'])).rejects.toThrow(/unknown pattern "nope" \(known: churn, zero-churn, ageing, scaling\)/);
+    await expect(run(['--pattern', 'nope'])).rejects.toThrow(/or latency \(fifo, mixed, random\)/);
     await expect(run(['--pattern', 'churn', '--allocator', 'slab'])).rejects.toThrow(/unknown allocator "slab" \(known: linux, buddy, gap-tree, vmem, tlsf, or all\)/);
     await expect(run(['--pattern', 'churn', '--runs', '0'])).rejects.toThrow(UsageError);
     await expect(run(['--pattern', 'churn', '--seed', '-1'])).rejects.toThrow(/--seed: "-1" is not a whole number/);
@@ -96,5 +101,100 @@ describe('alloc-bench', () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/usage: iovasim alloc-bench --pattern P/);
+  });
+});
+
+describe('alloc-bench latency patterns', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iovasim-latency-'));
+
+  function ordered(summary: LatencySummary): void {
+    expect(summary.p50).toBeGreaterThanOrEqual(0);
+    expect(summary.p90).toBeGreaterThanOrEqual(summary.p50);
+    expect(summary.p99).toBeGreaterThanOrEqual(summary.p90);
+    expect(summary.p999).toBeGreaterThanOrEqual(summary.p99);
+    expect(summary.max).toBeGreaterThanOrEqual(summary.p999);
+    expect(summary.meanNs).toBeGreaterThan(0);
+    expect(summary.curve.at(-1)?.percentile).toBe(100);
+  }
+
+  it('fifo: percentiles per allocator for allocs and frees separately, bytes per live IOVA, as JSON', async () => {
+    const { code, out } = await run(['--pattern', 'fifo', '--live', '600', '--ops', '400', '--batch', '4', '--json']);
+    expect(code).toBe(0);
+    const result = JSON.parse(out) as LatencyResult;
+    expect(result.lifetime).toBe('fifo');
+    expect(result.ops).toBe(400);
+    expect(result.rcache).toBeNull();
+    expect(result.rows.map((r) => r.allocator)).toEqual(['linux', 'buddy', 'gap-tree', 'vmem', 'tlsf']);
+    for (const row of result.rows) {
+      ordered(row.alloc);
+      ordered(row.free);
+      expect(row.failures).toBe(0);
+      expect(row.rcacheHitRate).toBeNull();
+      expect(row.heldAtMemory).toBe(600);
+      // A live range costs something, and far less than a megabyte.
+      expect(row.bytesPerLiveIova).toBeGreaterThan(0);
+      expect(row.bytesPerLiveIova).toBeLessThan(1e6);
+    }
+  });
+
+  it('is deterministic, and the rcache in front serves repeated sizes from its magazines', async () => {
+    const sizes = await loadSizeSource('fixed:1');
+    const options = { allocators: ['linux', 'tlsf'] as const, lifetime: 'mixed' as const, sizes, seed: 7, live: 1000, ops: 800, batch: 8 };
+    const strip = (r: LatencyResult) => r.rows.map((row) => [row.allocator, row.failures, row.stepsPerMap, row.rcacheHitRate]);
+    const a = await runLatencyBench({ ...options, allocators: [...options.allocators], rcache: '7.0' });
+    const b = await runLatencyBench({ ...options, allocators: [...options.allocators], rcache: '7.0' });
+    expect(strip(a)).toEqual(strip(b));
+    // One size, freed and mapped in equal numbers: nearly every map is a magazine hit.
+    for (const row of a.rows) expect(row.rcacheHitRate).toBeGreaterThan(0.9);
+    const bare = await runLatencyBench({ ...options, allocators: [...options.allocators] });
+    for (const row of bare.rows) expect(row.rcacheHitRate).toBeNull();
+    // Without the rcache, Linux searches its tree on every map.
+    expect(bare.rows[0].stepsPerMap).toBeGreaterThan(a.rows[0].stepsPerMap);
+  });
+
+  it('full32: every map falls back above 4 GiB, and the filled granules count in memory', async () => {
+    const { code, out } = await run(['--pattern', 'random', '--allocator', 'tlsf', '--space', 'full32', '--live', '200', '--ops', '200', '--sizes', 'pow2:1-8', '--json']);
+    expect(code).toBe(0);
+    const result = JSON.parse(out) as LatencyResult;
+    expect(result.space).toBe('full32');
+    for (const row of result.rows) {
+      expect(row.failures).toBe(0);
+      expect(row.heldAtMemory).toBe(2 ** 20 - 1 + 200);
+    }
+  });
+
+  it('takes sizes from a histogram file or a workload, and names the file and line of a bad histogram', async () => {
+    const hist = join(dir, 'sizes.txt');
+    writeFileSync(hist, '# granules weight\n1 3\n32 1\n');
+    const source = await loadSizeSource(`hist:${hist}`);
+    const drawn = new Set([0.1, 0.5, 0.74, 0.76, 0.99].map((u, i) => source.size(i, u)));
+    expect([...drawn].sort((x, y) => x - y)).toEqual([1, 32]);
+    const workload = await loadSizeSource('workload:test/fixtures/workloads/msr-sample.csv');
+    expect(workload.size(0, 0)).toBeGreaterThanOrEqual(1);
+    const bad = join(dir, 'bad.txt');
+    writeFileSync(bad, '1 3\n2 x\n');
+    await expect(run(['--pattern', 'fifo', '--sizes', `hist:${bad}`])).rejects.toThrow(`--sizes: ${bad}:2: WEIGHT "x" is not a positive number`);
+    await expect(run(['--pattern', 'fifo', '--sizes', `hist:${bad}`])).rejects.toThrow(UserError);
+    await expect(run(['--pattern', 'fifo', '--sizes', 'lognormal'])).rejects.toThrow(/unknown size distribution "lognormal"/);
+    await expect(run(['--pattern', 'fifo', '--sizes', 'fixed:0'])).rejects.toThrow(/fixed: 0 granules is outside/);
+  });
+
+  it('writes an HTML report with alloc and free percentile charts', async () => {
+    const html = join(dir, 'latency.html');
+    const { code } = await run(['--pattern', 'fifo', '--allocator', 'vmem,tlsf', '--live', '300', '--ops', '160', '--html', html]);
+    expect(code).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('id="chart-alloc-latency"');
+    expect(page).toContain('id="chart-free-latency"');
+    expect(page).toContain('vmem');
+  });
+
+  it('rejects options that do not fit the pattern', async () => {
+    await expect(run(['--pattern', 'churn', '--sizes', 'mix'])).rejects.toThrow(/--sizes: only the latency patterns/);
+    await expect(run(['--pattern', 'churn', '--rcache'])).rejects.toThrow(/--rcache: only the latency patterns/);
+    await expect(run(['--pattern', 'fifo', '--space', 'half'])).rejects.toThrow(/--space: unknown state "half"/);
+    await expect(run(['--pattern', 'fifo', '--live', '4', '--batch', '8'])).rejects.toThrow(/--batch: 8 is more than the live count/);
+    await expect(run(['--pattern', 'fifo', '--live', '2000000'])).rejects.toThrow(/--live/);
+    await expect(run(['--pattern', 'fifo', '--kernel', '4.19'])).rejects.toThrow(/--kernel/);
   });
 });

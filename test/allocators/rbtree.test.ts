@@ -170,3 +170,58 @@ describe('RbTree', () => {
     checkInvariants(tree);
   });
 });
+
+/** The first node whose count, gap or largest gap differs from a recomputation, or null (no expect calls: fast). */
+function staleAugmentation(tree: RbTree<number>): string | null {
+  let stale: string | null = null;
+  const visit = (node: RbNode<number> | null): { count: number; maxGap: number } => {
+    if (node === null) return { count: 0, maxGap: -Infinity };
+    const left = visit(node.left);
+    const right = visit(node.right);
+    const before = tree.prev(node);
+    const gap = before === null ? Infinity : node.pfnLo - before.pfnHi - 1;
+    const count = 1 + left.count + right.count;
+    const maxGap = Math.max(gap, left.maxGap, right.maxGap);
+    if (stale === null && (node.gap !== gap || node.count !== count || node.maxGap !== maxGap)) {
+      stale = `node ${node.pfnLo}: gap ${node.gap}/${gap}, count ${node.count}/${count}, maxGap ${node.maxGap}/${maxGap}`;
+    }
+    return { count, maxGap };
+  };
+  visit(tree.root);
+  return stale;
+}
+
+describe('RbTree augmentation climb', () => {
+  it('keeps counts and largest gaps exact after every single insert and erase', () => {
+    // A seeded mix of inserts and erases (leaves, one-child and two-child nodes, the root), with
+    // the augmentation recomputed from scratch after each one: the single early-stopping climb
+    // must leave nothing stale.
+    let state = 12345;
+    const next = (n: number): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state % n;
+    };
+    const tree = new RbTree<number>(true);
+    const live: RbNode<number>[] = [];
+    const used = new Set<number>();
+    for (let step = 0; step < 3000; step++) {
+      if (live.length < 5 || (live.length < 400 && next(3) !== 0)) {
+        const key = next(5000);
+        if (used.has(key)) continue;
+        const node = new RbNode(key * 4, key * 4 + next(3));
+        expect(tree.insert(node)).toBe(true);
+        used.add(key);
+        live.push(node);
+      } else {
+        const node = live.splice(next(live.length), 1)[0];
+        used.delete(node.pfnLo / 4);
+        tree.erase(node);
+      }
+      const stale = staleAugmentation(tree);
+      if (stale !== null) expect(`step ${step}: ${stale}`).toBe(`step ${step}: none stale`);
+      expect(tree.size).toBe(live.length);
+    }
+    checkAugmentation(tree);
+    checkInvariants(tree);
+  });
+});

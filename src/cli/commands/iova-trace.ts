@@ -1,10 +1,11 @@
 /**
  * `iovasim iova-trace FILE --kernel VERSION [--bench]`: replays a conformance trace and prints what
- * the kernel printed. With --bench, times the replay (median of several runs after a warm-up) and
- * reports ns/op and ops/s on stderr.
+ * the kernel printed. With --bench, times parsing and replay separately (medians of several runs
+ * after a warm-up, wall and CPU time; ../../bench/replay-bench.ts) and reports them on stderr.
  */
 import { readFile } from 'node:fs/promises';
 import { kernelProfile, KernelVersionError } from '../../allocators/kernel-version.js';
+import { formatTraceTiming, timeTrace } from '../../bench/replay-bench.js';
 import { parseIovaTrace, runIovaTrace, TraceError, type IovaTrace } from '../../conformance/iova-trace.js';
 import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
@@ -14,29 +15,32 @@ const DEFAULT_RUNS = 7;
 
 const OPTIONS: Record<string, OptionSpec> = {
   kernel: { type: 'string', description: 'kernel version to model (5.10 or later, e.g. 5.11, 5.15.89, 6.1.7, 7.0)', default: '7.0' },
-  bench: { type: 'boolean', description: 'also time the replay; ns/op and ops/s go to stderr' },
+  bench: { type: 'boolean', description: 'also time parsing and replay separately (wall and CPU ns/op, ops/s) on stderr' },
   runs: { type: 'string', description: 'timed runs with --bench', default: String(DEFAULT_RUNS) },
   help: { type: 'boolean', description: 'show this help' },
 };
 
+/** The trace file's bytes, parsed; unreadable files and malformed traces become UserErrors. */
 export async function readTrace(file: string): Promise<IovaTrace> {
-  let text: string;
+  return parseTraceBytes(await readTraceBytes(file), file);
+}
+
+async function readTraceBytes(file: string): Promise<Uint8Array> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file);
   } catch (error) {
     throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
+}
+
+function parseTraceBytes(bytes: Uint8Array, file: string): IovaTrace {
   try {
-    return parseIovaTrace(text, file);
+    return parseIovaTrace(bytes, file);
   } catch (error) {
     if (error instanceof TraceError) throw new UserError(error.message);
     throw error;
   }
 }
-
-// The timing lives beside the benchmarks so that src/bench/ need not import the CLI.
-export { timeReplay, type ReplayTiming } from '../../bench/replay-timing.js';
-import { timeReplay } from '../../bench/replay-timing.js';
 
 export const iovaTraceCommand: Command = {
   name: 'iova-trace',
@@ -57,15 +61,10 @@ export const iovaTraceCommand: Command = {
       throw error;
     }
     const runs = positiveInteger(options, 'runs') ?? DEFAULT_RUNS;
-    const trace = await readTrace(positionals[0]);
-    io.stdout.write(runIovaTrace(trace, profile));
-    if (options.bench) {
-      const timing = timeReplay(trace, version, runs);
-      io.stderr.write(
-        `replay ${positionals[0]} (kernel ${version}): ${timing.ops} ops, median of ${timing.runs} runs ` +
-          `${timing.medianMs.toFixed(2)} ms, ${timing.nsPerOp.toFixed(1)} ns/op, ${Math.round(timing.opsPerSecond)} ops/s\n`,
-      );
-    }
+    const file = positionals[0];
+    const bytes = await readTraceBytes(file);
+    io.stdout.write(runIovaTrace(parseTraceBytes(bytes, file), profile));
+    if (options.bench) io.stderr.write(formatTraceTiming(file, version, timeTrace(bytes, file, profile, runs)));
     return 0;
   },
 };
