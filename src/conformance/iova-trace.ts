@@ -345,7 +345,7 @@ export function parseIovaTrace(input: Uint8Array | string, file: string): IovaTr
     lineNumber++;
     // Tokens of this line: separated by spaces, tabs (and a CR); `#` starts a comment.
     let tokens = 0;
-    let c = 0;
+    let c: number;
     while (pos < length) {
       c = bytes[pos];
       if (c === 10) break;
