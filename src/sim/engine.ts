@@ -405,7 +405,7 @@ class Simulation {
           cpu.taskStart = t;
           if (cpu.task === INTERRUPT) {
             const request = cpu.request as SimRequest;
-            t += c.completionNs + request.bios.length * c.bioCompletionNs;
+            t += c.completionNs + request.nrBios * c.bioCompletionNs;
             if (this.translated) {
               cpu.mark = t;
               t += request.granules * c.pageTableNsPerGranule;
@@ -619,6 +619,7 @@ class Simulation {
 
   /** The disk serves the request, then the link carries its data; its interrupt is scheduled. */
   private toDisk(request: SimRequest, t: number): void {
+    this.block.detachBios(request);
     const scenario = this.scenario;
     const disk = this.disks[request.disk];
     const bytes = request.bytes;
@@ -683,9 +684,10 @@ class Simulation {
       m.requests++;
       m.bytes += request.bytes;
     }
-    const bios = request.bios;
-    for (let i = 0; i < bios.length; i++) {
-      const io = bios[i].io as SimIo;
+    const ios = request.ios;
+    const n = ios.length;
+    for (let i = 0; i < n; i++) {
+      const io = ios[i];
       if (--io.pieces > 0) continue;
       const thread = this.threads[io.thread];
       thread.inflight--;
