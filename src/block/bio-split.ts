@@ -166,10 +166,15 @@ export function maxSegmentBytes(lim: QueueLimits, phys: number): number {
 
 /** __bvec_gap_to_prev(): would a bvec starting at `nextPhys` after `prev` leave a virt-boundary gap? */
 export function bvecGapToPrev(lim: QueueLimits, prev: Bvec, nextPhys: number): boolean {
+  return gapToPrev(lim, prev.phys, prev.len, nextPhys);
+}
+
+/** __bvec_gap_to_prev() for a previous bvec of `prevLen` bytes at `prevPhys`. */
+export function gapToPrev(lim: QueueLimits, prevPhys: number, prevLen: number, nextPhys: number): boolean {
   const mask = lim.virtBoundaryMask;
   if (mask === 0) return false;
   const b = mask + 1;
-  return remainder(prev.phys + prev.len, b) !== 0 || remainder(nextPhys, b) !== 0;
+  return remainder(prevPhys + prevLen, b) !== 0 || remainder(nextPhys, b) !== 0;
 }
 
 /** get_max_io_size(): max_sectors for a bio at `sector`, ending on a physical block if it can. */

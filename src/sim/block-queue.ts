@@ -3,23 +3,26 @@
  * `iovasim limits` (src/block/): the direct-I/O bios of the user buffer (buildDioBios), split to the
  * queue limits (bioSplitToLimits: max_sectors, max_segments, max_segment_size, boundaries), merged
  * into the CPU's newest queued request when they continue it (tryMerge, blk-mq's software-queue
- * merge: blk_mq_sched_bio_merge() -> blk_bio_list_merge(), which tries requests not yet dispatched),
- * and at dispatch turned into a scatterlist (blkRqMapSg).
+ * merge: blk_mq_sched_bio_merge() -> blk_bio_list_merge(), which tries requests not yet dispatched;
+ * mergeDirection, backMergeAllowed, frontMergeAllowed), and at dispatch turned into a scatterlist
+ * (blkRqMapSgBvecs).
  *
  * Requests wait per disk in submission order until the disk and host have room; so bios merge exactly
  * when the disk is saturated, as in blk-mq. A request can only grow while it waits, and only from
  * the CPU that queued it (each CPU has its own software queue).
  *
  * Buffers are ordinary anonymous memory: every page its own physical chunk (`iovasim limits
- * --contig page`). Bios and bvecs being built come from a pool and go back at once: a request keeps
- * copies in bios of its own, which it reuses (a request's bios sit together in memory, which matters
- * when thousands of I/Os are in flight); requests and their scatterlists are pooled too, so a steady
- * run allocates nothing per I/O.
+ * --contig page`). Bios and bvecs being built come from a pool and go back as soon as they are queued
+ * or merged, so the few in use stay in the CPU's caches: a request keeps its bios' bvecs in flat
+ * arrays of its own (RequestBvecs) and the I/O of each bio, which is all that mapping and completion
+ * read (with ~16K I/Os in flight, chasing bio and bvec objects at dispatch and completion was mostly
+ * cache misses). Requests, their arrays and their scatterlists are pooled, so a steady run allocates
+ * nothing per I/O.
  */
 import { BIO_MAX_VECS, bioSplitToLimits, buildDioBios, type Bio, type BioBuilder, type Bvec } from '../block/bio-split.js';
 import type { QueueLimits } from '../block/queue-limits.js';
-import { tryMerge, type BlkRequest } from '../block/request-merge.js';
-import { blkRqMapSg } from '../block/rq-map-sg.js';
+import { BACK_MERGE, backMergeAllowed, FRONT_MERGE, frontMergeAllowed, mergeDirection } from '../block/request-merge.js';
+import { blkRqMapSgBvecs, type RequestBvecs } from '../block/rq-map-sg.js';
 import { ScatterList } from '../dma/scatterlist.js';
 
 const SECTOR = 512;
@@ -39,39 +42,22 @@ export class SimIo {
   pieces = 0;
 }
 
-/** A bio, or a piece of one after a split, belonging to one I/O. */
+/** A bio, or a piece of one after a split: built, split and merged, then given back at once. */
 export class SimBio implements Bio {
   sector = 0;
   bytes = 0;
   bvecs: Bvec[] = [];
   nrSegs = 0;
-  io: SimIo | null = null;
-  /** Makes this bio a copy of `from`, reusing its own bvec objects. */
-  copyOf(from: SimBio): this {
-    this.sector = from.sector;
-    this.bytes = from.bytes;
-    this.nrSegs = from.nrSegs;
-    this.io = from.io;
-    const bvecs = this.bvecs;
-    const source = from.bvecs;
-    const n = source.length;
-    for (let i = 0; i < n; i++) {
-      if (i < bvecs.length) {
-        bvecs[i].phys = source[i].phys;
-        bvecs[i].len = source[i].len;
-      } else bvecs.push({ phys: source[i].phys, len: source[i].len });
-    }
-    while (bvecs.length > n) bvecs.pop();
-    return this;
-  }
 }
 
-/** A request (struct request): bios merged in the software queue, one command, one dma_map_sg(). */
-export class SimRequest implements BlkRequest {
+/**
+ * A request (struct request): bios merged in the software queue, one command, one dma_map_sg().
+ * It keeps its bios' bvecs flat (RequestBvecs) and the I/O of each bio, not the bio objects: the
+ * bios themselves go back to the pool as soon as they are queued or merged.
+ */
+export class SimRequest implements RequestBvecs {
   sector = 0;
   bytes = 0;
-  /** Its bios while it waits and is mapped; empty once it went to the disk (see detachBios()). */
-  bios: SimBio[] = [];
   nrPhysSegments = 0;
   disk = 0;
   /** The CPU whose software queue it was queued on (completion goes to that CPU's interrupt CPU). */
@@ -79,9 +65,85 @@ export class SimRequest implements BlkRequest {
   /** IOMMU granules its scatterlist covers (page-table work), set by mapSg(). */
   granules = 0;
   readonly sg = new ScatterList(16);
-  /** Once on the disk: the I/O of each of its bios, in order, and how many there were. */
-  readonly ios: SimIo[] = [];
+  phys = new Float64Array(32);
+  len = new Float64Array(32);
+  nrBvecs = 0;
+  bioStart = new Int32Array(32);
   nrBios = 0;
+  /** The I/O of each bio, in bio order. */
+  readonly ios: SimIo[] = [];
+
+  /** Starts the request with its first bio. */
+  start(bio: Bio, io: SimIo, disk: number, cpu: number): void {
+    this.sector = bio.sector;
+    this.bytes = bio.bytes;
+    this.nrPhysSegments = bio.nrSegs;
+    this.disk = disk;
+    this.cpu = cpu;
+    this.granules = 0;
+    this.nrBvecs = 0;
+    this.nrBios = 0;
+    this.append(bio, io);
+  }
+
+  /** Adds the bio at the back (ll_back_merge_fn() passed, or the request's first bio). */
+  append(bio: Bio, io: SimIo): void {
+    const bvecs = bio.bvecs;
+    this.reserve(bvecs.length);
+    this.bioStart[this.nrBios++] = this.nrBvecs;
+    for (let i = 0; i < bvecs.length; i++) {
+      this.phys[this.nrBvecs] = bvecs[i].phys;
+      this.len[this.nrBvecs] = bvecs[i].len;
+      this.nrBvecs++;
+    }
+    this.ios.push(io);
+  }
+
+  /** bio_list_merge() at the back: the request grows by the bio. */
+  backMerge(bio: Bio, io: SimIo): void {
+    this.append(bio, io);
+    this.bytes += bio.bytes;
+    this.nrPhysSegments += bio.nrSegs;
+  }
+
+  /** A front merge: the bio goes first, the request now starts at its sector. */
+  frontMerge(bio: Bio, io: SimIo): void {
+    const bvecs = bio.bvecs;
+    const k = bvecs.length;
+    this.reserve(k);
+    this.phys.copyWithin(k, 0, this.nrBvecs);
+    this.len.copyWithin(k, 0, this.nrBvecs);
+    for (let b = this.nrBios; b > 0; b--) this.bioStart[b] = this.bioStart[b - 1] + k;
+    this.bioStart[0] = 0;
+    this.nrBios++;
+    for (let i = 0; i < k; i++) {
+      this.phys[i] = bvecs[i].phys;
+      this.len[i] = bvecs[i].len;
+    }
+    this.nrBvecs += k;
+    this.ios.unshift(io);
+    this.sector = bio.sector;
+    this.bytes += bio.bytes;
+    this.nrPhysSegments += bio.nrSegs;
+  }
+
+  /** Room for one more bio of `bvecs` bvecs. */
+  private reserve(bvecs: number): void {
+    if (this.nrBvecs + bvecs > this.phys.length) {
+      const capacity = Math.max(2 * this.phys.length, this.nrBvecs + bvecs);
+      const phys = new Float64Array(capacity);
+      const len = new Float64Array(capacity);
+      phys.set(this.phys.subarray(0, this.nrBvecs));
+      len.set(this.len.subarray(0, this.nrBvecs));
+      this.phys = phys;
+      this.len = len;
+    }
+    if (this.nrBios + 1 > this.bioStart.length) {
+      const bioStart = new Int32Array(2 * this.bioStart.length);
+      bioStart.set(this.bioStart);
+      this.bioStart = bioStart;
+    }
+  }
 }
 
 class BioPool implements BioBuilder {
@@ -93,7 +155,6 @@ class BioPool implements BioBuilder {
     bio.sector = sector;
     bio.bytes = 0;
     bio.nrSegs = 0;
-    bio.io = null;
     return bio;
   }
 
@@ -108,7 +169,6 @@ class BioPool implements BioBuilder {
     // pop() rather than `length = 0`, which would give up the arrays' storage.
     const bvecs = bio.bvecs;
     while (bvecs.length > 0) this.bvecs.push(bvecs.pop() as Bvec);
-    bio.io = null;
     this.bios.push(bio);
   }
 }
@@ -160,21 +220,16 @@ export class BlockQueue {
       bioSplitToLimits(bios[b], lim, this.pageSize, pieces, this.pool);
       for (let p = 0; p < pieces.length; p++) {
         const piece = pieces[p] as SimBio;
-        piece.io = io;
         io.pieces++;
         const newest = this.newest[slot];
-        if (newest !== null && tryMerge(newest, piece, lim)) {
+        if (newest !== null && this.tryMerge(newest, piece, io)) {
+          this.pool.release(piece);
           merged++;
           continue;
         }
         const request = this.requests.pop() ?? new SimRequest();
-        request.sector = piece.sector;
-        request.bytes = piece.bytes;
-        request.bios.push(piece);
-        request.nrPhysSegments = piece.nrSegs;
-        request.disk = io.disk;
-        request.cpu = cpu;
-        request.granules = 0;
+        request.start(piece, io, io.disk, cpu);
+        this.pool.release(piece);
         this.append(io.disk, request);
         this.newest[slot] = request;
       }
@@ -182,6 +237,24 @@ export class BlockQueue {
     }
     while (bios.length > 0) bios.pop();
     return merged;
+  }
+
+  /** blk_try_merge() and ll_back_merge_fn() / ll_front_merge_fn() (../block/request-merge.ts) on the flat request. */
+  private tryMerge(request: SimRequest, piece: SimBio, io: SimIo): boolean {
+    const lim = this.limits;
+    const direction = mergeDirection(request.sector, request.bytes, piece);
+    if (direction === BACK_MERGE) {
+      const last = request.nrBvecs - 1;
+      if (!backMergeAllowed(lim, request.bytes, request.nrPhysSegments, request.phys[0], request.phys[last], request.len[last], piece)) return false;
+      request.backMerge(piece, io);
+      return true;
+    }
+    if (direction === FRONT_MERGE) {
+      if (!frontMergeAllowed(lim, request.bytes, request.nrPhysSegments, request.phys[0], request.len[0], piece)) return false;
+      request.frontMerge(piece, io);
+      return true;
+    }
+    return false;
   }
 
   /** Requests waiting on `disk`. */
@@ -233,7 +306,7 @@ export class BlockQueue {
   /** blk_rq_map_sg() into the request's own scatterlist; returns its entries. */
   mapSg(request: SimRequest): number {
     const sg = request.sg;
-    const nents = blkRqMapSg(request.bios, this.limits, this.pageSize, sg);
+    const nents = blkRqMapSgBvecs(request, this.limits, this.pageSize, sg);
     let granules = 0;
     const mask = this.granuleMask;
     for (let i = 0; i < nents; i++) granules += Math.ceil(((sg.phys[i] & mask) + sg.length[i]) / this.granule);
@@ -241,31 +314,12 @@ export class BlockQueue {
     return nents;
   }
 
-  /**
-   * The request goes to the disk: it keeps only the I/O of each bio, and its bios and bvecs go back
-   * to the pool at once. With ~16K I/Os in flight, bios that waited for their completion were
-   * mostly cache misses by then; pooled right after dispatch they are reused while still cached.
-   */
-  detachBios(request: SimRequest): void {
-    const bios = request.bios;
-    const ios = request.ios;
-    const n = bios.length;
-    for (let i = 0; i < n; i++) {
-      const bio = bios[i];
-      ios.push(bio.io as SimIo);
-      this.pool.release(bio);
-    }
-    request.nrBios = n;
-    while (bios.length > 0) bios.pop();
-  }
-
-  /** Gives a completed request (its bios detached or not) back to the pool. */
+  /** Gives a completed request back to the pool. */
   release(request: SimRequest): void {
-    const bios = request.bios;
-    while (bios.length > 0) this.pool.release(bios.pop() as SimBio);
     const ios = request.ios;
     while (ios.length > 0) ios.pop();
     request.nrBios = 0;
+    request.nrBvecs = 0;
     this.requests.push(request);
   }
 }

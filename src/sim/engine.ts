@@ -619,7 +619,6 @@ class Simulation {
 
   /** The disk serves the request, then the link carries its data; its interrupt is scheduled. */
   private toDisk(request: SimRequest, t: number): void {
-    this.block.detachBios(request);
     const scenario = this.scenario;
     const disk = this.disks[request.disk];
     const bytes = request.bytes;
@@ -685,7 +684,7 @@ class Simulation {
       m.bytes += request.bytes;
     }
     const ios = request.ios;
-    const n = ios.length;
+    const n = request.nrBios;
     for (let i = 0; i < n; i++) {
       const io = ios[i];
       if (--io.pieces > 0) continue;
