@@ -27,19 +27,58 @@ import { ScatterList } from '../dma/scatterlist.js';
 
 const SECTOR = 512;
 
-/** One I/O of a job thread (one io_submit of fio), in flight until all its pieces complete. */
-export class SimIo {
+/**
+ * The I/Os in flight (one io_submit of fio each, in flight until all their pieces complete), as
+ * parallel typed arrays addressed by an int handle: completion reads a few dense arrays instead of
+ * ~16K scattered objects. Handles are reused; the arrays grow (handles stay valid, so read the arrays
+ * afresh after alloc()).
+ */
+export class SimIos {
   /** Job thread index. */
-  thread = 0;
-  disk = 0;
-  /** Byte offset on the disk, and length. */
-  offset = 0;
-  bytes = 0;
-  write = false;
-  /** When its CPU started submitting it (latency is measured from here). */
-  submitNs = 0;
+  thread = new Int32Array(0);
+  disk = new Int32Array(0);
   /** Pieces (split bios) not yet completed. */
-  pieces = 0;
+  pieces = new Int32Array(0);
+  /** 1 for a write. */
+  write = new Uint8Array(0);
+  /** Byte offset on the disk, and length. */
+  offset = new Float64Array(0);
+  bytes = new Float64Array(0);
+  /** When its CPU started submitting it (latency is measured from here). */
+  submitNs = new Float64Array(0);
+  private free = new Int32Array(0);
+  private freeCount = 0;
+
+  /** A handle not in use, its fields as the last I/O that had it left them. */
+  alloc(): number {
+    if (this.freeCount === 0) this.grow();
+    return this.free[--this.freeCount];
+  }
+
+  release(io: number): void {
+    this.free[this.freeCount++] = io;
+  }
+
+  private grow(): void {
+    const old = this.thread.length;
+    const capacity = Math.max(1024, 2 * old);
+    const widen = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(capacity);
+      b.set(a);
+      return b;
+    };
+    this.thread = widen(this.thread, (n) => new Int32Array(n));
+    this.disk = widen(this.disk, (n) => new Int32Array(n));
+    this.pieces = widen(this.pieces, (n) => new Int32Array(n));
+    this.write = widen(this.write, (n) => new Uint8Array(n));
+    this.offset = widen(this.offset, (n) => new Float64Array(n));
+    this.bytes = widen(this.bytes, (n) => new Float64Array(n));
+    this.submitNs = widen(this.submitNs, (n) => new Float64Array(n));
+    this.free = new Int32Array(capacity);
+    // Lowest handles on top: they are handed out first.
+    this.freeCount = 0;
+    for (let io = capacity - 1; io >= old; io--) this.free[this.freeCount++] = io;
+  }
 }
 
 /** A bio, or a piece of one after a split: built, split and merged, then given back at once. */
@@ -70,11 +109,11 @@ export class SimRequest implements RequestBvecs {
   nrBvecs = 0;
   bioStart = new Int32Array(32);
   nrBios = 0;
-  /** The I/O of each bio, in bio order. */
-  readonly ios: SimIo[] = [];
+  /** The I/O (SimIos handle) of each bio, in bio order. */
+  bioIo = new Int32Array(32);
 
   /** Starts the request with its first bio. */
-  start(bio: Bio, io: SimIo, disk: number, cpu: number): void {
+  start(bio: Bio, io: number, disk: number, cpu: number): void {
     this.sector = bio.sector;
     this.bytes = bio.bytes;
     this.nrPhysSegments = bio.nrSegs;
@@ -87,41 +126,44 @@ export class SimRequest implements RequestBvecs {
   }
 
   /** Adds the bio at the back (ll_back_merge_fn() passed, or the request's first bio). */
-  append(bio: Bio, io: SimIo): void {
+  append(bio: Bio, io: number): void {
     const bvecs = bio.bvecs;
     this.reserve(bvecs.length);
+    this.bioIo[this.nrBios] = io;
     this.bioStart[this.nrBios++] = this.nrBvecs;
     for (let i = 0; i < bvecs.length; i++) {
       this.phys[this.nrBvecs] = bvecs[i].phys;
       this.len[this.nrBvecs] = bvecs[i].len;
       this.nrBvecs++;
     }
-    this.ios.push(io);
   }
 
   /** bio_list_merge() at the back: the request grows by the bio. */
-  backMerge(bio: Bio, io: SimIo): void {
+  backMerge(bio: Bio, io: number): void {
     this.append(bio, io);
     this.bytes += bio.bytes;
     this.nrPhysSegments += bio.nrSegs;
   }
 
   /** A front merge: the bio goes first, the request now starts at its sector. */
-  frontMerge(bio: Bio, io: SimIo): void {
+  frontMerge(bio: Bio, io: number): void {
     const bvecs = bio.bvecs;
     const k = bvecs.length;
     this.reserve(k);
     this.phys.copyWithin(k, 0, this.nrBvecs);
     this.len.copyWithin(k, 0, this.nrBvecs);
-    for (let b = this.nrBios; b > 0; b--) this.bioStart[b] = this.bioStart[b - 1] + k;
+    for (let b = this.nrBios; b > 0; b--) {
+      this.bioStart[b] = this.bioStart[b - 1] + k;
+      this.bioIo[b] = this.bioIo[b - 1];
+    }
     this.bioStart[0] = 0;
+    this.bioIo[0] = io;
     this.nrBios++;
     for (let i = 0; i < k; i++) {
       this.phys[i] = bvecs[i].phys;
       this.len[i] = bvecs[i].len;
     }
     this.nrBvecs += k;
-    this.ios.unshift(io);
     this.sector = bio.sector;
     this.bytes += bio.bytes;
     this.nrPhysSegments += bio.nrSegs;
@@ -140,8 +182,11 @@ export class SimRequest implements RequestBvecs {
     }
     if (this.nrBios + 1 > this.bioStart.length) {
       const bioStart = new Int32Array(2 * this.bioStart.length);
+      const bioIo = new Int32Array(2 * this.bioStart.length);
       bioStart.set(this.bioStart);
+      bioIo.set(this.bioIo);
       this.bioStart = bioStart;
+      this.bioIo = bioIo;
     }
   }
 }
@@ -174,6 +219,8 @@ class BioPool implements BioBuilder {
 }
 
 export class BlockQueue {
+  /** The I/Os being submitted and in flight. */
+  readonly ios = new SimIos();
   /** Requests waiting for dispatch, per disk, oldest first: a ring from head[disk], count[disk] long. */
   private readonly waiting: (SimRequest | null)[][] = [];
   private readonly head: Int32Array;
@@ -203,24 +250,24 @@ export class BlockQueue {
   }
 
   /**
-   * submit_bio() of one direct I/O of `bytes` at byte `offset` of `io.disk`, from `cpu`, with its
+   * submit_bio() of one direct I/O (`io`, a handle of `ios`) of `bytes` at byte `offset` of `disk`, from `cpu`, with its
    * buffer at `physBase`: builds, splits, merges or queues. Returns the pieces that merged.
    * `offset` and `bytes` must be multiples of the logical block size.
    */
-  submit(io: SimIo, cpu: number, offset: number, bytes: number, physBase: number): number {
+  submit(io: number, disk: number, cpu: number, offset: number, bytes: number, physBase: number): number {
     const lim = this.limits;
     this.layout.physBase = physBase;
     const bios = this.bios;
     buildDioBios(offset / SECTOR, bytes, this.layout, this.pageSize, lim.logicalBlockSize, BIO_MAX_VECS, bios, this.pool);
     let merged = 0;
-    io.pieces = 0;
-    const slot = cpu * this.disks + io.disk;
+    let pieceCount = 0;
+    const slot = cpu * this.disks + disk;
     for (let b = 0; b < bios.length; b++) {
       const pieces = this.pieces;
       bioSplitToLimits(bios[b], lim, this.pageSize, pieces, this.pool);
       for (let p = 0; p < pieces.length; p++) {
         const piece = pieces[p] as SimBio;
-        io.pieces++;
+        pieceCount++;
         const newest = this.newest[slot];
         if (newest !== null && this.tryMerge(newest, piece, io)) {
           this.pool.release(piece);
@@ -228,19 +275,20 @@ export class BlockQueue {
           continue;
         }
         const request = this.requests.pop() ?? new SimRequest();
-        request.start(piece, io, io.disk, cpu);
+        request.start(piece, io, disk, cpu);
         this.pool.release(piece);
-        this.append(io.disk, request);
+        this.append(disk, request);
         this.newest[slot] = request;
       }
       while (pieces.length > 0) pieces.pop();
     }
     while (bios.length > 0) bios.pop();
+    this.ios.pieces[io] = pieceCount;
     return merged;
   }
 
   /** blk_try_merge() and ll_back_merge_fn() / ll_front_merge_fn() (../block/request-merge.ts) on the flat request. */
-  private tryMerge(request: SimRequest, piece: SimBio, io: SimIo): boolean {
+  private tryMerge(request: SimRequest, piece: SimBio, io: number): boolean {
     const lim = this.limits;
     const direction = mergeDirection(request.sector, request.bytes, piece);
     if (direction === BACK_MERGE) {
@@ -316,8 +364,6 @@ export class BlockQueue {
 
   /** Gives a completed request back to the pool. */
   release(request: SimRequest): void {
-    const ios = request.ios;
-    while (ios.length > 0) ios.pop();
     request.nrBios = 0;
     request.nrBvecs = 0;
     this.requests.push(request);

@@ -9,7 +9,7 @@ import { tryMerge, type BlkRequest } from '../../src/block/request-merge.js';
 import { blkRqMapSg } from '../../src/block/rq-map-sg.js';
 import { ScatterList } from '../../src/dma/scatterlist.js';
 import { probeHost, type HostSetup } from '../../src/block/probe.js';
-import { BlockQueue, SimIo, type SimRequest } from '../../src/sim/block-queue.js';
+import { BlockQueue, type SimRequest } from '../../src/sim/block-queue.js';
 import { simulate } from '../../src/sim/engine.js';
 import { scenarioHostSetup } from '../../src/sim/host-setup.js';
 import { SAS_128CPU } from '../../src/sim/presets.js';
@@ -38,11 +38,8 @@ const planned = (plans: PlannedRequest[]): Shape[] => plans.map((p) => shapeOf(p
 function engineRequests(setup: HostSetup, bytes: number, sector: number, count = 1): Shape[] {
   const queue = new BlockQueue(setup.limits, setup.description.iommu.pageSize, setup.description.iommu.granule, 1, 1);
   for (let i = 0; i < count; i++) {
-    const io = new SimIo();
-    io.disk = 0;
-    io.bytes = bytes;
     // planIo continues one buffer of scattered pages: I/O i starts 2 * i * bytes further on.
-    queue.submit(io, 0, sector * 512 + i * bytes, bytes, DEFAULT_PHYS_BASE + 2 * i * bytes);
+    queue.submit(queue.ios.alloc(), 0, 0, sector * 512 + i * bytes, bytes, DEFAULT_PHYS_BASE + 2 * i * bytes);
   }
   const shapes: Shape[] = [];
   for (let request: SimRequest | null; (request = queue.take(0)) !== null; ) {
@@ -110,9 +107,7 @@ describe('BlockQueue merges as src/block does', () => {
       const ios = Array.from({ length: count }, (_, i) => ({ sector: ((count - i) * bytes) / 512, bytes, phys: DEFAULT_PHYS_BASE + (count - i) * bytes }));
       const queue = new BlockQueue(setup.limits, setup.description.iommu.pageSize, setup.description.iommu.granule, 1, 1);
       for (const io of ios) {
-        const simIo = new SimIo();
-        simIo.bytes = io.bytes;
-        queue.submit(simIo, 0, io.sector * 512, io.bytes, io.phys);
+        queue.submit(queue.ios.alloc(), 0, 0, io.sector * 512, io.bytes, io.phys);
       }
       const shapes: Shape[] = [];
       for (let request: SimRequest | null; (request = queue.take(0)) !== null; ) {
