@@ -55,9 +55,12 @@ export class BioError extends Error {}
 
 /**
  * `x % m` for whole numbers x >= 0 and m >= 1. Physical addresses pass 2^31, where V8's `%` falls
- * back to a slow floating-point remainder; a division by a power of two is exact and fast.
+ * back to a slow floating-point remainder; a division by a power of two is exact and fast. Below
+ * 2^31 (page offsets, sectors, the simulator's buffers) a power of two is a mask, anything else an
+ * integer `%`.
  */
 export function remainder(x: number, m: number): number {
+  if (x >= 0 && x <= 0x7fff_ffff && m <= 0x7fff_ffff) return (m & (m - 1)) === 0 ? x & (m - 1) : x % m;
   const r = x - Math.floor(x / m) * m;
   return r < 0 ? r + m : r >= m ? r - m : r;
 }

@@ -288,11 +288,11 @@ class Simulation {
     const progressEvery = 65536;
     const events = this.events;
     for (;;) {
-      const event = events.pop();
-      if (event === undefined || event.time > this.endNs) break;
-      const time = event.time;
+      if (!events.pop() || events.time > this.endNs) break;
+      const time = events.time;
+      const kind = events.kind;
       // A trace replay ends at the first sample after its last completion.
-      if (event.kind === SAMPLE && this.records !== null && this.pendingRecord === null && this.outstandingIos === 0) {
+      if (kind === SAMPLE && this.records !== null && this.pendingRecord === null && this.outstandingIos === 0) {
         this.sample(time);
         break;
       }
@@ -300,17 +300,17 @@ class Simulation {
       if (this.onProgress !== null && this.simulatedEvents % progressEvery === 0) {
         this.onProgress(this.records === null ? time / this.endNs : this.recordsDone / Math.max(1, this.recordsDone + 1));
       }
-      switch (event.kind) {
+      switch (kind) {
         case STEP:
-          this.runCpu(this.cpus[event.index], time);
+          this.runCpu(this.cpus[events.index], time);
           break;
         case WAKE: {
-          const thread = this.threads[event.index];
+          const thread = this.threads[events.index];
           this.addTask(this.cpus[thread.cpu], ISSUE, thread, time);
           break;
         }
         case COMPLETE: {
-          const request = event.subject as SimRequest;
+          const request = events.subject as SimRequest;
           this.addTask(this.cpus[this.irqCpuOfCpu[request.cpu]], INTERRUPT, request, time);
           break;
         }
@@ -325,7 +325,6 @@ class Simulation {
           this.runTimers(time);
           break;
       }
-      events.recycle(event);
     }
     const measuredNs = this.records === null ? this.endNs - this.warmupNs : Math.max(1, this.lastCompletionNs - Math.max(0, this.firstRecordNs));
     let busy = 0;

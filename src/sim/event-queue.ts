@@ -1,83 +1,131 @@
 /**
  * The simulator's agenda: a binary min-heap of events ordered by time, ties broken by the order in
- * which they were scheduled (so a run is deterministic). Events are small pooled records: the engine
- * recycles them, so a long run allocates no event per simulated I/O.
+ * which they were scheduled (so a run is deterministic).
+ *
+ * The heap is three parallel typed arrays (time, scheduling sequence, payload slot), so sifting reads
+ * and moves plain numbers in a few dense arrays instead of chasing event objects; an event's payload
+ * (kind, index, subject) sits in its slot until pop() copies it out and frees the slot. Nothing is
+ * allocated per event once the arrays have grown to the run's largest agenda.
  */
-export class SimEvent {
-  time = 0;
-  sequence = 0;
-  kind = 0;
-  /** Payload: an index (job, disk, CPU) and an object (a request). */
-  index = 0;
-  subject: unknown = null;
-}
-
 export class EventQueue {
-  private heap: SimEvent[] = [];
-  private readonly pool: SimEvent[] = [];
+  private heapTime = new Float64Array(256);
+  private heapSequence = new Float64Array(256);
+  private heapSlot = new Int32Array(256);
+  private count = 0;
+  private slotKind = new Int32Array(256);
+  private slotIndex = new Int32Array(256);
+  private slotSubject: unknown[] = new Array<unknown>(256).fill(null);
+  private freeSlots = Int32Array.from({ length: 256 }, (_, i) => 255 - i);
+  private freeCount = 256;
   private nextSequence = 0;
 
+  /** The event pop() returned last: its time, kind, index and subject (an object, e.g. a request). */
+  time = 0;
+  kind = 0;
+  index = 0;
+  subject: unknown = null;
+
   get size(): number {
-    return this.heap.length;
+    return this.count;
   }
 
   /** Time of the earliest event; Infinity when none. */
   get nextTime(): number {
-    const heap = this.heap;
-    return heap.length === 0 ? Number.POSITIVE_INFINITY : heap[0].time;
+    return this.count === 0 ? Number.POSITIVE_INFINITY : this.heapTime[0];
   }
 
   schedule(time: number, kind: number, index: number, subject: unknown = null): void {
-    const event = this.pool.pop() ?? new SimEvent();
-    event.time = time;
-    event.sequence = this.nextSequence++;
-    event.kind = kind;
-    event.index = index;
-    event.subject = subject;
-    const heap = this.heap;
-    let i = heap.length;
-    heap.push(event);
+    if (this.count === this.heapTime.length) this.grow();
+    const slot = this.freeSlots[--this.freeCount];
+    this.slotKind[slot] = kind;
+    this.slotIndex[slot] = index;
+    this.slotSubject[slot] = subject;
+    const sequence = this.nextSequence++;
+    const heapTime = this.heapTime;
+    const heapSequence = this.heapSequence;
+    const heapSlot = this.heapSlot;
+    let i = this.count++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = heap[parent];
-      if (p.time < time || (p.time === time && p.sequence < event.sequence)) break;
-      heap[i] = p;
+      const parentTime = heapTime[parent];
+      if (parentTime < time || (parentTime === time && heapSequence[parent] < sequence)) break;
+      heapTime[i] = parentTime;
+      heapSequence[i] = heapSequence[parent];
+      heapSlot[i] = heapSlot[parent];
       i = parent;
     }
-    heap[i] = event;
+    heapTime[i] = time;
+    heapSequence[i] = sequence;
+    heapSlot[i] = slot;
   }
 
-  /** Removes and returns the earliest event; give it back with recycle() when done. */
-  pop(): SimEvent | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    if (top === undefined) return undefined;
-    const last = heap.pop() as SimEvent;
-    const n = heap.length;
+  /** Removes the earliest event into time, kind, index and subject; false when there is none. */
+  pop(): boolean {
+    if (this.count === 0) return false;
+    const heapTime = this.heapTime;
+    const heapSequence = this.heapSequence;
+    const heapSlot = this.heapSlot;
+    const slot = heapSlot[0];
+    this.time = heapTime[0];
+    this.kind = this.slotKind[slot];
+    this.index = this.slotIndex[slot];
+    this.subject = this.slotSubject[slot];
+    this.slotSubject[slot] = null;
+    this.freeSlots[this.freeCount++] = slot;
+    const n = --this.count;
     if (n > 0) {
+      const lastTime = heapTime[n];
+      const lastSequence = heapSequence[n];
+      const lastSlot = heapSlot[n];
       let i = 0;
       for (;;) {
         const left = 2 * i + 1;
         if (left >= n) break;
         const right = left + 1;
         let child = left;
+        let childTime = heapTime[left];
         if (right < n) {
-          const l = heap[left];
-          const r = heap[right];
-          if (r.time < l.time || (r.time === l.time && r.sequence < l.sequence)) child = right;
+          const rightTime = heapTime[right];
+          if (rightTime < childTime || (rightTime === childTime && heapSequence[right] < heapSequence[left])) {
+            child = right;
+            childTime = rightTime;
+          }
         }
-        const c = heap[child];
-        if (last.time < c.time || (last.time === c.time && last.sequence < c.sequence)) break;
-        heap[i] = c;
+        if (lastTime < childTime || (lastTime === childTime && lastSequence < heapSequence[child])) break;
+        heapTime[i] = childTime;
+        heapSequence[i] = heapSequence[child];
+        heapSlot[i] = heapSlot[child];
         i = child;
       }
-      heap[i] = last;
+      heapTime[i] = lastTime;
+      heapSequence[i] = lastSequence;
+      heapSlot[i] = lastSlot;
     }
-    return top;
+    return true;
   }
 
-  recycle(event: SimEvent): void {
-    event.subject = null;
-    this.pool.push(event);
+  private grow(): void {
+    const old = this.heapTime.length;
+    const capacity = 2 * old;
+    const heapTime = new Float64Array(capacity);
+    heapTime.set(this.heapTime);
+    this.heapTime = heapTime;
+    const heapSequence = new Float64Array(capacity);
+    heapSequence.set(this.heapSequence);
+    this.heapSequence = heapSequence;
+    const heapSlot = new Int32Array(capacity);
+    heapSlot.set(this.heapSlot);
+    this.heapSlot = heapSlot;
+    const slotKind = new Int32Array(capacity);
+    slotKind.set(this.slotKind);
+    this.slotKind = slotKind;
+    const slotIndex = new Int32Array(capacity);
+    slotIndex.set(this.slotIndex);
+    this.slotIndex = slotIndex;
+    for (let i = old; i < capacity; i++) this.slotSubject.push(null);
+    // Every slot is in use when the heap is full: the free list holds the new ones.
+    this.freeSlots = new Int32Array(capacity);
+    this.freeCount = 0;
+    for (let slot = capacity - 1; slot >= old; slot--) this.freeSlots[this.freeCount++] = slot;
   }
 }
