@@ -2,16 +2,30 @@
  * The simulator's agenda: a binary min-heap of events ordered by time, ties broken by the order in
  * which they were scheduled (so a run is deterministic).
  *
- * The heap is three parallel typed arrays (time, scheduling sequence, payload slot), so sifting reads
- * and moves plain numbers in a few dense arrays instead of chasing event objects; an event's payload
- * (kind, index, subject) sits in its slot until pop() copies it out and frees the slot. Nothing is
- * allocated per event once the arrays have grown to the run's largest agenda.
+ * Two lanes hold the events: a FIFO ring for events scheduled no earlier than the newest event already
+ * in it, and a heap for the rest; pop() takes the earlier head of the two by (time, sequence). Each
+ * lane pops in (time, sequence) order (the ring because it only ever receives them in that order), so
+ * the merged order is exactly a single heap's. The engine's request completions are scheduled at
+ * non-decreasing times (the shared link serialises them), so nearly all of them take the ring in O(1)
+ * and the heap keeps only the few near-term events (parked CPUs, wake-ups): short sifts.
+ *
+ * Both lanes are parallel typed arrays (time, scheduling sequence, payload slot), so sifting reads and
+ * moves plain numbers instead of chasing event objects; an event's payload (kind, index, subject) sits
+ * in its slot until pop() copies it out and frees the slot. Nothing is allocated per event once the
+ * arrays have grown to the run's largest agenda.
  */
 export class EventQueue {
   private heapTime = new Float64Array(256);
   private heapSequence = new Float64Array(256);
   private heapSlot = new Int32Array(256);
   private count = 0;
+  private ringTime = new Float64Array(256);
+  private ringSequence = new Float64Array(256);
+  private ringSlot = new Int32Array(256);
+  private ringHead = 0;
+  private ringCount = 0;
+  /** Time of the newest event in the ring (it accepts no earlier one). */
+  private ringTailTime = Number.NEGATIVE_INFINITY;
   private slotKind = new Int32Array(256);
   private slotIndex = new Int32Array(256);
   private slotSubject: unknown[] = new Array<unknown>(256).fill(null);
@@ -26,21 +40,34 @@ export class EventQueue {
   subject: unknown = null;
 
   get size(): number {
-    return this.count;
+    return this.count + this.ringCount;
   }
 
   /** Time of the earliest event; Infinity when none. */
   get nextTime(): number {
-    return this.count === 0 ? Number.POSITIVE_INFINITY : this.heapTime[0];
+    const heapFirst = this.count === 0 ? Number.POSITIVE_INFINITY : this.heapTime[0];
+    const ringFirst = this.ringCount === 0 ? Number.POSITIVE_INFINITY : this.ringTime[this.ringHead];
+    return heapFirst < ringFirst ? heapFirst : ringFirst;
   }
 
   schedule(time: number, kind: number, index: number, subject: unknown = null): void {
-    if (this.count === this.heapTime.length) this.grow();
+    if (this.freeCount === 0) this.growSlots();
     const slot = this.freeSlots[--this.freeCount];
     this.slotKind[slot] = kind;
     this.slotIndex[slot] = index;
     this.slotSubject[slot] = subject;
     const sequence = this.nextSequence++;
+    if (time >= this.ringTailTime) {
+      if (this.ringCount === this.ringTime.length) this.growRing();
+      let at = this.ringHead + this.ringCount++;
+      if (at >= this.ringTime.length) at -= this.ringTime.length;
+      this.ringTime[at] = time;
+      this.ringSequence[at] = sequence;
+      this.ringSlot[at] = slot;
+      this.ringTailTime = time;
+      return;
+    }
+    if (this.count === this.heapTime.length) this.growHeap();
     const heapTime = this.heapTime;
     const heapSequence = this.heapSequence;
     const heapSlot = this.heapSlot;
@@ -61,17 +88,20 @@ export class EventQueue {
 
   /** Removes the earliest event into time, kind, index and subject; false when there is none. */
   pop(): boolean {
-    if (this.count === 0) return false;
+    if (this.ringCount > 0) {
+      const head = this.ringHead;
+      const ringFirst = this.ringTime[head];
+      if (this.count === 0 || ringFirst < this.heapTime[0] || (ringFirst === this.heapTime[0] && this.ringSequence[head] < this.heapSequence[0])) {
+        this.take(this.ringSlot[head], ringFirst);
+        this.ringHead = head + 1 === this.ringTime.length ? 0 : head + 1;
+        if (--this.ringCount === 0) this.ringTailTime = Number.NEGATIVE_INFINITY;
+        return true;
+      }
+    } else if (this.count === 0) return false;
     const heapTime = this.heapTime;
     const heapSequence = this.heapSequence;
     const heapSlot = this.heapSlot;
-    const slot = heapSlot[0];
-    this.time = heapTime[0];
-    this.kind = this.slotKind[slot];
-    this.index = this.slotIndex[slot];
-    this.subject = this.slotSubject[slot];
-    this.slotSubject[slot] = null;
-    this.freeSlots[this.freeCount++] = slot;
+    this.take(heapSlot[0], heapTime[0]);
     const n = --this.count;
     if (n > 0) {
       const lastTime = heapTime[n];
@@ -104,9 +134,18 @@ export class EventQueue {
     return true;
   }
 
-  private grow(): void {
-    const old = this.heapTime.length;
-    const capacity = 2 * old;
+  /** Copies slot's payload out as the popped event and frees the slot. */
+  private take(slot: number, time: number): void {
+    this.time = time;
+    this.kind = this.slotKind[slot];
+    this.index = this.slotIndex[slot];
+    this.subject = this.slotSubject[slot];
+    this.slotSubject[slot] = null;
+    this.freeSlots[this.freeCount++] = slot;
+  }
+
+  private growHeap(): void {
+    const capacity = 2 * this.heapTime.length;
     const heapTime = new Float64Array(capacity);
     heapTime.set(this.heapTime);
     this.heapTime = heapTime;
@@ -116,6 +155,32 @@ export class EventQueue {
     const heapSlot = new Int32Array(capacity);
     heapSlot.set(this.heapSlot);
     this.heapSlot = heapSlot;
+  }
+
+  /** Doubles the ring, oldest first. */
+  private growRing(): void {
+    const old = this.ringTime.length;
+    const capacity = 2 * old;
+    const ringTime = new Float64Array(capacity);
+    const ringSequence = new Float64Array(capacity);
+    const ringSlot = new Int32Array(capacity);
+    for (let i = 0; i < this.ringCount; i++) {
+      let at = this.ringHead + i;
+      if (at >= old) at -= old;
+      ringTime[i] = this.ringTime[at];
+      ringSequence[i] = this.ringSequence[at];
+      ringSlot[i] = this.ringSlot[at];
+    }
+    this.ringTime = ringTime;
+    this.ringSequence = ringSequence;
+    this.ringSlot = ringSlot;
+    this.ringHead = 0;
+  }
+
+  /** Doubles the payload slots (all in use). */
+  private growSlots(): void {
+    const old = this.slotKind.length;
+    const capacity = 2 * old;
     const slotKind = new Int32Array(capacity);
     slotKind.set(this.slotKind);
     this.slotKind = slotKind;
@@ -123,7 +188,6 @@ export class EventQueue {
     slotIndex.set(this.slotIndex);
     this.slotIndex = slotIndex;
     for (let i = old; i < capacity; i++) this.slotSubject.push(null);
-    // Every slot is in use when the heap is full: the free list holds the new ones.
     this.freeSlots = new Int32Array(capacity);
     this.freeCount = 0;
     for (let slot = capacity - 1; slot >= old; slot--) this.freeSlots[this.freeCount++] = slot;
