@@ -763,6 +763,9 @@ class Simulation {
   private submitRecord(time: number): void {
     const record = this.pendingRecord as TraceIo;
     this.recordsDone++;
+    // The next record is on the agenda before this one's task runs: a task must park at any event due
+    // before its next step, and a record not yet scheduled would let its CPU run past it.
+    this.scheduleNextRecord();
     const device = record.device ?? '';
     let diskIndex = this.traceDevices.get(device);
     if (diskIndex === undefined) {
@@ -784,7 +787,6 @@ class Simulation {
       this.outstandingIos++;
       this.addTask(this.cpus[cpu], ISSUE_RECORD, io, time);
     }
-    this.scheduleNextRecord();
   }
 
   private sample(time: number): void {
