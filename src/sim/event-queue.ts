@@ -32,6 +32,8 @@ export class EventQueue {
   private freeSlots = Int32Array.from({ length: 256 }, (_, i) => 255 - i);
   private freeCount = 256;
   private nextSequence = 0;
+  /** Time of the earliest event, kept up to date: the engine asks before every step of a CPU task. */
+  private earliest = Number.POSITIVE_INFINITY;
 
   /** The event pop() returned last: its time, kind, index and subject (an object, e.g. a request). */
   time = 0;
@@ -45,9 +47,7 @@ export class EventQueue {
 
   /** Time of the earliest event; Infinity when none. */
   get nextTime(): number {
-    const heapFirst = this.count === 0 ? Number.POSITIVE_INFINITY : this.heapTime[0];
-    const ringFirst = this.ringCount === 0 ? Number.POSITIVE_INFINITY : this.ringTime[this.ringHead];
-    return heapFirst < ringFirst ? heapFirst : ringFirst;
+    return this.earliest;
   }
 
   schedule(time: number, kind: number, index: number, subject: unknown = null): void {
@@ -57,6 +57,7 @@ export class EventQueue {
     this.slotIndex[slot] = index;
     this.slotSubject[slot] = subject;
     const sequence = this.nextSequence++;
+    if (time < this.earliest) this.earliest = time;
     if (time >= this.ringTailTime) {
       if (this.ringCount === this.ringTime.length) this.growRing();
       let at = this.ringHead + this.ringCount++;
@@ -95,6 +96,7 @@ export class EventQueue {
         this.take(this.ringSlot[head], ringFirst);
         this.ringHead = head + 1 === this.ringTime.length ? 0 : head + 1;
         if (--this.ringCount === 0) this.ringTailTime = Number.NEGATIVE_INFINITY;
+        this.findEarliest();
         return true;
       }
     } else if (this.count === 0) return false;
@@ -131,7 +133,14 @@ export class EventQueue {
       heapSequence[i] = lastSequence;
       heapSlot[i] = lastSlot;
     }
+    this.findEarliest();
     return true;
+  }
+
+  private findEarliest(): void {
+    const heapFirst = this.count === 0 ? Number.POSITIVE_INFINITY : this.heapTime[0];
+    const ringFirst = this.ringCount === 0 ? Number.POSITIVE_INFINITY : this.ringTime[this.ringHead];
+    this.earliest = heapFirst < ringFirst ? heapFirst : ringFirst;
   }
 
   /** Copies slot's payload out as the popped event and frees the slot. */
