@@ -35,6 +35,7 @@
  * assembled in ./simulation-result.ts. Pools (events, I/Os, bios, requests, scatterlists) keep a
  * steady run from allocating per simulated I/O.
  */
+import { remainder } from '../block/bio-split.js';
 import { createDomain, type HostSetup } from '../block/probe.js';
 import type { DmaDevice } from '../dma/device.js';
 import { IommuDma } from '../dma/dma-iommu.js';
@@ -535,7 +536,7 @@ class Simulation {
       thread.ioReady = true;
       thread.readyAt = at;
       const io = thread.io;
-      if (io.lengthBytes <= 0 || io.lengthBytes % this.logicalBlockSize !== 0 || io.offsetBytes < 0 || io.offsetBytes % this.logicalBlockSize !== 0) {
+      if (io.lengthBytes <= 0 || !Number.isInteger(io.lengthBytes) || remainder(io.lengthBytes, this.logicalBlockSize) !== 0 || io.offsetBytes < 0 || !Number.isInteger(io.offsetBytes) || remainder(io.offsetBytes, this.logicalBlockSize) !== 0) {
         throw new ScenarioError(
           `job ${thread.name}, thread ${thread.index}: I/O of ${io.lengthBytes} bytes at offset ${io.offsetBytes}: both must be multiples of the logical block size (${this.logicalBlockSize}), the size above 0`,
         );
