@@ -26,6 +26,8 @@ import { blkRqMapSgBvecs, type RequestBvecs } from '../block/rq-map-sg.js';
 import { ScatterList } from '../dma/scatterlist.js';
 
 const SECTOR = 512;
+/** Bios and bvecs a request has room for before its arrays grow. */
+const INITIAL_BIOS = 32;
 
 /**
  * The I/Os in flight (one io_submit of fio each, in flight until all their pieces complete), as
@@ -103,14 +105,23 @@ export class SimRequest implements RequestBvecs {
   cpu = 0;
   /** IOMMU granules its scatterlist covers (page-table work), set by mapSg(). */
   granules = 0;
-  readonly sg = new ScatterList(16);
-  phys = new Float64Array(32);
-  len = new Float64Array(32);
+  readonly sg = new ScatterList(INITIAL_BIOS);
+  // Views of one buffer per request (grown apart if needed): one allocation instead of four.
+  phys: Float64Array;
+  len: Float64Array;
   nrBvecs = 0;
-  bioStart = new Int32Array(32);
+  bioStart: Int32Array;
   nrBios = 0;
   /** The I/O (SimIos handle) of each bio, in bio order. */
-  bioIo = new Int32Array(32);
+  bioIo: Int32Array;
+
+  constructor() {
+    const buffer = new ArrayBuffer(INITIAL_BIOS * 24);
+    this.phys = new Float64Array(buffer, 0, INITIAL_BIOS);
+    this.len = new Float64Array(buffer, INITIAL_BIOS * 8, INITIAL_BIOS);
+    this.bioStart = new Int32Array(buffer, INITIAL_BIOS * 16, INITIAL_BIOS);
+    this.bioIo = new Int32Array(buffer, INITIAL_BIOS * 20, INITIAL_BIOS);
+  }
 
   /** Starts the request with its first bio. */
   start(bio: Bio, io: number, disk: number, cpu: number): void {
