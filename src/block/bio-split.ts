@@ -55,9 +55,12 @@ export class BioError extends Error {}
 
 /**
  * `x % m` for whole numbers x >= 0 and m >= 1. Physical addresses pass 2^31, where V8's `%` falls
- * back to a slow floating-point remainder; a division by a power of two is exact and fast.
+ * back to a slow floating-point remainder; a division by a power of two is exact and fast. Below
+ * 2^31 (page offsets, sectors, the simulator's buffers) a power of two is a mask, anything else an
+ * integer `%`.
  */
 export function remainder(x: number, m: number): number {
+  if (x >= 0 && x <= 0x7fff_ffff && m <= 0x7fff_ffff) return (m & (m - 1)) === 0 ? x & (m - 1) : x % m;
   const r = x - Math.floor(x / m) * m;
   return r < 0 ? r + m : r >= m ? r - m : r;
 }
@@ -166,10 +169,15 @@ export function maxSegmentBytes(lim: QueueLimits, phys: number): number {
 
 /** __bvec_gap_to_prev(): would a bvec starting at `nextPhys` after `prev` leave a virt-boundary gap? */
 export function bvecGapToPrev(lim: QueueLimits, prev: Bvec, nextPhys: number): boolean {
+  return gapToPrev(lim, prev.phys, prev.len, nextPhys);
+}
+
+/** __bvec_gap_to_prev() for a previous bvec of `prevLen` bytes at `prevPhys`. */
+export function gapToPrev(lim: QueueLimits, prevPhys: number, prevLen: number, nextPhys: number): boolean {
   const mask = lim.virtBoundaryMask;
   if (mask === 0) return false;
   const b = mask + 1;
-  return remainder(prev.phys + prev.len, b) !== 0 || remainder(nextPhys, b) !== 0;
+  return remainder(prevPhys + prevLen, b) !== 0 || remainder(nextPhys, b) !== 0;
 }
 
 /** get_max_io_size(): max_sectors for a bio at `sector`, ending on a physical block if it can. */

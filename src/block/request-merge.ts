@@ -20,8 +20,8 @@
  * default, which can still merge requests after the plug flushed them; `iovasim limits` then shows
  * fewer, smaller requests than such a host may issue.
  */
-import { bioSplitToLimits, bvecGapToPrev, remainder, type Bio } from './bio-split.js';
-import { biovecPhysMergeable } from './rq-map-sg.js';
+import { bioSplitToLimits, gapToPrev, remainder, type Bio } from './bio-split.js';
+import { physMergeable } from './rq-map-sg.js';
 import { SECTOR_SIZE, type QueueLimits } from './queue-limits.js';
 
 export const BLK_MAX_REQUEST_COUNT = 32;
@@ -37,26 +37,62 @@ export interface BlkRequest {
 
 export type MergePolicy = 'plug' | 'elevator' | 'none';
 
-/** bio_will_gap(): would joining `next` after `prev` (whose request starts with `first`) leave a gap? */
-function bioWillGap(lim: QueueLimits, first: Bio, prev: Bio, next: Bio): boolean {
+/**
+ * bio_will_gap(): would a bio whose last bvec is `prevLen` bytes at `prevPhys`, in a request whose
+ * first bvec starts at `firstPhys`, leave a virt-boundary gap before a bvec of `nextLen` bytes at
+ * `nextPhys`?
+ */
+function bioWillGap(lim: QueueLimits, firstPhys: number, prevPhys: number, prevLen: number, nextPhys: number, nextLen: number): boolean {
   const mask = lim.virtBoundaryMask;
   if (mask === 0) return false;
-  if (remainder(first.bvecs[0].phys, mask + 1) !== 0) return true;
-  const pb = prev.bvecs[prev.bvecs.length - 1];
-  const nb = next.bvecs[0];
-  if (biovecPhysMergeable(lim, pb, nb)) return false;
-  return bvecGapToPrev(lim, pb, nb.phys);
+  if (remainder(firstPhys, mask + 1) !== 0) return true;
+  if (physMergeable(lim, prevPhys, prevLen, nextPhys, nextLen)) return false;
+  return gapToPrev(lim, prevPhys, prevLen, nextPhys);
 }
 
 function sectorsOf(bytes: number): number {
   return bytes / SECTOR_SIZE;
 }
 
+/** What blk_try_merge() finds for a bio against a request: */
+export const NO_MERGE = 0;
+/** ...the bio starts where the request ends... */
+export const BACK_MERGE = 1;
+/** ...or ends where it starts. */
+export const FRONT_MERGE = 2;
+
+/** blk_try_merge(): which end of the request at `sector`, `bytes` long, the bio continues. */
+export function mergeDirection(sector: number, bytes: number, bio: Bio): number {
+  if (sector + sectorsOf(bytes) === bio.sector) return BACK_MERGE;
+  if (sector - sectorsOf(bio.bytes) === bio.sector) return FRONT_MERGE;
+  return NO_MERGE;
+}
+
+/**
+ * ll_back_merge_fn()'s checks: may the bio join the back of a request of `bytes` and `nrPhysSegments`
+ * whose first bvec starts at `firstPhys` and whose last bvec is `lastLen` bytes at `lastPhys`?
+ */
+export function backMergeAllowed(lim: QueueLimits, bytes: number, nrPhysSegments: number, firstPhys: number, lastPhys: number, lastLen: number, bio: Bio): boolean {
+  const next = bio.bvecs[0];
+  if (bioWillGap(lim, firstPhys, lastPhys, lastLen, next.phys, next.len)) return false;
+  if (sectorsOf(bytes) + sectorsOf(bio.bytes) > lim.maxSectors) return false;
+  return nrPhysSegments + bio.nrSegs <= lim.maxSegments;
+}
+
+/** ll_front_merge_fn()'s checks: may the bio join the front of a request whose first bvec is `firstLen` bytes at `firstPhys`? */
+export function frontMergeAllowed(lim: QueueLimits, bytes: number, nrPhysSegments: number, firstPhys: number, firstLen: number, bio: Bio): boolean {
+  const last = bio.bvecs[bio.bvecs.length - 1];
+  if (bioWillGap(lim, bio.bvecs[0].phys, last.phys, last.len, firstPhys, firstLen)) return false;
+  if (sectorsOf(bytes) + sectorsOf(bio.bytes) > lim.maxSectors) return false;
+  return nrPhysSegments + bio.nrSegs <= lim.maxSegments;
+}
+
 /** ll_back_merge_fn(): appends the bio when the limits allow. */
 export function backMerge(req: BlkRequest, bio: Bio, lim: QueueLimits): boolean {
-  if (bioWillGap(lim, req.bios[0], req.bios[req.bios.length - 1], bio)) return false;
-  if (sectorsOf(req.bytes) + sectorsOf(bio.bytes) > lim.maxSectors) return false;
-  if (req.nrPhysSegments + bio.nrSegs > lim.maxSegments) return false;
+  const first = req.bios[0].bvecs[0];
+  const lastBio = req.bios[req.bios.length - 1];
+  const last = lastBio.bvecs[lastBio.bvecs.length - 1];
+  if (!backMergeAllowed(lim, req.bytes, req.nrPhysSegments, first.phys, last.phys, last.len, bio)) return false;
   req.bios.push(bio);
   req.bytes += bio.bytes;
   req.nrPhysSegments += bio.nrSegs;
@@ -65,9 +101,8 @@ export function backMerge(req: BlkRequest, bio: Bio, lim: QueueLimits): boolean 
 
 /** ll_front_merge_fn(): prepends the bio when the limits allow. */
 export function frontMerge(req: BlkRequest, bio: Bio, lim: QueueLimits): boolean {
-  if (bioWillGap(lim, bio, bio, req.bios[0])) return false;
-  if (sectorsOf(req.bytes) + sectorsOf(bio.bytes) > lim.maxSectors) return false;
-  if (req.nrPhysSegments + bio.nrSegs > lim.maxSegments) return false;
+  const first = req.bios[0].bvecs[0];
+  if (!frontMergeAllowed(lim, req.bytes, req.nrPhysSegments, first.phys, first.len, bio)) return false;
   req.bios.unshift(bio);
   req.sector = bio.sector;
   req.bytes += bio.bytes;
@@ -77,8 +112,9 @@ export function frontMerge(req: BlkRequest, bio: Bio, lim: QueueLimits): boolean
 
 /** blk_try_merge() + the merge functions: true when the bio joined the request. */
 export function tryMerge(req: BlkRequest, bio: Bio, lim: QueueLimits): boolean {
-  if (req.sector + sectorsOf(req.bytes) === bio.sector) return backMerge(req, bio, lim);
-  if (req.sector - sectorsOf(bio.bytes) === bio.sector) return frontMerge(req, bio, lim);
+  const direction = mergeDirection(req.sector, req.bytes, bio);
+  if (direction === BACK_MERGE) return backMerge(req, bio, lim);
+  if (direction === FRONT_MERGE) return frontMerge(req, bio, lim);
   return false;
 }
 

@@ -7,50 +7,82 @@
  * contiguous, within max_segment_size, and when the previous bvec's start and this bvec's end lie in
  * the same segment-boundary window. A bvec that fits its page is one entry; a longer one is cut at
  * get_max_segment_size() (max_segment_size and segment boundaries).
+ *
+ * The walk runs over a request's bvecs laid out flat (RequestBvecs: parallel arrays, and where each
+ * bio starts), which is how the simulator keeps a request so that mapping it reads two short arrays
+ * instead of chasing bio and bvec objects; blkRqMapSg() lays out a list of Bio objects that way first.
  */
 import type { ScatterList } from '../dma/scatterlist.js';
 import { maxSegmentBytes, remainder, type Bio, type Bvec } from './bio-split.js';
 import type { QueueLimits } from './queue-limits.js';
 
+/** A request's bvecs, flat: bvec i is `len[i]` bytes at `phys[i]`; bio b's bvecs start at `bioStart[b]`. */
+export interface RequestBvecs {
+  readonly phys: Float64Array;
+  readonly len: Float64Array;
+  readonly bioStart: Int32Array;
+  readonly nrBios: number;
+  readonly nrBvecs: number;
+}
+
+/** biovec_phys_mergeable() of `aLen` bytes at `aPhys` followed by `bLen` bytes at `bPhys`. */
+export function physMergeable(lim: QueueLimits, aPhys: number, aLen: number, bPhys: number, bLen: number): boolean {
+  if (aPhys + aLen !== bPhys) return false;
+  const window = lim.segBoundarySize;
+  return Math.floor(aPhys / window) === Math.floor((bPhys + bLen - 1) / window);
+}
+
 /** biovec_phys_mergeable(). */
 export function biovecPhysMergeable(lim: QueueLimits, a: Bvec, b: Bvec): boolean {
-  if (a.phys + a.len !== b.phys) return false;
-  const window = lim.segBoundarySize;
-  return Math.floor(a.phys / window) === Math.floor((b.phys + b.len - 1) / window);
+  return physMergeable(lim, a.phys, a.len, b.phys, b.len);
+}
+
+/** Fills `sg` (cleared first) from a request's flat bvecs; returns the number of entries. */
+export function blkRqMapSgBvecs(request: RequestBvecs, lim: QueueLimits, pageSize: number, sg: ScatterList): number {
+  sg.clear();
+  const phys = request.phys;
+  const lens = request.len;
+  const bioStart = request.bioStart;
+  const nrBios = request.nrBios;
+  const maxSegmentSize = lim.maxSegmentSize;
+  for (let b = 0; b < nrBios; b++) {
+    const first = bioStart[b];
+    const end = b + 1 < nrBios ? bioStart[b + 1] : request.nrBvecs;
+    for (let v = first; v < end; v++) {
+      const bvPhys = phys[v];
+      const bvLen = lens[v];
+      const lastIdx = sg.nents - 1;
+      // Only a bio's first bvec may join the previous entry, and only if a bvec came before it.
+      if (v === first && v > 0 && lastIdx >= 0 && sg.length[lastIdx] + bvLen <= maxSegmentSize && physMergeable(lim, phys[v - 1], lens[v - 1], bvPhys, bvLen)) {
+        sg.length[lastIdx] += bvLen;
+      } else if (remainder(bvPhys, pageSize) + bvLen <= pageSize) {
+        sg.add(bvPhys, bvLen);
+      } else {
+        let total = 0;
+        while (total < bvLen) {
+          const len = Math.min(maxSegmentBytes(lim, bvPhys + total), bvLen - total);
+          sg.add(bvPhys + total, len);
+          total += len;
+        }
+      }
+    }
+  }
+  return sg.nents;
 }
 
 /** Fills `sg` (cleared first) from the bios of one request; returns the number of entries. */
 export function blkRqMapSg(bios: readonly Bio[], lim: QueueLimits, pageSize: number, sg: ScatterList): number {
-  sg.clear();
-  let prev: Bvec | null = null;
+  let nrBvecs = 0;
+  for (const bio of bios) nrBvecs += bio.bvecs.length;
+  const request = { phys: new Float64Array(nrBvecs), len: new Float64Array(nrBvecs), bioStart: new Int32Array(bios.length), nrBios: bios.length, nrBvecs };
+  let at = 0;
   for (let b = 0; b < bios.length; b++) {
-    const bio = bios[b];
-    let newBio = prev !== null;
-    const bvecs = bio.bvecs;
-    for (let v = 0; v < bvecs.length; v++) {
-      const bv = bvecs[v];
-      const lastIdx = sg.nents - 1;
-      if (
-        newBio &&
-        prev !== null &&
-        lastIdx >= 0 &&
-        sg.length[lastIdx] + bv.len <= lim.maxSegmentSize &&
-        biovecPhysMergeable(lim, prev, bv)
-      ) {
-        sg.length[lastIdx] += bv.len;
-      } else if (remainder(bv.phys, pageSize) + bv.len <= pageSize) {
-        sg.add(bv.phys, bv.len);
-      } else {
-        let total = 0;
-        while (total < bv.len) {
-          const len = Math.min(maxSegmentBytes(lim, bv.phys + total), bv.len - total);
-          sg.add(bv.phys + total, len);
-          total += len;
-        }
-      }
-      newBio = false;
+    request.bioStart[b] = at;
+    for (const bv of bios[b].bvecs) {
+      request.phys[at] = bv.phys;
+      request.len[at] = bv.len;
+      at++;
     }
-    if (bvecs.length > 0) prev = bvecs[bvecs.length - 1];
   }
-  return sg.nents;
+  return blkRqMapSgBvecs(request, lim, pageSize, sg);
 }

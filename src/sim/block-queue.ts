@@ -3,87 +3,202 @@
  * `iovasim limits` (src/block/): the direct-I/O bios of the user buffer (buildDioBios), split to the
  * queue limits (bioSplitToLimits: max_sectors, max_segments, max_segment_size, boundaries), merged
  * into the CPU's newest queued request when they continue it (tryMerge, blk-mq's software-queue
- * merge: blk_mq_sched_bio_merge() -> blk_bio_list_merge(), which tries requests not yet dispatched),
- * and at dispatch turned into a scatterlist (blkRqMapSg).
+ * merge: blk_mq_sched_bio_merge() -> blk_bio_list_merge(), which tries requests not yet dispatched;
+ * mergeDirection, backMergeAllowed, frontMergeAllowed), and at dispatch turned into a scatterlist
+ * (blkRqMapSgBvecs).
  *
  * Requests wait per disk in submission order until the disk and host have room; so bios merge exactly
  * when the disk is saturated, as in blk-mq. A request can only grow while it waits, and only from
  * the CPU that queued it (each CPU has its own software queue).
  *
  * Buffers are ordinary anonymous memory: every page its own physical chunk (`iovasim limits
- * --contig page`). Bios and bvecs being built come from a pool and go back at once: a request keeps
- * copies in bios of its own, which it reuses (a request's bios sit together in memory, which matters
- * when thousands of I/Os are in flight); requests and their scatterlists are pooled too, so a steady
- * run allocates nothing per I/O.
+ * --contig page`). Bios and bvecs being built come from a pool and go back as soon as they are queued
+ * or merged, so the few in use stay in the CPU's caches: a request keeps its bios' bvecs in flat
+ * arrays of its own (RequestBvecs) and the I/O of each bio, which is all that mapping and completion
+ * read (with ~16K I/Os in flight, chasing bio and bvec objects at dispatch and completion was mostly
+ * cache misses). Requests, their arrays and their scatterlists are pooled, so a steady run allocates
+ * nothing per I/O.
  */
 import { BIO_MAX_VECS, bioSplitToLimits, buildDioBios, type Bio, type BioBuilder, type Bvec } from '../block/bio-split.js';
 import type { QueueLimits } from '../block/queue-limits.js';
-import { tryMerge, type BlkRequest } from '../block/request-merge.js';
-import { blkRqMapSg } from '../block/rq-map-sg.js';
+import { BACK_MERGE, backMergeAllowed, FRONT_MERGE, frontMergeAllowed, mergeDirection } from '../block/request-merge.js';
+import { blkRqMapSgBvecs, type RequestBvecs } from '../block/rq-map-sg.js';
 import { ScatterList } from '../dma/scatterlist.js';
 
 const SECTOR = 512;
+/** Bios and bvecs a request has room for before its arrays grow. */
+const INITIAL_BIOS = 32;
 
-/** One I/O of a job thread (one io_submit of fio), in flight until all its pieces complete. */
-export class SimIo {
+/**
+ * The I/Os in flight (one io_submit of fio each, in flight until all their pieces complete), as
+ * parallel typed arrays addressed by an int handle: completion reads a few dense arrays instead of
+ * ~16K scattered objects. Handles are reused; the arrays grow (handles stay valid, so read the arrays
+ * afresh after alloc()).
+ */
+export class SimIos {
   /** Job thread index. */
-  thread = 0;
-  disk = 0;
-  /** Byte offset on the disk, and length. */
-  offset = 0;
-  bytes = 0;
-  write = false;
-  /** When its CPU started submitting it (latency is measured from here). */
-  submitNs = 0;
+  thread = new Int32Array(0);
+  disk = new Int32Array(0);
   /** Pieces (split bios) not yet completed. */
-  pieces = 0;
+  pieces = new Int32Array(0);
+  /** 1 for a write. */
+  write = new Uint8Array(0);
+  /** Byte offset on the disk, and length. */
+  offset = new Float64Array(0);
+  bytes = new Float64Array(0);
+  /** When its CPU started submitting it (latency is measured from here). */
+  submitNs = new Float64Array(0);
+  private free = new Int32Array(0);
+  private freeCount = 0;
+
+  /** A handle not in use, its fields as the last I/O that had it left them. */
+  alloc(): number {
+    if (this.freeCount === 0) this.grow();
+    return this.free[--this.freeCount];
+  }
+
+  release(io: number): void {
+    this.free[this.freeCount++] = io;
+  }
+
+  private grow(): void {
+    const old = this.thread.length;
+    const capacity = Math.max(1024, 2 * old);
+    const widen = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(capacity);
+      b.set(a);
+      return b;
+    };
+    this.thread = widen(this.thread, (n) => new Int32Array(n));
+    this.disk = widen(this.disk, (n) => new Int32Array(n));
+    this.pieces = widen(this.pieces, (n) => new Int32Array(n));
+    this.write = widen(this.write, (n) => new Uint8Array(n));
+    this.offset = widen(this.offset, (n) => new Float64Array(n));
+    this.bytes = widen(this.bytes, (n) => new Float64Array(n));
+    this.submitNs = widen(this.submitNs, (n) => new Float64Array(n));
+    this.free = new Int32Array(capacity);
+    // Lowest handles on top: they are handed out first.
+    this.freeCount = 0;
+    for (let io = capacity - 1; io >= old; io--) this.free[this.freeCount++] = io;
+  }
 }
 
-/** A bio, or a piece of one after a split, belonging to one I/O. */
+/** A bio, or a piece of one after a split: built, split and merged, then given back at once. */
 export class SimBio implements Bio {
   sector = 0;
   bytes = 0;
   bvecs: Bvec[] = [];
   nrSegs = 0;
-  io: SimIo | null = null;
-  /** Makes this bio a copy of `from`, reusing its own bvec objects. */
-  copyOf(from: SimBio): this {
-    this.sector = from.sector;
-    this.bytes = from.bytes;
-    this.nrSegs = from.nrSegs;
-    this.io = from.io;
-    const bvecs = this.bvecs;
-    const source = from.bvecs;
-    const n = source.length;
-    for (let i = 0; i < n; i++) {
-      if (i < bvecs.length) {
-        bvecs[i].phys = source[i].phys;
-        bvecs[i].len = source[i].len;
-      } else bvecs.push({ phys: source[i].phys, len: source[i].len });
-    }
-    while (bvecs.length > n) bvecs.pop();
-    return this;
-  }
 }
 
-/** A request (struct request): bios merged in the software queue, one command, one dma_map_sg(). */
-export class SimRequest implements BlkRequest {
+/**
+ * A request (struct request): bios merged in the software queue, one command, one dma_map_sg().
+ * It keeps its bios' bvecs flat (RequestBvecs) and the I/O of each bio, not the bio objects: the
+ * bios themselves go back to the pool as soon as they are queued or merged.
+ */
+export class SimRequest implements RequestBvecs {
   sector = 0;
   bytes = 0;
-  bios: SimBio[] = [];
   nrPhysSegments = 0;
   disk = 0;
   /** The CPU whose software queue it was queued on (completion goes to that CPU's interrupt CPU). */
   cpu = 0;
   /** IOMMU granules its scatterlist covers (page-table work), set by mapSg(). */
   granules = 0;
-  readonly sg = new ScatterList(16);
-  /** Bios of its own not in use. */
-  readonly spare: SimBio[] = [];
+  readonly sg = new ScatterList(INITIAL_BIOS);
+  // Views of one buffer per request (grown apart if needed): one allocation instead of four.
+  phys: Float64Array;
+  len: Float64Array;
+  nrBvecs = 0;
+  bioStart: Int32Array;
+  nrBios = 0;
+  /** The I/O (SimIos handle) of each bio, in bio order. */
+  bioIo: Int32Array;
 
-  /** A copy of `piece` in one of its own bios. */
-  own(piece: SimBio): SimBio {
-    return (this.spare.pop() ?? new SimBio()).copyOf(piece);
+  constructor() {
+    const buffer = new ArrayBuffer(INITIAL_BIOS * 24);
+    this.phys = new Float64Array(buffer, 0, INITIAL_BIOS);
+    this.len = new Float64Array(buffer, INITIAL_BIOS * 8, INITIAL_BIOS);
+    this.bioStart = new Int32Array(buffer, INITIAL_BIOS * 16, INITIAL_BIOS);
+    this.bioIo = new Int32Array(buffer, INITIAL_BIOS * 20, INITIAL_BIOS);
+  }
+
+  /** Starts the request with its first bio. */
+  start(bio: Bio, io: number, disk: number, cpu: number): void {
+    this.sector = bio.sector;
+    this.bytes = bio.bytes;
+    this.nrPhysSegments = bio.nrSegs;
+    this.disk = disk;
+    this.cpu = cpu;
+    this.granules = 0;
+    this.nrBvecs = 0;
+    this.nrBios = 0;
+    this.append(bio, io);
+  }
+
+  /** Adds the bio at the back (ll_back_merge_fn() passed, or the request's first bio). */
+  append(bio: Bio, io: number): void {
+    const bvecs = bio.bvecs;
+    this.reserve(bvecs.length);
+    this.bioIo[this.nrBios] = io;
+    this.bioStart[this.nrBios++] = this.nrBvecs;
+    for (let i = 0; i < bvecs.length; i++) {
+      this.phys[this.nrBvecs] = bvecs[i].phys;
+      this.len[this.nrBvecs] = bvecs[i].len;
+      this.nrBvecs++;
+    }
+  }
+
+  /** bio_list_merge() at the back: the request grows by the bio. */
+  backMerge(bio: Bio, io: number): void {
+    this.append(bio, io);
+    this.bytes += bio.bytes;
+    this.nrPhysSegments += bio.nrSegs;
+  }
+
+  /** A front merge: the bio goes first, the request now starts at its sector. */
+  frontMerge(bio: Bio, io: number): void {
+    const bvecs = bio.bvecs;
+    const k = bvecs.length;
+    this.reserve(k);
+    this.phys.copyWithin(k, 0, this.nrBvecs);
+    this.len.copyWithin(k, 0, this.nrBvecs);
+    for (let b = this.nrBios; b > 0; b--) {
+      this.bioStart[b] = this.bioStart[b - 1] + k;
+      this.bioIo[b] = this.bioIo[b - 1];
+    }
+    this.bioStart[0] = 0;
+    this.bioIo[0] = io;
+    this.nrBios++;
+    for (let i = 0; i < k; i++) {
+      this.phys[i] = bvecs[i].phys;
+      this.len[i] = bvecs[i].len;
+    }
+    this.nrBvecs += k;
+    this.sector = bio.sector;
+    this.bytes += bio.bytes;
+    this.nrPhysSegments += bio.nrSegs;
+  }
+
+  /** Room for one more bio of `bvecs` bvecs. */
+  private reserve(bvecs: number): void {
+    if (this.nrBvecs + bvecs > this.phys.length) {
+      const capacity = Math.max(2 * this.phys.length, this.nrBvecs + bvecs);
+      const phys = new Float64Array(capacity);
+      const len = new Float64Array(capacity);
+      phys.set(this.phys.subarray(0, this.nrBvecs));
+      len.set(this.len.subarray(0, this.nrBvecs));
+      this.phys = phys;
+      this.len = len;
+    }
+    if (this.nrBios + 1 > this.bioStart.length) {
+      const bioStart = new Int32Array(2 * this.bioStart.length);
+      const bioIo = new Int32Array(2 * this.bioStart.length);
+      bioStart.set(this.bioStart);
+      bioIo.set(this.bioIo);
+      this.bioStart = bioStart;
+      this.bioIo = bioIo;
+    }
   }
 }
 
@@ -96,7 +211,6 @@ class BioPool implements BioBuilder {
     bio.sector = sector;
     bio.bytes = 0;
     bio.nrSegs = 0;
-    bio.io = null;
     return bio;
   }
 
@@ -111,12 +225,13 @@ class BioPool implements BioBuilder {
     // pop() rather than `length = 0`, which would give up the arrays' storage.
     const bvecs = bio.bvecs;
     while (bvecs.length > 0) this.bvecs.push(bvecs.pop() as Bvec);
-    bio.io = null;
     this.bios.push(bio);
   }
 }
 
 export class BlockQueue {
+  /** The I/Os being submitted and in flight. */
+  readonly ios = new SimIos();
   /** Requests waiting for dispatch, per disk, oldest first: a ring from head[disk], count[disk] long. */
   private readonly waiting: (SimRequest | null)[][] = [];
   private readonly head: Int32Array;
@@ -146,50 +261,59 @@ export class BlockQueue {
   }
 
   /**
-   * submit_bio() of one direct I/O of `bytes` at byte `offset` of `io.disk`, from `cpu`, with its
+   * submit_bio() of one direct I/O (`io`, a handle of `ios`) of `bytes` at byte `offset` of `disk`, from `cpu`, with its
    * buffer at `physBase`: builds, splits, merges or queues. Returns the pieces that merged.
    * `offset` and `bytes` must be multiples of the logical block size.
    */
-  submit(io: SimIo, cpu: number, offset: number, bytes: number, physBase: number): number {
+  submit(io: number, disk: number, cpu: number, offset: number, bytes: number, physBase: number): number {
     const lim = this.limits;
     this.layout.physBase = physBase;
     const bios = this.bios;
     buildDioBios(offset / SECTOR, bytes, this.layout, this.pageSize, lim.logicalBlockSize, BIO_MAX_VECS, bios, this.pool);
     let merged = 0;
-    io.pieces = 0;
-    const slot = cpu * this.disks + io.disk;
+    let pieceCount = 0;
+    const slot = cpu * this.disks + disk;
     for (let b = 0; b < bios.length; b++) {
       const pieces = this.pieces;
       bioSplitToLimits(bios[b], lim, this.pageSize, pieces, this.pool);
       for (let p = 0; p < pieces.length; p++) {
         const piece = pieces[p] as SimBio;
-        piece.io = io;
-        io.pieces++;
+        pieceCount++;
         const newest = this.newest[slot];
-        if (newest !== null && tryMerge(newest, piece, lim)) {
-          // The piece went in at the back or (front merge) at the front: keep a copy instead.
-          const at = newest.bios[newest.bios.length - 1] === piece ? newest.bios.length - 1 : 0;
-          newest.bios[at] = newest.own(piece);
+        if (newest !== null && this.tryMerge(newest, piece, io)) {
           this.pool.release(piece);
           merged++;
           continue;
         }
         const request = this.requests.pop() ?? new SimRequest();
-        request.sector = piece.sector;
-        request.bytes = piece.bytes;
-        request.bios.push(request.own(piece));
+        request.start(piece, io, disk, cpu);
         this.pool.release(piece);
-        request.nrPhysSegments = piece.nrSegs;
-        request.disk = io.disk;
-        request.cpu = cpu;
-        request.granules = 0;
-        this.append(io.disk, request);
+        this.append(disk, request);
         this.newest[slot] = request;
       }
       while (pieces.length > 0) pieces.pop();
     }
     while (bios.length > 0) bios.pop();
+    this.ios.pieces[io] = pieceCount;
     return merged;
+  }
+
+  /** blk_try_merge() and ll_back_merge_fn() / ll_front_merge_fn() (../block/request-merge.ts) on the flat request. */
+  private tryMerge(request: SimRequest, piece: SimBio, io: number): boolean {
+    const lim = this.limits;
+    const direction = mergeDirection(request.sector, request.bytes, piece);
+    if (direction === BACK_MERGE) {
+      const last = request.nrBvecs - 1;
+      if (!backMergeAllowed(lim, request.bytes, request.nrPhysSegments, request.phys[0], request.phys[last], request.len[last], piece)) return false;
+      request.backMerge(piece, io);
+      return true;
+    }
+    if (direction === FRONT_MERGE) {
+      if (!frontMergeAllowed(lim, request.bytes, request.nrPhysSegments, request.phys[0], request.len[0], piece)) return false;
+      request.frontMerge(piece, io);
+      return true;
+    }
+    return false;
   }
 
   /** Requests waiting on `disk`. */
@@ -241,7 +365,7 @@ export class BlockQueue {
   /** blk_rq_map_sg() into the request's own scatterlist; returns its entries. */
   mapSg(request: SimRequest): number {
     const sg = request.sg;
-    const nents = blkRqMapSg(request.bios, this.limits, this.pageSize, sg);
+    const nents = blkRqMapSgBvecs(request, this.limits, this.pageSize, sg);
     let granules = 0;
     const mask = this.granuleMask;
     for (let i = 0; i < nents; i++) granules += Math.ceil(((sg.phys[i] & mask) + sg.length[i]) / this.granule);
@@ -249,14 +373,10 @@ export class BlockQueue {
     return nents;
   }
 
-  /** Gives a completed request's bios, bvecs and scatterlist back to the pools. */
+  /** Gives a completed request back to the pool. */
   release(request: SimRequest): void {
-    const bios = request.bios;
-    while (bios.length > 0) {
-      const bio = bios.pop() as SimBio;
-      bio.io = null;
-      request.spare.push(bio);
-    }
+    request.nrBios = 0;
+    request.nrBvecs = 0;
     this.requests.push(request);
   }
 }

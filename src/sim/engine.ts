@@ -35,6 +35,7 @@
  * assembled in ./simulation-result.ts. Pools (events, I/Os, bios, requests, scatterlists) keep a
  * steady run from allocating per simulated I/O.
  */
+import { remainder } from '../block/bio-split.js';
 import { createDomain, type HostSetup } from '../block/probe.js';
 import type { DmaDevice } from '../dma/device.js';
 import { IommuDma } from '../dma/dma-iommu.js';
@@ -42,7 +43,7 @@ import type { IommuDmaDomain } from '../dma/iommu-dma-domain.js';
 import { IO_SOURCE_DONE, type ClosedLoopIoSource, type NextIo } from '../workloads/io-source.js';
 import { mixSeed } from '../workloads/random.js';
 import { ageDomain } from './ageing.js';
-import { BlockQueue, SimIo, type SimRequest } from './block-queue.js';
+import { BlockQueue, type SimRequest } from './block-queue.js';
 import type { CostModel } from './cost-model.js';
 import { CountingAllocator } from './counting-allocator.js';
 import { EventQueue } from './event-queue.js';
@@ -66,7 +67,7 @@ const TIMER = 5; // domain work falls due
 
 // CPU tasks.
 const ISSUE = 0; // subject: thread
-const ISSUE_RECORD = 1; // subject: SimIo
+const ISSUE_RECORD = 1; // subject: an I/O handle (BlockQueue.ios)
 const INTERRUPT = 2; // subject: request
 
 // Task steps.
@@ -144,7 +145,8 @@ class Cpu {
   step = 0;
   taskStart = 0;
   thread: JobThread | null = null;
-  io: SimIo | null = null;
+  /** The I/O being issued (a BlockQueue.ios handle), or -1. */
+  io = -1;
   request: SimRequest | null = null;
   /** Where a mapping or unmapping began (for its cost). */
   mark = 0;
@@ -199,7 +201,6 @@ class Simulation {
   private simulatedEvents = 0;
   /** Mapping sizes (granules) seen before measuring starts: the ageing phase draws from them. */
   private readonly warmupSizes: number[] = [];
-  private readonly ioPool: SimIo[] = [];
   /** What a source's completed() is told. */
   private readonly completedIo: NextIo = { offsetBytes: 0, lengthBytes: 0, write: false };
 
@@ -289,11 +290,11 @@ class Simulation {
     const progressEvery = 65536;
     const events = this.events;
     for (;;) {
-      const event = events.pop();
-      if (event === undefined || event.time > this.endNs) break;
-      const time = event.time;
+      if (!events.pop() || events.time > this.endNs) break;
+      const time = events.time;
+      const kind = events.kind;
       // A trace replay ends at the first sample after its last completion.
-      if (event.kind === SAMPLE && this.records !== null && this.pendingRecord === null && this.outstandingIos === 0) {
+      if (kind === SAMPLE && this.records !== null && this.pendingRecord === null && this.outstandingIos === 0) {
         this.sample(time);
         break;
       }
@@ -301,17 +302,17 @@ class Simulation {
       if (this.onProgress !== null && this.simulatedEvents % progressEvery === 0) {
         this.onProgress(this.records === null ? time / this.endNs : this.recordsDone / Math.max(1, this.recordsDone + 1));
       }
-      switch (event.kind) {
+      switch (kind) {
         case STEP:
-          this.runCpu(this.cpus[event.index], time);
+          this.runCpu(this.cpus[events.index], time);
           break;
         case WAKE: {
-          const thread = this.threads[event.index];
+          const thread = this.threads[events.index];
           this.addTask(this.cpus[thread.cpu], ISSUE, thread, time);
           break;
         }
         case COMPLETE: {
-          const request = event.subject as SimRequest;
+          const request = events.subject as SimRequest;
           this.addTask(this.cpus[this.irqCpuOfCpu[request.cpu]], INTERRUPT, request, time);
           break;
         }
@@ -326,7 +327,6 @@ class Simulation {
           this.runTimers(time);
           break;
       }
-      events.recycle(event);
     }
     const measuredNs = this.records === null ? this.endNs - this.warmupNs : Math.max(1, this.lastCompletionNs - Math.max(0, this.firstRecordNs));
     let busy = 0;
@@ -384,7 +384,7 @@ class Simulation {
     cpu.task = kind;
     cpu.step = S_START;
     cpu.thread = kind === ISSUE ? (subject as JobThread) : null;
-    cpu.io = kind === ISSUE_RECORD ? (subject as SimIo) : null;
+    cpu.io = kind === ISSUE_RECORD ? (subject as number) : -1;
     cpu.request = kind === INTERRUPT ? (subject as SimRequest) : null;
   }
 
@@ -406,7 +406,7 @@ class Simulation {
           cpu.taskStart = t;
           if (cpu.task === INTERRUPT) {
             const request = cpu.request as SimRequest;
-            t += c.completionNs + request.bios.length * c.bioCompletionNs;
+            t += c.completionNs + request.nrBios * c.bioCompletionNs;
             if (this.translated) {
               cpu.mark = t;
               t += request.granules * c.pageTableNsPerGranule;
@@ -421,18 +421,20 @@ class Simulation {
               break;
             }
             cpu.io = this.startIo(thread, t);
-          } else (cpu.io as SimIo).submitNs = t;
+          } else this.block.ios.submitNs[cpu.io] = t;
           t += c.submitNs;
           cpu.step = S_BLOCK;
           break;
         }
         case S_BLOCK: {
-          const io = cpu.io as SimIo;
-          const thread = this.threads[io.thread];
-          const merged = this.block.submit(io, cpu.index, io.offset, io.bytes, bufferAddress(thread.index, thread.nextBuffer++));
+          const io = cpu.io;
+          const ios = this.block.ios;
+          const thread = this.threads[ios.thread[io]];
+          const disk = ios.disk[io];
+          const merged = this.block.submit(io, disk, cpu.index, ios.offset[io], ios.bytes[io], bufferAddress(thread.index, thread.nextBuffer++));
           thread.inflight++;
           t += merged * c.mergeNs;
-          this.startDispatch(cpu, io.disk, 1, S_ISSUED);
+          this.startDispatch(cpu, disk, 1, S_ISSUED);
           break;
         }
         case S_ISSUED: {
@@ -501,7 +503,7 @@ class Simulation {
           cpu.busyNs += t - cpu.taskStart;
           cpu.freeAt = t;
           cpu.thread = null;
-          cpu.io = null;
+          cpu.io = -1;
           cpu.request = null;
           if (cpu.waitingCount === 0) {
             cpu.busy = false;
@@ -535,7 +537,7 @@ class Simulation {
       thread.ioReady = true;
       thread.readyAt = at;
       const io = thread.io;
-      if (io.lengthBytes <= 0 || io.lengthBytes % this.logicalBlockSize !== 0 || io.offsetBytes < 0 || io.offsetBytes % this.logicalBlockSize !== 0) {
+      if (io.lengthBytes <= 0 || !Number.isInteger(io.lengthBytes) || remainder(io.lengthBytes, this.logicalBlockSize) !== 0 || io.offsetBytes < 0 || !Number.isInteger(io.offsetBytes) || remainder(io.offsetBytes, this.logicalBlockSize) !== 0) {
         throw new ScenarioError(
           `job ${thread.name}, thread ${thread.index}: I/O of ${io.lengthBytes} bytes at offset ${io.offsetBytes}: both must be multiples of the logical block size (${this.logicalBlockSize}), the size above 0`,
         );
@@ -550,15 +552,16 @@ class Simulation {
     return true;
   }
 
-  private startIo(thread: JobThread, t: number): SimIo {
-    const io = this.ioPool.pop() ?? new SimIo();
-    io.thread = thread.index;
-    io.disk = thread.disk;
-    io.offset = thread.io.offsetBytes;
-    io.bytes = thread.io.lengthBytes;
-    io.write = thread.io.write;
-    io.submitNs = t;
-    io.pieces = 0;
+  private startIo(thread: JobThread, t: number): number {
+    const ios = this.block.ios;
+    const io = ios.alloc();
+    ios.thread[io] = thread.index;
+    ios.disk[io] = thread.disk;
+    ios.offset[io] = thread.io.offsetBytes;
+    ios.bytes[io] = thread.io.lengthBytes;
+    ios.write[io] = thread.io.write ? 1 : 0;
+    ios.submitNs[io] = t;
+    ios.pieces[io] = 0;
     this.outstandingIos++;
     return io;
   }
@@ -684,31 +687,33 @@ class Simulation {
       m.requests++;
       m.bytes += request.bytes;
     }
-    const bios = request.bios;
-    for (let i = 0; i < bios.length; i++) {
-      const io = bios[i].io as SimIo;
-      if (--io.pieces > 0) continue;
-      const thread = this.threads[io.thread];
+    const ios = this.block.ios;
+    const bioIo = request.bioIo;
+    const n = request.nrBios;
+    for (let i = 0; i < n; i++) {
+      const io = bioIo[i];
+      if (--ios.pieces[io] > 0) continue;
+      const thread = this.threads[ios.thread[io]];
       thread.inflight--;
       this.outstandingIos--;
       if (this.measuring) {
         m.ios++;
         m.intervalIos++;
-        m.latency.record(t - io.submitNs);
+        m.latency.record(t - ios.submitNs[io]);
       }
       const source = thread.source;
       if (source !== null && source.completed !== undefined) {
         const done = this.completedIo;
-        done.offsetBytes = io.offset;
-        done.lengthBytes = io.bytes;
-        done.write = io.write;
+        done.offsetBytes = ios.offset[io];
+        done.lengthBytes = ios.bytes[io];
+        done.write = ios.write[io] === 1;
         source.completed(done, t);
       }
       if (thread.idle) {
         thread.idle = false;
         this.events.schedule(t, WAKE, thread.index);
       }
-      this.ioPool.push(io);
+      ios.release(io);
     }
     if (t > this.lastCompletionNs) this.lastCompletionNs = t;
     this.block.release(request);
@@ -760,6 +765,9 @@ class Simulation {
   private submitRecord(time: number): void {
     const record = this.pendingRecord as TraceIo;
     this.recordsDone++;
+    // The next record is on the agenda before this one's task runs: a task must park at any event due
+    // before its next step, and a record not yet scheduled would let its CPU run past it.
+    this.scheduleNextRecord();
     const device = record.device ?? '';
     let diskIndex = this.traceDevices.get(device);
     if (diskIndex === undefined) {
@@ -769,17 +777,18 @@ class Simulation {
     if (record.op === 'read' || record.op === 'write') {
       const cpu = (record.cpu ?? diskIndex) % this.scenario.cpus;
       const lbs = this.logicalBlockSize;
-      const io = this.ioPool.pop() ?? new SimIo();
-      io.thread = cpu;
-      io.disk = diskIndex;
-      io.write = record.op === 'write';
-      io.offset = Math.floor(Math.max(0, record.offsetBytes) / lbs) * lbs;
-      io.bytes = Math.max(lbs, Math.ceil((record.offsetBytes + record.lengthBytes - io.offset) / lbs) * lbs);
-      io.pieces = 0;
+      const ios = this.block.ios;
+      const io = ios.alloc();
+      ios.thread[io] = cpu;
+      ios.disk[io] = diskIndex;
+      ios.write[io] = record.op === 'write' ? 1 : 0;
+      const offset = Math.floor(Math.max(0, record.offsetBytes) / lbs) * lbs;
+      ios.offset[io] = offset;
+      ios.bytes[io] = Math.max(lbs, Math.ceil((record.offsetBytes + record.lengthBytes - offset) / lbs) * lbs);
+      ios.pieces[io] = 0;
       this.outstandingIos++;
       this.addTask(this.cpus[cpu], ISSUE_RECORD, io, time);
     }
-    this.scheduleNextRecord();
   }
 
   private sample(time: number): void {

@@ -1,83 +1,204 @@
 /**
  * The simulator's agenda: a binary min-heap of events ordered by time, ties broken by the order in
- * which they were scheduled (so a run is deterministic). Events are small pooled records: the engine
- * recycles them, so a long run allocates no event per simulated I/O.
+ * which they were scheduled (so a run is deterministic).
+ *
+ * Two lanes hold the events: a FIFO ring for events scheduled no earlier than the newest event already
+ * in it, and a heap for the rest; pop() takes the earlier head of the two by (time, sequence). Each
+ * lane pops in (time, sequence) order (the ring because it only ever receives them in that order), so
+ * the merged order is exactly a single heap's. The engine's request completions are scheduled at
+ * non-decreasing times (the shared link serialises them), so nearly all of them take the ring in O(1)
+ * and the heap keeps only the few near-term events (parked CPUs, wake-ups): short sifts.
+ *
+ * Both lanes are parallel typed arrays (time, scheduling sequence, payload slot), so sifting reads and
+ * moves plain numbers instead of chasing event objects; an event's payload (kind, index, subject) sits
+ * in its slot until pop() copies it out and frees the slot. Nothing is allocated per event once the
+ * arrays have grown to the run's largest agenda.
  */
-export class SimEvent {
+export class EventQueue {
+  private heapTime = new Float64Array(256);
+  private heapSequence = new Float64Array(256);
+  private heapSlot = new Int32Array(256);
+  private count = 0;
+  private ringTime = new Float64Array(256);
+  private ringSequence = new Float64Array(256);
+  private ringSlot = new Int32Array(256);
+  private ringHead = 0;
+  private ringCount = 0;
+  /** Time of the newest event in the ring (it accepts no earlier one). */
+  private ringTailTime = Number.NEGATIVE_INFINITY;
+  private slotKind = new Int32Array(256);
+  private slotIndex = new Int32Array(256);
+  private slotSubject: unknown[] = new Array<unknown>(256).fill(null);
+  private freeSlots = Int32Array.from({ length: 256 }, (_, i) => 255 - i);
+  private freeCount = 256;
+  private nextSequence = 0;
+  /** Time of the earliest event, kept up to date: the engine asks before every step of a CPU task. */
+  private earliest = Number.POSITIVE_INFINITY;
+
+  /** The event pop() returned last: its time, kind, index and subject (an object, e.g. a request). */
   time = 0;
-  sequence = 0;
   kind = 0;
-  /** Payload: an index (job, disk, CPU) and an object (a request). */
   index = 0;
   subject: unknown = null;
-}
-
-export class EventQueue {
-  private heap: SimEvent[] = [];
-  private readonly pool: SimEvent[] = [];
-  private nextSequence = 0;
 
   get size(): number {
-    return this.heap.length;
+    return this.count + this.ringCount;
   }
 
   /** Time of the earliest event; Infinity when none. */
   get nextTime(): number {
-    const heap = this.heap;
-    return heap.length === 0 ? Number.POSITIVE_INFINITY : heap[0].time;
+    return this.earliest;
   }
 
   schedule(time: number, kind: number, index: number, subject: unknown = null): void {
-    const event = this.pool.pop() ?? new SimEvent();
-    event.time = time;
-    event.sequence = this.nextSequence++;
-    event.kind = kind;
-    event.index = index;
-    event.subject = subject;
-    const heap = this.heap;
-    let i = heap.length;
-    heap.push(event);
+    if (this.freeCount === 0) this.growSlots();
+    const slot = this.freeSlots[--this.freeCount];
+    this.slotKind[slot] = kind;
+    this.slotIndex[slot] = index;
+    this.slotSubject[slot] = subject;
+    const sequence = this.nextSequence++;
+    if (time < this.earliest) this.earliest = time;
+    if (time >= this.ringTailTime) {
+      if (this.ringCount === this.ringTime.length) this.growRing();
+      let at = this.ringHead + this.ringCount++;
+      if (at >= this.ringTime.length) at -= this.ringTime.length;
+      this.ringTime[at] = time;
+      this.ringSequence[at] = sequence;
+      this.ringSlot[at] = slot;
+      this.ringTailTime = time;
+      return;
+    }
+    if (this.count === this.heapTime.length) this.growHeap();
+    const heapTime = this.heapTime;
+    const heapSequence = this.heapSequence;
+    const heapSlot = this.heapSlot;
+    let i = this.count++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = heap[parent];
-      if (p.time < time || (p.time === time && p.sequence < event.sequence)) break;
-      heap[i] = p;
+      const parentTime = heapTime[parent];
+      if (parentTime < time || (parentTime === time && heapSequence[parent] < sequence)) break;
+      heapTime[i] = parentTime;
+      heapSequence[i] = heapSequence[parent];
+      heapSlot[i] = heapSlot[parent];
       i = parent;
     }
-    heap[i] = event;
+    heapTime[i] = time;
+    heapSequence[i] = sequence;
+    heapSlot[i] = slot;
   }
 
-  /** Removes and returns the earliest event; give it back with recycle() when done. */
-  pop(): SimEvent | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    if (top === undefined) return undefined;
-    const last = heap.pop() as SimEvent;
-    const n = heap.length;
+  /** Removes the earliest event into time, kind, index and subject; false when there is none. */
+  pop(): boolean {
+    if (this.ringCount > 0) {
+      const head = this.ringHead;
+      const ringFirst = this.ringTime[head];
+      if (this.count === 0 || ringFirst < this.heapTime[0] || (ringFirst === this.heapTime[0] && this.ringSequence[head] < this.heapSequence[0])) {
+        this.take(this.ringSlot[head], ringFirst);
+        this.ringHead = head + 1 === this.ringTime.length ? 0 : head + 1;
+        if (--this.ringCount === 0) this.ringTailTime = Number.NEGATIVE_INFINITY;
+        this.findEarliest();
+        return true;
+      }
+    } else if (this.count === 0) return false;
+    const heapTime = this.heapTime;
+    const heapSequence = this.heapSequence;
+    const heapSlot = this.heapSlot;
+    this.take(heapSlot[0], heapTime[0]);
+    const n = --this.count;
     if (n > 0) {
+      const lastTime = heapTime[n];
+      const lastSequence = heapSequence[n];
+      const lastSlot = heapSlot[n];
       let i = 0;
       for (;;) {
         const left = 2 * i + 1;
         if (left >= n) break;
         const right = left + 1;
         let child = left;
+        let childTime = heapTime[left];
         if (right < n) {
-          const l = heap[left];
-          const r = heap[right];
-          if (r.time < l.time || (r.time === l.time && r.sequence < l.sequence)) child = right;
+          const rightTime = heapTime[right];
+          if (rightTime < childTime || (rightTime === childTime && heapSequence[right] < heapSequence[left])) {
+            child = right;
+            childTime = rightTime;
+          }
         }
-        const c = heap[child];
-        if (last.time < c.time || (last.time === c.time && last.sequence < c.sequence)) break;
-        heap[i] = c;
+        if (lastTime < childTime || (lastTime === childTime && lastSequence < heapSequence[child])) break;
+        heapTime[i] = childTime;
+        heapSequence[i] = heapSequence[child];
+        heapSlot[i] = heapSlot[child];
         i = child;
       }
-      heap[i] = last;
+      heapTime[i] = lastTime;
+      heapSequence[i] = lastSequence;
+      heapSlot[i] = lastSlot;
     }
-    return top;
+    this.findEarliest();
+    return true;
   }
 
-  recycle(event: SimEvent): void {
-    event.subject = null;
-    this.pool.push(event);
+  private findEarliest(): void {
+    const heapFirst = this.count === 0 ? Number.POSITIVE_INFINITY : this.heapTime[0];
+    const ringFirst = this.ringCount === 0 ? Number.POSITIVE_INFINITY : this.ringTime[this.ringHead];
+    this.earliest = heapFirst < ringFirst ? heapFirst : ringFirst;
+  }
+
+  /** Copies slot's payload out as the popped event and frees the slot. */
+  private take(slot: number, time: number): void {
+    this.time = time;
+    this.kind = this.slotKind[slot];
+    this.index = this.slotIndex[slot];
+    this.subject = this.slotSubject[slot];
+    this.slotSubject[slot] = null;
+    this.freeSlots[this.freeCount++] = slot;
+  }
+
+  private growHeap(): void {
+    const capacity = 2 * this.heapTime.length;
+    const heapTime = new Float64Array(capacity);
+    heapTime.set(this.heapTime);
+    this.heapTime = heapTime;
+    const heapSequence = new Float64Array(capacity);
+    heapSequence.set(this.heapSequence);
+    this.heapSequence = heapSequence;
+    const heapSlot = new Int32Array(capacity);
+    heapSlot.set(this.heapSlot);
+    this.heapSlot = heapSlot;
+  }
+
+  /** Doubles the ring, oldest first. */
+  private growRing(): void {
+    const old = this.ringTime.length;
+    const capacity = 2 * old;
+    const ringTime = new Float64Array(capacity);
+    const ringSequence = new Float64Array(capacity);
+    const ringSlot = new Int32Array(capacity);
+    for (let i = 0; i < this.ringCount; i++) {
+      let at = this.ringHead + i;
+      if (at >= old) at -= old;
+      ringTime[i] = this.ringTime[at];
+      ringSequence[i] = this.ringSequence[at];
+      ringSlot[i] = this.ringSlot[at];
+    }
+    this.ringTime = ringTime;
+    this.ringSequence = ringSequence;
+    this.ringSlot = ringSlot;
+    this.ringHead = 0;
+  }
+
+  /** Doubles the payload slots (all in use). */
+  private growSlots(): void {
+    const old = this.slotKind.length;
+    const capacity = 2 * old;
+    const slotKind = new Int32Array(capacity);
+    slotKind.set(this.slotKind);
+    this.slotKind = slotKind;
+    const slotIndex = new Int32Array(capacity);
+    slotIndex.set(this.slotIndex);
+    this.slotIndex = slotIndex;
+    for (let i = old; i < capacity; i++) this.slotSubject.push(null);
+    this.freeSlots = new Int32Array(capacity);
+    this.freeCount = 0;
+    for (let slot = capacity - 1; slot >= old; slot--) this.freeSlots[this.freeCount++] = slot;
   }
 }

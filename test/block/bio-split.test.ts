@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bioSplitToLimits, buildDioBios, getMaxIoSectors, type Bio } from '../../src/block/bio-split.js';
+import { bioSplitToLimits, buildDioBios, getMaxIoSectors, remainder, type Bio } from '../../src/block/bio-split.js';
 import { defaultQueueLimits, type QueueLimits } from '../../src/block/queue-limits.js';
 import { blkRqMapSg } from '../../src/block/rq-map-sg.js';
 import { ScatterList } from '../../src/dma/scatterlist.js';
@@ -117,5 +118,22 @@ describe('blk_rq_map_sg() (block/blk-merge.c __blk_bios_map_sg, 5.19)', () => {
     expect(Array.from(sg.length.subarray(0, 2))).toEqual([8192, 4096]);
     // ...but not past max_segment_size.
     expect(blkRqMapSg([a, b], limits({ maxSegmentSize: 4096 }), PAGE, sg)).toBe(2);
+  });
+});
+
+describe('remainder', () => {
+  it('is the mathematical x mod m for whole numbers, below and above 2^31, powers of two or not', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 1, max: 2 ** 40 }), fc.integer({ min: 0, max: 40 }), (x, m, shift) => {
+        for (const [a, b] of [
+          [x, m],
+          [x % 2 ** 31, m],
+          [x % 2 ** 31, 2 ** Math.min(shift, 30)],
+          [x, 2 ** shift],
+        ]) {
+          expect(remainder(a, b)).toBe(Number(BigInt(a) % BigInt(b)));
+        }
+      }),
+    );
   });
 });

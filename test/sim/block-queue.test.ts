@@ -2,11 +2,14 @@
 // requests (sectors, sizes, segment counts, scatterlists) through BlockQueue as through planIo(),
 // and a simulation replaying them maps exactly the IOVA sizes planIo() predicts.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PHYS_BASE } from '../../src/block/bio-split.js';
+import { bioSplitToLimits, buildDioBios, DEFAULT_PHYS_BASE } from '../../src/block/bio-split.js';
 import { planIo, type PlannedRequest } from '../../src/block/io-path.js';
 import { PRESETS } from '../../src/block/presets.js';
+import { tryMerge, type BlkRequest } from '../../src/block/request-merge.js';
+import { blkRqMapSg } from '../../src/block/rq-map-sg.js';
+import { ScatterList } from '../../src/dma/scatterlist.js';
 import { probeHost, type HostSetup } from '../../src/block/probe.js';
-import { BlockQueue, SimIo, type SimRequest } from '../../src/sim/block-queue.js';
+import { BlockQueue, type SimRequest } from '../../src/sim/block-queue.js';
 import { simulate } from '../../src/sim/engine.js';
 import { scenarioHostSetup } from '../../src/sim/host-setup.js';
 import { SAS_128CPU } from '../../src/sim/presets.js';
@@ -35,11 +38,8 @@ const planned = (plans: PlannedRequest[]): Shape[] => plans.map((p) => shapeOf(p
 function engineRequests(setup: HostSetup, bytes: number, sector: number, count = 1): Shape[] {
   const queue = new BlockQueue(setup.limits, setup.description.iommu.pageSize, setup.description.iommu.granule, 1, 1);
   for (let i = 0; i < count; i++) {
-    const io = new SimIo();
-    io.disk = 0;
-    io.bytes = bytes;
     // planIo continues one buffer of scattered pages: I/O i starts 2 * i * bytes further on.
-    queue.submit(io, 0, sector * 512 + i * bytes, bytes, DEFAULT_PHYS_BASE + 2 * i * bytes);
+    queue.submit(queue.ios.alloc(), 0, 0, sector * 512 + i * bytes, bytes, DEFAULT_PHYS_BASE + 2 * i * bytes);
   }
   const shapes: Shape[] = [];
   for (let request: SimRequest | null; (request = queue.take(0)) !== null; ) {
@@ -72,6 +72,52 @@ describe('BlockQueue and iovasim limits make the same requests', () => {
       const expected = planned(planIo(setup, { ioBytes: bytes, count }));
       expect(expected.length).toBeLessThan(count);
       expect(engineRequests(setup, bytes, 0, count), `${count} x ${bytes}`).toEqual(expected);
+    }
+  });
+});
+
+/**
+ * The requests of I/Os submitted in the given order, through src/block's object path: each piece is
+ * tried against the newest request (tryMerge, which may front-merge), else starts a new one.
+ */
+function objectPathRequests(setup: HostSetup, ios: { sector: number; bytes: number; phys: number }[]): Shape[] {
+  const pageSize = setup.description.iommu.pageSize;
+  const lim = setup.limits;
+  const requests: BlkRequest[] = [];
+  for (const io of ios) {
+    for (const bio of buildDioBios(io.sector, io.bytes, { offset: 0, chunkBytes: pageSize, physBase: io.phys }, pageSize, lim.logicalBlockSize)) {
+      for (const piece of bioSplitToLimits(bio, lim, pageSize)) {
+        const newest = requests.at(-1);
+        if (newest !== undefined && tryMerge(newest, piece, lim)) continue;
+        requests.push({ sector: piece.sector, bytes: piece.bytes, bios: [piece], nrPhysSegments: piece.nrSegs });
+      }
+    }
+  }
+  return requests.map((request) => {
+    const sg = new ScatterList(4);
+    blkRqMapSg(request.bios, lim, pageSize, sg);
+    return shapeOf(request.sector, request.bytes, request.nrPhysSegments, sg);
+  });
+}
+
+describe('BlockQueue merges as src/block does', () => {
+  it.each(HOSTS)('%s: descending I/Os front-merge alike', (_, setup) => {
+    for (const [bytes, count] of [[4 * K, 200], [12 * K, 40], [16 * K, 6]]) {
+      // Each I/O ends where the previous one began; buffers physically contiguous with the previous one's start where bytes allow.
+      const ios = Array.from({ length: count }, (_, i) => ({ sector: ((count - i) * bytes) / 512, bytes, phys: DEFAULT_PHYS_BASE + (count - i) * bytes }));
+      const queue = new BlockQueue(setup.limits, setup.description.iommu.pageSize, setup.description.iommu.granule, 1, 1);
+      for (const io of ios) {
+        queue.submit(queue.ios.alloc(), 0, 0, io.sector * 512, io.bytes, io.phys);
+      }
+      const shapes: Shape[] = [];
+      for (let request: SimRequest | null; (request = queue.take(0)) !== null; ) {
+        queue.mapSg(request);
+        shapes.push(shapeOf(request.sector, request.bytes, request.nrPhysSegments, request.sg));
+        queue.release(request);
+      }
+      const expected = objectPathRequests(setup, ios);
+      expect(expected.length, `${count} x ${bytes}: some front merges`).toBeLessThan(count);
+      expect(shapes, `${count} x ${bytes}`).toEqual(expected);
     }
   });
 });

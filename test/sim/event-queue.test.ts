@@ -1,0 +1,69 @@
+// The agenda pops events by time, ties in scheduling order, whichever lane (ring or heap) holds them.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EventQueue } from '../../src/sim/event-queue.js';
+
+/** A reference agenda: a list sorted on every pop. */
+class SortedAgenda {
+  private events: { time: number; sequence: number; index: number }[] = [];
+  private sequence = 0;
+  schedule(time: number, index: number): void {
+    this.events.push({ time, sequence: this.sequence++, index });
+  }
+  pop(): { time: number; index: number } | undefined {
+    this.events.sort((a, b) => a.time - b.time || a.sequence - b.sequence);
+    return this.events.shift();
+  }
+}
+
+describe('EventQueue', () => {
+  it('pops in (time, scheduling order) as a sorted list does, through interleaved schedules and pops and growth', () => {
+    // Operations: a time offset from the last popped time (ties likely), or a pop (-1).
+    const operation = fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 100_000 }));
+    fc.assert(
+      fc.property(fc.array(operation, { maxLength: 2000 }), (operations) => {
+        const queue = new EventQueue();
+        const reference = new SortedAgenda();
+        let now = 0;
+        let index = 0;
+        const check = (): void => {
+          const expected = reference.pop();
+          expect(queue.nextTime).toBe(expected === undefined ? Number.POSITIVE_INFINITY : expected.time);
+          expect(queue.pop()).toBe(expected !== undefined);
+          if (expected === undefined) return;
+          expect([queue.time, queue.index]).toEqual([expected.time, expected.index]);
+          now = expected.time;
+        };
+        for (const op of operations) {
+          if (op === -1) check();
+          else {
+            queue.schedule(now + op, 7, index, { index });
+            reference.schedule(now + op, index);
+            index++;
+          }
+        }
+        while (queue.size > 0) check();
+        expect(queue.pop()).toBe(false);
+        expect(queue.nextTime).toBe(Number.POSITIVE_INFINITY);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('hands back kind, index and subject, and nextTime is the earliest pending time', () => {
+    const queue = new EventQueue();
+    const subject = { request: 1 };
+    queue.schedule(50, 1, 3, subject);
+    queue.schedule(10, 2, 4);
+    queue.schedule(10, 5, 6);
+    expect(queue.nextTime).toBe(10);
+    expect(queue.pop()).toBe(true);
+    expect([queue.time, queue.kind, queue.index, queue.subject]).toEqual([10, 2, 4, null]);
+    expect(queue.pop()).toBe(true);
+    expect([queue.time, queue.kind, queue.index]).toEqual([10, 5, 6]);
+    expect(queue.nextTime).toBe(50);
+    expect(queue.pop()).toBe(true);
+    expect([queue.time, queue.kind, queue.index, queue.subject]).toEqual([50, 1, 3, subject]);
+    expect(queue.size).toBe(0);
+  });
+});
