@@ -135,8 +135,11 @@ export class IovaTrace {
     return this.bigints !== null;
   }
 
-  /** The ops as objects (allocates; not for hot paths). */
+  private opObjects: ParsedOp[] | null = null;
+
+  /** The ops as objects, built on first use and kept (tests and the explorer; the replay reads the arrays). */
   get ops(): ParsedOp[] {
+    if (this.opObjects !== null) return this.opObjects;
     const result: ParsedOp[] = [];
     for (let i = 0; i < this.length; i++) {
       const op = this.opCodes[i] as Op;
@@ -145,6 +148,7 @@ export class IovaTrace {
       for (let k = 0; k < count; k++) values.push(this.bigints !== null ? this.bigints[i * VALUES_PER_OP + k] : this.numbers[i * VALUES_PER_OP + k]);
       result.push({ op, line: this.lines[i], values, handle: this.handles[i] });
     }
+    this.opObjects = result;
     return result;
   }
 }

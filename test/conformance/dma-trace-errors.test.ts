@@ -82,7 +82,7 @@ describe('iovasim dma-trace', () => {
     writeFileSync(file, 'map 1048576 4096\n');
     const badKernel = await runCli(['dma-trace', file, '--kernel', '4.19']);
     expect(badKernel.code).toBe(2);
-    expect(badKernel.stderr).toContain('--kernel: kernel version 4.19 is older than the first modelled (5.13)');
+    expect(badKernel.stderr).toContain('--kernel: kernel version 4.19 is older than the first modelled (5.10)');
     const badOption = await runCli(['dma-trace', file, '--kernal', '7.0']);
     expect(badOption.code).toBe(2);
     expect(badOption.stderr).toContain('unknown option --kernal');
