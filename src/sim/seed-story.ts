@@ -32,7 +32,7 @@ function variant(key: string, label: string, change: (base: Scenario) => Scenari
 export function storyVariants(base: Scenario = SAS_128CPU, allocators: readonly string[] = ALTERNATIVE_ALLOCATORS): StoryVariant[] {
   const allSizes = 8; // orders 0..7: every request up to max_sectors (512 KiB) is cacheable
   return [
-    variant('a', '5.19, strict, retry pass (4e89dce72521)', (s) => s, base),
+    variant('a', `${base.kernel}, strict, retry pass (4e89dce72521)`, (s) => s, base),
     variant('b', 'retry pass reverted', (s) => ({ ...s, iommu: { ...s.iommu, retryPass: false } }), base),
     variant('c', 'max_sectors capped by dma_opt_mapping_size (seed)', (s) => ({ ...s, host: { ...s.host, cap: 'seed' } }), base),
     variant('d', 'rcache covers every size (max_opt_dma_size)', (s) => ({ ...s, iommu: { ...s.iommu, rcacheClasses: allSizes } }), base),
