@@ -118,7 +118,8 @@ const AGEING_WEIGHTS = [10, 8, 8, 8, 8, 8, 5, 5, 5, 5, 5, 4, 5, 4, 4, 3, 3, 1, 1
 /** Ageing keeps the 32-bit space this full (asked granules). */
 const AGEING_FILL = 0.8;
 
-class WeightedSizes {
+/** Sizes drawn by weight: `pick(u)` for a uniform draw u in [0, 1). */
+export class WeightedSizes {
   private readonly cumulative: Float64Array;
   constructor(
     private readonly sizes: readonly number[],

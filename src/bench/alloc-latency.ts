@@ -48,6 +48,7 @@ import { REPORT_CSS } from '../report/html.js';
 import { readIoRecords } from '../workloads/detect.js';
 import { Mulberry32 } from '../workloads/random.js';
 import { WorkloadError } from '../workloads/errors.js';
+import { WeightedSizes } from './alloc-bench.js';
 import { collectGarbage } from './gc.js';
 
 export const LIFETIME_MODELS = ['fifo', 'mixed', 'random'] as const;
@@ -78,26 +79,18 @@ export interface SizeSource {
 
 export class SizeSpecError extends Error {}
 
-class WeightedSizes implements SizeSource {
-  private readonly cumulative: Float64Array;
+class WeightedSizeSource implements SizeSource {
+  private readonly table: WeightedSizes;
   constructor(
     readonly label: string,
-    private readonly sizes: readonly number[],
+    sizes: readonly number[],
     weights: readonly number[],
   ) {
-    const total = weights.reduce((a, b) => a + b, 0);
-    this.cumulative = new Float64Array(weights.length);
-    let sum = 0;
-    for (let i = 0; i < weights.length; i++) {
-      sum += weights[i] / total;
-      this.cumulative[i] = sum;
-    }
+    this.table = new WeightedSizes(sizes, weights);
   }
 
   size(_i: number, u: number): number {
-    const cumulative = this.cumulative;
-    for (let i = 0; i < cumulative.length; i++) if (u < cumulative[i]) return this.sizes[i];
-    return this.sizes[this.sizes.length - 1];
+    return this.table.pick(u);
   }
 }
 
@@ -133,13 +126,13 @@ function granulesOf(text: string, what: string): number {
  * in trace order, the first 1,000,000).
  */
 export async function loadSizeSource(spec: string): Promise<SizeSource> {
-  if (spec === 'mix') return new WeightedSizes('mix', MIX_SIZES, MIX_WEIGHTS);
+  if (spec === 'mix') return new WeightedSizeSource('mix', MIX_SIZES, MIX_WEIGHTS);
   const colon = spec.indexOf(':');
   const kind = colon < 0 ? spec : spec.slice(0, colon);
   const rest = colon < 0 ? '' : spec.slice(colon + 1);
   switch (kind) {
     case 'fixed':
-      return new WeightedSizes(spec, [granulesOf(rest, 'fixed')], [1]);
+      return new WeightedSizeSource(spec, [granulesOf(rest, 'fixed')], [1]);
     case 'pow2': {
       const match = /^(\d+)-(\d+)$/.exec(rest);
       if (match === null) throw new SizeSpecError(`pow2: "${rest}" is not MIN-MAX (granules, e.g. pow2:1-64)`);
@@ -148,7 +141,7 @@ export async function loadSizeSource(spec: string): Promise<SizeSource> {
       const sizes: number[] = [];
       for (let s = 1; s <= hi; s *= 2) if (s >= lo) sizes.push(s);
       if (sizes.length === 0) throw new SizeSpecError(`pow2: no power of two between ${lo} and ${hi}`);
-      return new WeightedSizes(spec, sizes, sizes.map(() => 1));
+      return new WeightedSizeSource(spec, sizes, sizes.map(() => 1));
     }
     case 'hist':
       return readHistogram(rest, spec);
@@ -181,7 +174,7 @@ async function readHistogram(file: string, label: string): Promise<SizeSource> {
     weights.push(weight);
   });
   if (sizes.length === 0) throw new SizeSpecError(`${file}: no "GRANULES WEIGHT" lines`);
-  return new WeightedSizes(label, sizes, weights);
+  return new WeightedSizeSource(label, sizes, weights);
 }
 
 async function readWorkloadSizes(file: string, label: string): Promise<SizeSource> {

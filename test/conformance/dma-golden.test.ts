@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDmaTrace, runDmaTrace } from '../../src/conformance/dma-trace.js';
 import { dmaKernelFeatures } from '../../src/dma/kernel-features.js';
+import { expectSameOutput } from '../support/golden.js';
 import { sharedDir } from '../support/shared.js';
 
 const conformance = join(sharedDir(), 'dma-conformance');
@@ -35,14 +36,7 @@ for (const version of versions) {
         const file = join(dir, name);
         const expected = readFileSync(file.replace(/\.trace$/, '.out'), 'utf8');
         const actual = runDmaTrace(parseDmaTrace(readFileSync(file, 'utf8'), file), dmaKernelFeatures(version));
-        if (actual !== expected) {
-          const got = actual.split('\n');
-          const want = expected.split('\n');
-          let line = 0;
-          while (line < got.length && got[line] === want[line]) line++;
-          expect(`line ${line + 1}: ${got[line]}`).toBe(`line ${line + 1}: ${want[line]}`);
-        }
-        expect(actual).toBe(expected);
+        expectSameOutput(actual, expected);
       });
     }
   });

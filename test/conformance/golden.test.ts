@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { kernelProfile } from '../../src/allocators/kernel-version.js';
 import { parseIovaTrace, runIovaTrace, type IovaTrace } from '../../src/conformance/iova-trace.js';
 import { parseKernelVersion } from '../../src/kernel/version.js';
+import { expectSameOutput } from '../support/golden.js';
 import { sharedDir } from '../support/shared.js';
 
 const conformance = join(sharedDir(), 'conformance');
@@ -53,14 +54,7 @@ for (const version of versions) {
         expect(existsSync(file), `${file} (the trace of ${join(dir, name)})`).toBe(true);
         const expected = readFileSync(join(dir, name), 'utf8');
         const actual = runIovaTrace(trace(file), kernelProfile(version));
-        if (actual !== expected) {
-          const got = actual.split('\n');
-          const want = expected.split('\n');
-          let line = 0;
-          while (line < got.length && got[line] === want[line]) line++;
-          expect(`line ${line + 1}: ${got[line]}`).toBe(`line ${line + 1}: ${want[line]}`);
-        }
-        expect(actual).toBe(expected);
+        expectSameOutput(actual, expected);
       });
     }
   });
