@@ -6,23 +6,12 @@ import { kernelProfile } from '../../src/allocators/kernel-version.js';
 import type { IovaDomain } from '../../src/allocators/iova-domain.js';
 import { scenarioAllocator, scenarioHostSetup } from '../../src/sim/host-setup.js';
 import { SAS_128CPU } from '../../src/sim/presets.js';
+import { SMALL_SCENARIO } from '../support/scenarios.js';
 import { parseScenarioYaml, ScenarioError, type Scenario } from '../../src/sim/scenario.js';
 import { DEFAULT_COST_MODEL } from '../../src/sim/cost-model.js';
 import { PRESETS } from '../../src/sim/presets.js';
 
-/** A small host: quick to simulate, same mechanisms. */
-const SMALL: Scenario = {
-  ...SAS_128CPU,
-  name: 'small',
-  cpus: 8,
-  durationMs: 30,
-  warmupMs: 10,
-  ageingMaps: 0,
-  disks: { ...SAS_128CPU.disks, count: 2 },
-  linkMBps: 2000,
-  host: { ...SAS_128CPU.host, nrHwQueues: 4 },
-  jobs: [{ ...SAS_128CPU.jobs[0], numjobs: 8, cpus: [0, 1, 2, 3, 4, 5, 6, 7] }],
-};
+const SMALL: Scenario = SMALL_SCENARIO;
 
 describe('simulate', () => {
   it('is deterministic: same scenario and seed, identical JSON', () => {

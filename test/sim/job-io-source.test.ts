@@ -5,23 +5,12 @@ import { planIo } from '../../src/block/io-path.js';
 import { simulate } from '../../src/sim/engine.js';
 import { scenarioHostSetup } from '../../src/sim/host-setup.js';
 import { JobIoSource } from '../../src/sim/job-io-source.js';
-import { SAS_128CPU } from '../../src/sim/presets.js';
+import { SMALL_SCENARIO } from '../support/scenarios.js';
 import type { JobSpec, Scenario } from '../../src/sim/scenario.js';
 import { IO_SOURCE_DONE, type ClosedLoopIoSource, type NextIo } from '../../src/workloads/io-source.js';
 
 const K = 1024;
-const SMALL: Scenario = {
-  ...SAS_128CPU,
-  name: 'small',
-  cpus: 8,
-  durationMs: 30,
-  warmupMs: 10,
-  ageingMaps: 0,
-  disks: { ...SAS_128CPU.disks, count: 2 },
-  linkMBps: 2000,
-  host: { ...SAS_128CPU.host, nrHwQueues: 4 },
-  jobs: [{ ...SAS_128CPU.jobs[0], numjobs: 8, cpus: [0, 1, 2, 3, 4, 5, 6, 7] }],
-};
+const SMALL: Scenario = SMALL_SCENARIO;
 
 const slot = (): NextIo => ({ offsetBytes: 0, lengthBytes: 0, write: false });
 
