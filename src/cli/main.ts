@@ -3,6 +3,12 @@
 import type { CommandIo } from './command.js';
 import { main } from './cli.js';
 
+// A reader that stops early (`iovasim … | head`) closes the pipe: stop quietly, as other Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stdout.isTTY) };
 main(process.argv.slice(2), io).then(
   (code) => {
