@@ -89,7 +89,7 @@ export class TraceRecords {
     this.order = order;
   }
 
-  /** Records larger than `maxBytes` that replay(maxBytes) splits, and the pieces they become. */
+  /** Records larger than `maxBytes` (max_sectors), and the pieces the block layer's split makes of them. */
   splitCount(maxBytes: number): { records: number; pieces: number } {
     let records = 0;
     let pieces = 0;
@@ -103,25 +103,24 @@ export class TraceRecords {
   }
 
   /**
-   * The records in time order as the engine's TraceIo, each split into pieces of at most
-   * `maxBytes` (bio_split at max_sectors); `onRecord(done)` is told every 4096 records.
+   * The records in time order as the engine's TraceIo, whole: the engine's block path splits them
+   * to the queue limits as the kernel would; `onRecord(done)` is told every 4096 records.
    */
-  *replay(maxBytes = Infinity, onRecord?: (done: number) => void): Generator<TraceIo> {
+  *replay(onRecord?: (done: number) => void): Generator<TraceIo> {
     if (this.order === null) this.sortByTime();
     const order = this.order as Uint32Array;
     for (let k = 0; k < this.count; k++) {
       const i = order[k];
       const device = this.devices[this.device[i]];
       const cpu = this.cpu[i];
-      const base = { timeNs: this.time[i], op: OPS[this.op[i]], device: device === '' ? undefined : device, cpu: cpu < 0 ? undefined : cpu };
-      let length = this.length[i];
-      let offset = this.offset[i];
-      do {
-        const piece = Math.min(length, maxBytes);
-        yield { ...base, offsetBytes: offset, lengthBytes: piece };
-        offset += piece;
-        length -= piece;
-      } while (length > 0);
+      yield {
+        timeNs: this.time[i],
+        op: OPS[this.op[i]],
+        device: device === '' ? undefined : device,
+        cpu: cpu < 0 ? undefined : cpu,
+        offsetBytes: this.offset[i],
+        lengthBytes: this.length[i],
+      };
       if (onRecord !== undefined && (k + 1) % 4096 === 0) onRecord(k + 1);
     }
     onRecord?.(this.count);

@@ -55,6 +55,18 @@ describe('iovasim replay: block traces', () => {
     expect(json.iovasim.notes).toContain('replay holds the trace in memory (about 30 bytes per record; --max-records caps it)');
   });
 
+  it('replays an I/O larger than max_sectors as one I/O that the block layer splits (not as pre-split pieces)', async () => {
+    const file = join(dir, 'large.csv');
+    // MSR Cambridge lines: two 2 MiB reads and one 4 KiB write (sas-128cpu: max_sectors 1024 = 512 KiB).
+    writeFileSync(file, ['128166386700000123,hm,0,Read,0,2097152,2500', '128166386700010123,hm,0,Read,8388608,2097152,1200', '128166386700020123,hm,0,Write,16777216,4096,1200', ''].join('\n'));
+    const json = await replayJson([file]);
+    const result = json.iovasim.results[0];
+    expect(result.ios).toBe(3);
+    // Each 2 MiB read needs at least four requests of at most 512 KiB.
+    expect(result.requests).toBeGreaterThanOrEqual(9);
+    expect(json.iovasim.notes.some((n) => /2 I\/Os larger than max_sectors \(512 KiB\) are split by the block layer/.test(n))).toBe(true);
+  });
+
   it('gives the same result for a blktrace capture and its blkparse text', async () => {
     const binary = await replayJson([sample('blktrace_viewer-sample.blktrace.0')]);
     const text = await replayJson([sample('blktrace_viewer-sample.blkparse.txt')]);

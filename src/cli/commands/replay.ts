@@ -118,7 +118,7 @@ async function replayBlock(file: string, format: WorkloadFormat, variants: Varia
     const maxBytes = maxRequestBytes(v.scenario);
     const split = records.splitCount(maxBytes);
     splits[v.label] = { ...split, maxBytes };
-    if (split.records > 0) notes.push(`${v.label}: ${split.records} I/Os larger than max_sectors (${maxBytes / 1024} KiB) split into ${split.pieces}, as the block layer splits bios`);
+    if (split.records > 0) notes.push(`${v.label}: ${split.records} I/Os larger than max_sectors (${maxBytes / 1024} KiB) are split by the block layer into ${split.pieces} or more requests`);
   }
   printNotes(io.stderr, notes);
   const bar = new ProgressBar(io.stderr, io.isTTY);
@@ -126,7 +126,7 @@ async function replayBlock(file: string, format: WorkloadFormat, variants: Varia
   try {
     for (const [i, v] of adjusted.entries()) {
       const label = adjusted.length > 1 ? `${v.label} (${i + 1}/${adjusted.length})` : v.label;
-      const stream = records.replay(splits[v.label].maxBytes, (done) => bar.update(done / records.count, label));
+      const stream = records.replay((done) => bar.update(done / records.count, label));
       results.push(simulate(v.scenario, { records: stream }));
     }
   } finally {
