@@ -20,7 +20,8 @@
  *   one of their births over the uptime happens (rate × C) and lives 1/C as long.
  * One simulated second stands for C seconds of uptime, C chosen so the short-lived streams plus
  * every long-lived birth make `mapsPerHour` maps per hour (C = 1 when that needs no compression).
- * A process moving between CPUs (`migrateSeconds`) is an uptime-scale event and is compressed too.
+ * A process moving between CPUs (`migrateSeconds`) and a stream's bursts and pauses (`onSeconds`,
+ * `offSeconds`) are uptime-scale events and are compressed too.
  * The domain's clock runs on simulated time, so the flush-queue timeout (10 ms) and the 6.7+ depot
  * trimmer (100 ms) fire at their real periods among the short-lived maps and unmaps, and every free
  * keeps its order relative to every allocation. What compression preserves: the short-lived
@@ -220,6 +221,9 @@ interface StreamState {
   readonly meanGapMs: number;
   readonly meanLifetimeMs: number;
   readonly migrateMs: number;
+  /** Burst and pause lengths in simulated ms (Infinity and 0 for a steady stream). */
+  readonly onMs: number;
+  readonly offMs: number;
   readonly cumulative: Float64Array;
   readonly active: Int32Array;
   readonly rng: Mulberry32;
@@ -259,6 +263,8 @@ export function ageOverUptime(input: UptimeAgeingInput): UptimeAgeingResult {
       meanGapMs: spec.ratePerSecond > 0 ? 1000 / (spec.ratePerSecond * (long ? compression : 1)) : Number.POSITIVE_INFINITY,
       meanLifetimeMs: long ? spec.lifetimeMs / compression : spec.lifetimeMs,
       migrateMs: spec.migrateSeconds === undefined ? Number.POSITIVE_INFINITY : (spec.migrateSeconds * 1000) / compression,
+      onMs: spec.onSeconds === undefined ? Number.POSITIVE_INFINITY : (spec.onSeconds * 1000) / compression,
+      offMs: spec.offSeconds === undefined ? 0 : (spec.offSeconds * 1000) / compression,
       cumulative,
       active: new Int32Array(atOnce),
       rng: new Mulberry32(mixSeed(input.seed, 0xa9e1, index)),
@@ -395,6 +401,15 @@ export function ageOverUptime(input: UptimeAgeingInput): UptimeAgeingResult {
       const s = -1 - code;
       const state = streams[s];
       const rng = state.rng;
+      if (state.offMs > 0) {
+        // In a pause: the next map comes at the start of the next burst.
+        const period = state.onMs + state.offMs;
+        const into = (time - startMs) % period;
+        if (into >= state.onMs) {
+          heap.push(time + (period - into), code);
+          continue;
+        }
+      }
       const cpu = state.active[rng.below(state.active.length)];
       const r = rng.next() * state.cumulative[state.cumulative.length - 1];
       let k = 0;

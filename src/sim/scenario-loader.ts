@@ -175,7 +175,7 @@ function build(data: ScenarioData, base: Scenario, origin: Origin): Scenario {
 function ageingFrom(data: NonNullable<ScenarioData['ageing']>, origin: Origin): AgeingModel {
   return {
     uptimeHours: data.uptime_hours,
-    sampleHours: data.sample_hours ?? Math.max(data.uptime_hours / 24, 0.001),
+    sampleHours: data.sample_hours ?? Math.max(data.uptime_hours / 24, 0.000_001),
     mapsPerHour: data.maps_per_hour ?? DEFAULT_AGEING_MAPS_PER_HOUR,
     streams: data.streams.map((stream, i) => {
       const list = cpuListOf(stream.cpus_allowed);
@@ -189,6 +189,8 @@ function ageingFrom(data: NonNullable<ScenarioData['ageing']>, origin: Origin): 
         cpus: list.cpus,
         ...(stream.cpus_at_once === undefined ? {} : { cpusAtOnce: stream.cpus_at_once }),
         ...(stream.migrate_s === undefined ? {} : { migrateSeconds: stream.migrate_s }),
+        ...(stream.on_s === undefined ? {} : { onSeconds: stream.on_s }),
+        ...(stream.off_s === undefined ? {} : { offSeconds: stream.off_s }),
         unmapOn: stream.unmap_on ?? 'irq',
         dmaMaskBits: stream.dma_mask_bits ?? 64,
       };

@@ -93,7 +93,7 @@ export const scenarioFields = {
     .optional(),
   ageing: mapping({
     uptime_hours: decimal(0, 100_000),
-    sample_hours: decimal(0.001, 100_000).optional(),
+    sample_hours: decimal(0.000_001, 100_000).optional(),
     maps_per_hour: wholeNumber(1, 1e9).optional(),
     streams: z
       .array(
@@ -106,6 +106,8 @@ export const scenarioFields = {
           cpus_allowed: cpuList,
           cpus_at_once: wholeNumber(1, 4096).optional(),
           migrate_s: decimal(0.001, 1e9).optional(),
+          on_s: decimal(0.001, 1e9).optional(),
+          off_s: decimal(0.001, 1e9).optional(),
           unmap_on: oneOf(['irq', 'same']).optional(),
           dma_mask_bits: z.union([z.literal(32), z.literal(64)], { error: (issue) => `must be 32 or 64, got ${valueText(issue.input)}` }).optional(),
         }),
@@ -195,6 +197,8 @@ function ageingData(value: unknown): unknown {
     cpus: 'cpus_allowed',
     cpusAtOnce: 'cpus_at_once',
     migrateSeconds: 'migrate_s',
+    onSeconds: 'on_s',
+    offSeconds: 'off_s',
     unmapOn: 'unmap_on',
     dmaMaskBits: 'dma_mask_bits',
   };
@@ -246,6 +250,8 @@ const FILE_TO_OBJECT: Record<string, string> = {
   rate_per_s: 'ratePerSecond',
   cpus_at_once: 'cpusAtOnce',
   migrate_s: 'migrateSeconds',
+  on_s: 'onSeconds',
+  off_s: 'offSeconds',
   unmap_on: 'unmapOn',
   dma_mask_bits: 'dmaMaskBits',
   ...Object.fromEntries(COST_MODEL_KEYS.map((k) => [snake(k), k])),
@@ -290,6 +296,7 @@ export function relatedFieldIssues(data: ScenarioData): Issue[] {
     if (stream.weights !== undefined && stream.weights.length !== stream.sizes.length) {
       issues.push({ path: ['ageing', 'streams', i, 'weights'], message: `must give one weight per size (${stream.sizes.length}), got ${stream.weights.length}` });
     } else if (stream.weights !== undefined && !stream.weights.some((w) => w > 0)) issues.push({ path: ['ageing', 'streams', i, 'weights'], message: 'must have at least one weight above 0' });
+    if ((stream.on_s === undefined) !== (stream.off_s === undefined)) issues.push({ path: ['ageing', 'streams', i, stream.on_s === undefined ? 'on_s' : 'off_s'], message: 'on_s and off_s go together (a stream in bursts)' });
   }
   if (data.kernel !== undefined) {
     try {

@@ -113,6 +113,9 @@ export interface BackgroundStream {
   /** How many of `cpus` the stream uses at once, re-drawn every `migrateSeconds` (a process moving). */
   readonly cpusAtOnce?: number;
   readonly migrateSeconds?: number;
+  /** A stream that runs in bursts: maps for `onSeconds`, then none for `offSeconds` (its mappings drain), and again. */
+  readonly onSeconds?: number;
+  readonly offSeconds?: number;
   /** Where a mapping is unmapped: its CPU's interrupt CPU (a completion), or the mapping CPU itself. */
   readonly unmapOn: 'irq' | 'same';
   /** The device's DMA mask: 64 (the disk's host adapter), or 32 (another device in the domain that can only address 4 GiB). */
