@@ -41,7 +41,8 @@ import type { IommuDmaDomain } from '../dma/iommu-dma-domain.js';
 import { ScatterList } from '../dma/scatterlist.js';
 import { Mulberry32, mixSeed } from '../workloads/random.js';
 import type { CountingAllocator } from './counting-allocator.js';
-import { ScenarioError, type AgeingModel, type BackgroundStream } from './scenario.js';
+import { DEFAULT_AGEING_MAPS_PER_HOUR, ScenarioError, SHORT_LIVED_MS } from './scenario-schema.js';
+import type { AgeingModel, BackgroundStream } from './scenario.js';
 
 export interface AgeingInput {
   readonly dma: IommuDma;
@@ -82,10 +83,8 @@ export function ageDomain(input: AgeingInput): void {
   for (let i = 0; i < depth; i++) if (ring[i].mappedCount > 0) dma.unmapSg(device, ring[i], irqCpuOfCpu[ringCpu[i]]);
 }
 
-/** Background maps simulated per hour of uptime when a scenario does not say. */
-export const DEFAULT_AGEING_MAPS_PER_HOUR = 200_000;
-/** Streams whose mean lifetime is below this keep real time; longer-lived ones are compressed. */
-export const SHORT_LIVED_MS = 1000;
+export { DEFAULT_AGEING_MAPS_PER_HOUR };
+export { SHORT_LIVED_MS };
 
 /** The domain at one instant of uptime; counts "in the interval" cover the time since the previous sample. */
 export interface AgeingSample {

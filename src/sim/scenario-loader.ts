@@ -20,8 +20,7 @@ import { readFile } from 'node:fs/promises';
 import { check, formatPath, SchemaError, YamlFile, type FieldPath, type Issue } from '../schema.js';
 import { PRESETS, SAS_128CPU } from './presets.js';
 import { COST_MODEL_KEYS } from './cost-model.js';
-import { cpuListOf, objectPath, relatedFieldIssues, scenarioData, scenarioDataSchema, scenarioFileSchema, ScenarioError, type JobData, type ScenarioData } from './scenario-schema.js';
-import { DEFAULT_AGEING_MAPS_PER_HOUR } from './ageing.js';
+import { cpuListOf, DEFAULT_AGEING_MAPS_PER_HOUR, objectPath, relatedFieldIssues, scenarioData, scenarioDataSchema, scenarioFileSchema, ScenarioError, type JobData, type ScenarioData } from './scenario-schema.js';
 import type { AgeingModel, CapVariant, JobSpec, Scenario } from './scenario.js';
 
 /** What the CLI flags and runScenario's options change, as typed values. */

@@ -22,6 +22,11 @@ export class ScenarioError extends SchemaError {
   }
 }
 
+/** Ageing streams whose mean lifetime is below this keep real time; longer-lived ones are compressed (./ageing.ts). */
+export const SHORT_LIVED_MS = 1000;
+/** Background maps simulated per hour of uptime when a scenario does not say. */
+export const DEFAULT_AGEING_MAPS_PER_HOUR = 200_000;
+
 /** The smallest logical block size of any disk: no direct I/O is finer. */
 const SECTOR = 512;
 
@@ -297,6 +302,15 @@ export function relatedFieldIssues(data: ScenarioData): Issue[] {
       issues.push({ path: ['ageing', 'streams', i, 'weights'], message: `must give one weight per size (${stream.sizes.length}), got ${stream.weights.length}` });
     } else if (stream.weights !== undefined && !stream.weights.some((w) => w > 0)) issues.push({ path: ['ageing', 'streams', i, 'weights'], message: 'must have at least one weight above 0' });
     if ((stream.on_s === undefined) !== (stream.off_s === undefined)) issues.push({ path: ['ageing', 'streams', i, stream.on_s === undefined ? 'on_s' : 'off_s'], message: 'on_s and off_s go together (a stream in bursts)' });
+  }
+  if (data.ageing !== undefined) {
+    // The compression (./ageing.ts) needs room for the short-lived streams beside every long-lived birth.
+    const streams = data.ageing.streams;
+    const perHour = (long: boolean): number => streams.filter((s) => s.lifetime_ms >= SHORT_LIVED_MS === long).reduce((n, s) => n + s.rate_per_s * 3600, 0);
+    const budget = data.ageing.maps_per_hour ?? DEFAULT_AGEING_MAPS_PER_HOUR;
+    if (perHour(false) > 0 && perHour(true) >= budget) {
+      issues.push({ path: ['ageing', 'maps_per_hour'], message: `the long-lived streams alone make ${Math.round(perHour(true))} maps an hour; give at least twice that (${Math.ceil(2 * perHour(true))}) so the short-lived streams have room` });
+    }
   }
   if (data.kernel !== undefined) {
     try {
