@@ -4,6 +4,8 @@ import { ageingCompression, type AgeingSample } from '../../src/sim/ageing.js';
 import { simulate } from '../../src/sim/engine.js';
 import type { AgeingModel, BackgroundStream, Scenario } from '../../src/sim/scenario.js';
 import { parseScenarioText } from '../../src/sim/scenario-loader.js';
+import { TimerClock } from '../../src/sim/shared-resources.js';
+import { DelayedWork } from '../../src/rcache/delayed-work.js';
 import { SMALL_SCENARIO } from '../support/scenarios.js';
 
 const CPUS = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -83,5 +85,31 @@ describe('ageing over uptime', () => {
     expect(scenario.ageing?.streams[0].cpus).toEqual([0, 1, 2, 3]);
     expect(() => parseScenarioText(text.replace('0-3', '0-200'), 'aged.yaml')).toThrow(/aged\.yaml:9:\d+: ageing\.streams\[0\]\.cpus_allowed: CPU 200 is not below the CPU count 128/);
     expect(() => parseScenarioText(text.replace('depot: list', 'depot: many'), 'aged.yaml')).toThrow(/aged\.yaml:2:\d+: depot: must be a number of depot slots/);
+  });
+
+  it('puts the clock back after ageing with every pending timer keeping its remaining delay', () => {
+    const clock = new TimerClock();
+    let ran = 0;
+    const work = new DelayedWork(() => ran++);
+    clock.moveTo(150e6);
+    clock.advance(3_600_000);
+    work.schedule(clock, 100);
+    clock.rewind(150);
+    expect(clock.nowMs).toBe(150);
+    expect(clock.nextDueNs).toBe(250e6);
+    clock.runDue(249e6);
+    expect(ran).toBe(0);
+    clock.runDue(250e6);
+    expect(ran).toBe(1);
+  });
+
+  it('measures after ageing on 7.0 (depot list, trimmer armed) and in lazy mode', () => {
+    for (const extra of [{ kernel: '7.0' }, { iommu: { ...SMALL_SCENARIO.iommu, invalidation: 'lazy' as const } }]) {
+      const ageing: AgeingModel = { uptimeHours: 1, sampleHours: 0.5, mapsPerHour: 20_000, streams: [IO_4K, LONG_LIVED] };
+      const result = simulate({ ...SMALL_SCENARIO, durationMs: 14, warmupMs: 10, ageing, ...extra });
+      expect(result.ios).toBeGreaterThan(0);
+      expect(result.ageing?.samples.length).toBe(3);
+      expect(result.ageing?.samples[2].treeRanges).toBeGreaterThan(1000);
+    }
   });
 });
