@@ -112,4 +112,12 @@ describe('ageing over uptime', () => {
       expect(result.ageing?.samples[2].treeRanges).toBeGreaterThan(1000);
     }
   });
+
+  it('a 32-bit-only device sharing the domain fails to map once long-lived mappings fill the space below 4 GiB', () => {
+    const samples = aged([IO_4K, { ...LONG_LIVED, dmaMaskBits: 32 }], 4);
+    const failures = (list: readonly AgeingSample[]): number => list.reduce((n, s) => n + s.mapFailures, 0);
+    expect(failures(samples)).toBeGreaterThan(0);
+    // The same buffers on a 64-bit device go above 4 GiB when the space below is full.
+    expect(failures(aged([IO_4K, LONG_LIVED], 4))).toBe(0);
+  });
 });
