@@ -15,6 +15,16 @@ export class SimulatedClock {
     this.pending.push(work);
   }
 
+  /**
+   * Sets the clock back to `toMs`, moving every pending deadline back by as much, so each keeps the
+   * delay it had left (time a caller compressed away, e.g. a domain aged before a measured run).
+   */
+  rewind(toMs: number): void {
+    const shift = this.nowMs - toMs;
+    this.nowMs = toMs;
+    for (const work of this.pending) work.dueMs -= shift;
+  }
+
   advance(ms: number): void {
     const target = this.nowMs + ms;
     for (;;) {

@@ -66,6 +66,10 @@ export class Rcache<P extends number | bigint = number> {
   cachedFrees = 0;
   /** Magazines moved to or from a depot (each one takes the depot lock). */
   depotOperations = 0;
+  /** Full magazines freed to the allocator because the array depot was full (pre-6.7). */
+  depotOverflows = 0;
+  /** Magazines the 6.7+ depot trimmer freed to the allocator. */
+  depotTrims = 0;
   private readonly magazineSize: number;
   private readonly zero: P;
 
@@ -205,6 +209,7 @@ export class Rcache<P extends number | bigint = number> {
           rcache.depot.push(cpuRcache.loaded);
         } else {
           overflow = cpuRcache.loaded;
+          this.depotOverflows++;
         }
         cpuRcache.loaded = this.newMagazine();
       }
@@ -234,6 +239,7 @@ export class Rcache<P extends number | bigint = number> {
   /** iova_depot_work_func() (6.7+): trims one magazine while the depot outnumbers the online CPUs. */
   private depotWork(rcache: SizeClassRcache<P>): void {
     if (rcache.depot.length <= this.onlineCpuCount) return;
+    this.depotTrims++;
     this.magazineFreePfns(this.depotPop(rcache));
     rcache.trimWork.schedule(this.clock, IOVA_DEPOT_DELAY_MS);
   }

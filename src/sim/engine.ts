@@ -42,7 +42,7 @@ import { IommuDma } from '../dma/dma-iommu.js';
 import type { IommuDmaDomain } from '../dma/iommu-dma-domain.js';
 import { IO_SOURCE_DONE, type ClosedLoopIoSource, type NextIo } from '../workloads/io-source.js';
 import { mixSeed } from '../workloads/random.js';
-import { ageDomain } from './ageing.js';
+import { ageDomain, ageOverUptime, type UptimeAgeingResult } from './ageing.js';
 import { BlockQueue, type SimRequest } from './block-queue.js';
 import type { CostModel } from './cost-model.js';
 import { CountingAllocator } from './counting-allocator.js';
@@ -199,6 +199,7 @@ class Simulation {
   private m: Measurements;
   private readonly series: TimeSample[] = [];
   private simulatedEvents = 0;
+  private ageing: UptimeAgeingResult | null = null;
   /** Mapping sizes (granules) seen before measuring starts: the ageing phase draws from them. */
   private readonly warmupSizes: number[] = [];
   /** What a source's completed() is told. */
@@ -331,7 +332,7 @@ class Simulation {
     const measuredNs = this.records === null ? this.endNs - this.warmupNs : Math.max(1, this.lastCompletionNs - Math.max(0, this.firstRecordNs));
     let busy = 0;
     for (const cpu of this.cpus) busy += cpu.busyNs;
-    return assembleResult({
+    const result = assembleResult({
       scenario: this.scenario,
       measuredNs,
       m: this.m,
@@ -343,6 +344,7 @@ class Simulation {
       series: this.series,
       simulatedEvents: this.simulatedEvents,
     });
+    return this.ageing === null ? result : { ...result, ageing: this.ageing };
   }
 
   /** Gives `cpu` a task at `time`: it starts now if the CPU is idle, else waits its turn. */
@@ -827,6 +829,11 @@ class Simulation {
         granule: this.granule,
         seed: this.scenario.seed,
       });
+      const model = this.scenario.ageing;
+      if (model !== undefined) {
+        const domain = this.domain as IommuDmaDomain;
+        this.ageing = ageOverUptime({ dma: this.dma, domain, counting: this.counting as CountingAllocator, device: this.device, irqCpuOfCpu: this.irqCpuOfCpu, model, seed: this.scenario.seed });
+      }
       this.armTimers();
     }
     this.measuring = true;

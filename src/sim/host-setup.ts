@@ -22,7 +22,13 @@ export function scenarioHostSetup(scenario: Scenario): HostSetup {
     },
     iommu: { mode: scenario.iommu.mode, invalidation: scenario.iommu.invalidation, cpus: scenario.cpus, ...(scenario.iommu.sac === undefined ? {} : { sac: scenario.iommu.sac }) },
   });
-  return probeHost(description, { kernel: scenario.kernel, cap: host.cap, rcacheClasses: scenario.iommu.rcacheClasses });
+  const setup = probeHost(description, { kernel: scenario.kernel, cap: host.cap, rcacheClasses: scenario.iommu.rcacheClasses });
+  if (scenario.depot === undefined) return setup;
+  // The depot knob: the kernel's iova.c with another MAX_GLOBAL_MAGS, or with 6.7's depot list
+  // (911aa1245da8) as a what-if on an older kernel; every other switch stays the kernel's.
+  const base = setup.features.profile;
+  const profile = scenario.depot === 'list' ? { ...base, depot: 'list' as const } : { ...base, depot: 'array' as const, depotSlots: scenario.depot };
+  return { ...setup, features: { ...setup.features, profile } };
 }
 
 /** The largest request the block layer builds for this host (max_sectors × 512), in bytes. */

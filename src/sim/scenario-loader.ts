@@ -20,8 +20,8 @@ import { readFile } from 'node:fs/promises';
 import { check, formatPath, SchemaError, YamlFile, type FieldPath, type Issue } from '../schema.js';
 import { PRESETS, SAS_128CPU } from './presets.js';
 import { COST_MODEL_KEYS } from './cost-model.js';
-import { cpuListOf, objectPath, relatedFieldIssues, scenarioData, scenarioDataSchema, scenarioFileSchema, ScenarioError, type JobData, type ScenarioData } from './scenario-schema.js';
-import type { CapVariant, JobSpec, Scenario } from './scenario.js';
+import { cpuListOf, DEFAULT_AGEING_MAPS_PER_HOUR, objectPath, relatedFieldIssues, scenarioData, scenarioDataSchema, scenarioFileSchema, ScenarioError, type JobData, type ScenarioData } from './scenario-schema.js';
+import type { AgeingModel, CapVariant, JobSpec, Scenario } from './scenario.js';
 
 /** What the CLI flags and runScenario's options change, as typed values. */
 export interface ScenarioOverrides {
@@ -163,8 +163,38 @@ function build(data: ScenarioData, base: Scenario, origin: Origin): Scenario {
     linkMBps: data.link_mbps ?? base.linkMBps,
     jobs,
     costs,
+    // --- Ageing over uptime (issue 12, part 2) ---
+    ...((data.depot ?? base.depot) === undefined ? {} : { depot: data.depot ?? base.depot }),
+    ...(data.ageing === undefined ? (base.ageing === undefined ? {} : { ageing: base.ageing }) : { ageing: ageingFrom(data.ageing, origin) }),
   };
   return checked(scenario, origin);
+}
+
+/** The `ageing:` block (file spelling, schema-checked) as an AgeingModel; CPUs beyond the count are left for the related-field check. */
+function ageingFrom(data: NonNullable<ScenarioData['ageing']>, origin: Origin): AgeingModel {
+  return {
+    uptimeHours: data.uptime_hours,
+    sampleHours: data.sample_hours ?? Math.max(data.uptime_hours / 24, 0.000_001),
+    mapsPerHour: data.maps_per_hour ?? DEFAULT_AGEING_MAPS_PER_HOUR,
+    streams: data.streams.map((stream, i) => {
+      const list = cpuListOf(stream.cpus_allowed);
+      if ('problem' in list) fail({ path: ['ageing', 'streams', i, 'cpus_allowed'], message: list.problem }, origin);
+      return {
+        name: stream.name ?? `stream${i}`,
+        sizes: stream.sizes,
+        ...(stream.weights === undefined ? {} : { weights: stream.weights }),
+        lifetimeMs: stream.lifetime_ms,
+        ratePerSecond: stream.rate_per_s,
+        cpus: list.cpus,
+        ...(stream.cpus_at_once === undefined ? {} : { cpusAtOnce: stream.cpus_at_once }),
+        ...(stream.migrate_s === undefined ? {} : { migrateSeconds: stream.migrate_s }),
+        ...(stream.on_s === undefined ? {} : { onSeconds: stream.on_s }),
+        ...(stream.off_s === undefined ? {} : { offSeconds: stream.off_s }),
+        unmapOn: stream.unmap_on ?? 'irq',
+        dmaMaskBits: stream.dma_mask_bits ?? 64,
+      };
+    }),
+  };
 }
 
 function optional<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {

@@ -22,6 +22,11 @@ export class ScenarioError extends SchemaError {
   }
 }
 
+/** Ageing streams whose mean lifetime is below this keep real time; longer-lived ones are compressed (./ageing.ts). */
+export const SHORT_LIVED_MS = 1000;
+/** Background maps simulated per hour of uptime when a scenario does not say. */
+export const DEFAULT_AGEING_MAPS_PER_HOUR = 200_000;
+
 /** The smallest logical block size of any disk: no direct I/O is finer. */
 const SECTOR = 512;
 
@@ -87,6 +92,34 @@ export const scenarioFields = {
   link_mbps: decimal(1, 1e7).optional(),
   jobs: z.array(jobSchema, { error: (issue) => `must be a list of jobs, got ${valueText(issue.input)}` }).min(1, { error: 'must list at least one job' }).optional(),
   costs: mapping(costShape).optional(),
+  // --- Ageing over uptime (issue 12, part 2; ./ageing.ts) ---
+  depot: z
+    .union([z.int().min(1).max(4096), z.literal('list')], { error: (issue) => `must be a number of depot slots per size class (1-4096; 32 before 6.7) or "list" (6.7's list), got ${valueText(issue.input)}` })
+    .optional(),
+  ageing: mapping({
+    uptime_hours: decimal(0, 100_000),
+    sample_hours: decimal(0.000_001, 100_000).optional(),
+    maps_per_hour: wholeNumber(1, 1e9).optional(),
+    streams: z
+      .array(
+        mapping({
+          name: text().optional(),
+          sizes: z.array(wholeNumber(1, 2 ** 31), { error: (issue) => `must be a list of mapping sizes in bytes, got ${valueText(issue.input)}` }).min(1, { error: 'must list at least one size' }),
+          weights: z.array(decimal(0, 1e9), { error: (issue) => `must be a list of weights, got ${valueText(issue.input)}` }).optional(),
+          lifetime_ms: decimal(0.000_001, 1e12),
+          rate_per_s: decimal(0, 1e9),
+          cpus_allowed: cpuList,
+          cpus_at_once: wholeNumber(1, 4096).optional(),
+          migrate_s: decimal(0.001, 1e9).optional(),
+          on_s: decimal(0.001, 1e9).optional(),
+          off_s: decimal(0.001, 1e9).optional(),
+          unmap_on: oneOf(['irq', 'same']).optional(),
+          dma_mask_bits: z.union([z.literal(32), z.literal(64)], { error: (issue) => `must be 32 or 64, got ${valueText(issue.input)}` }).optional(),
+        }),
+        { error: (issue) => `must be a list of background streams, got ${valueText(issue.input)}` },
+      )
+      .min(1, { error: 'must list at least one stream' }),
+  }).optional(),
 };
 
 /** A scenario mapping without `preset:` (a sweep point, the data of a Scenario object). */
@@ -149,9 +182,35 @@ export function scenarioData(scenario: Scenario): Record<string, unknown> {
     else if (key === 'host') out[name] = section(v, { preset: 'preset', maxSectors: 'max_sectors', sgTablesize: 'sg_tablesize', canQueue: 'can_queue', nrHwQueues: 'nr_hw_queues', queueDepth: 'queue_depth', cap: 'cap' });
     else if (key === 'disks') out[name] = section(v, { count: 'count', bandwidthMBps: 'bandwidth_mbps', commandUs: 'command_us', latencyUs: 'latency_us' });
     else if (key === 'costs') out[name] = section(v, Object.fromEntries(COST_MODEL_KEYS.map((k) => [k, snake(k)])));
+    else if (key === 'ageing') out[name] = ageingData(v);
     else if (key === 'jobs' && Array.isArray(v)) out[name] = v.map((job) => section(job, { name: 'name', rw: 'rw', bs: 'bs', iodepth: 'iodepth', numjobs: 'numjobs', cpus: 'cpus_allowed', sizeBytes: 'size' }));
     else out[name] = v;
   }
+  return out;
+}
+
+/** An AgeingModel object in the file's spelling (unknown keys kept, so the schema names them). */
+function ageingData(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const keys: Record<string, string> = { uptimeHours: 'uptime_hours', sampleHours: 'sample_hours', mapsPerHour: 'maps_per_hour', streams: 'streams' };
+  const streamKeys: Record<string, string> = {
+    name: 'name',
+    sizes: 'sizes',
+    weights: 'weights',
+    lifetimeMs: 'lifetime_ms',
+    ratePerSecond: 'rate_per_s',
+    cpus: 'cpus_allowed',
+    cpusAtOnce: 'cpus_at_once',
+    migrateSeconds: 'migrate_s',
+    onSeconds: 'on_s',
+    offSeconds: 'off_s',
+    unmapOn: 'unmap_on',
+    dmaMaskBits: 'dma_mask_bits',
+  };
+  const rename = (record: Record<string, unknown>, names: Record<string, string>): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined).map(([k, v]) => [names[k] ?? `${k} (not a scenario field)`, v]));
+  const out = rename(value as Record<string, unknown>, keys);
+  if (Array.isArray(out.streams)) out.streams = out.streams.map((s: unknown) => (s !== null && typeof s === 'object' && !Array.isArray(s) ? rename(s as Record<string, unknown>, streamKeys) : s));
   return out;
 }
 
@@ -171,6 +230,8 @@ const OBJECT_TO_FILE: Record<string, string> = {
   linkMBps: 'link_mbps',
   jobs: 'jobs',
   costs: 'costs',
+  depot: 'depot',
+  ageing: 'ageing',
 };
 
 const FILE_TO_OBJECT: Record<string, string> = {
@@ -187,6 +248,17 @@ const FILE_TO_OBJECT: Record<string, string> = {
   latency_us: 'latencyUs',
   cpus_allowed: 'cpus',
   size: 'sizeBytes',
+  uptime_hours: 'uptimeHours',
+  sample_hours: 'sampleHours',
+  maps_per_hour: 'mapsPerHour',
+  lifetime_ms: 'lifetimeMs',
+  rate_per_s: 'ratePerSecond',
+  cpus_at_once: 'cpusAtOnce',
+  migrate_s: 'migrateSeconds',
+  on_s: 'onSeconds',
+  off_s: 'offSeconds',
+  unmap_on: 'unmapOn',
+  dma_mask_bits: 'dmaMaskBits',
   ...Object.fromEntries(COST_MODEL_KEYS.map((k) => [snake(k), k])),
 };
 
@@ -220,6 +292,25 @@ export function relatedFieldIssues(data: ScenarioData): Issue[] {
       issues.push({ path: ['jobs', i, 'bs'], message: `${job.bs} is not a multiple of the disk's logical block size ${logical} (host ${data.host?.preset}); direct I/O must be whole blocks` });
     }
     if (job.bs !== undefined && job.size !== undefined && job.size < job.bs) issues.push({ path: ['jobs', i, 'size'], message: `must hold at least one block (bs ${job.bs}), got ${job.size}` });
+  }
+  for (const [i, stream] of (data.ageing?.streams ?? []).entries()) {
+    const list = cpuListOf(stream.cpus_allowed);
+    if ('problem' in list) issues.push({ path: ['ageing', 'streams', i, 'cpus_allowed'], message: list.problem });
+    else if (list.cpus.length === 0) issues.push({ path: ['ageing', 'streams', i, 'cpus_allowed'], message: 'names no CPU' });
+    else if (list.cpus[list.cpus.length - 1] >= cpus) issues.push({ path: ['ageing', 'streams', i, 'cpus_allowed'], message: `CPU ${list.cpus[list.cpus.length - 1]} is not below the CPU count ${cpus}` });
+    if (stream.weights !== undefined && stream.weights.length !== stream.sizes.length) {
+      issues.push({ path: ['ageing', 'streams', i, 'weights'], message: `must give one weight per size (${stream.sizes.length}), got ${stream.weights.length}` });
+    } else if (stream.weights !== undefined && !stream.weights.some((w) => w > 0)) issues.push({ path: ['ageing', 'streams', i, 'weights'], message: 'must have at least one weight above 0' });
+    if ((stream.on_s === undefined) !== (stream.off_s === undefined)) issues.push({ path: ['ageing', 'streams', i, stream.on_s === undefined ? 'on_s' : 'off_s'], message: 'on_s and off_s go together (a stream in bursts)' });
+  }
+  if (data.ageing !== undefined) {
+    // The compression (./ageing.ts) needs room for the short-lived streams beside every long-lived birth.
+    const streams = data.ageing.streams;
+    const perHour = (long: boolean): number => streams.filter((s) => s.lifetime_ms >= SHORT_LIVED_MS === long).reduce((n, s) => n + s.rate_per_s * 3600, 0);
+    const budget = data.ageing.maps_per_hour ?? DEFAULT_AGEING_MAPS_PER_HOUR;
+    if (perHour(false) > 0 && perHour(true) >= budget) {
+      issues.push({ path: ['ageing', 'maps_per_hour'], message: `the long-lived streams alone make ${Math.round(perHour(true))} maps an hour; give at least twice that (${Math.ceil(2 * perHour(true))}) so the short-lived streams have room` });
+    }
   }
   if (data.kernel !== undefined) {
     try {

@@ -77,6 +77,49 @@ export interface Scenario {
   readonly linkMBps: number;
   readonly jobs: readonly JobSpec[];
   readonly costs: CostModel;
+
+  // --- Ageing over uptime (issue 12, part 2; ./ageing.ts) ---
+  /**
+   * The depot of each rcache size class: the slots of the pre-6.7 fixed array (MAX_GLOBAL_MAGS, 32),
+   * or 'list' for 6.7's unbounded list with its 100 ms trimmer (911aa1245da8). Absent: the kernel's own.
+   */
+  readonly depot?: number | 'list';
+  /** Uptime to age the domain through before measuring, under a background mix. Absent: none. */
+  readonly ageing?: AgeingModel;
+}
+
+/** A host's uptime and what ran during it (see ./ageing.ts for how it is simulated). */
+export interface AgeingModel {
+  readonly uptimeHours: number;
+  /** One time-series sample every this many hours of uptime. */
+  readonly sampleHours: number;
+  /** Background maps simulated per hour of uptime: sets the time compression (./ageing.ts). */
+  readonly mapsPerHour: number;
+  readonly streams: readonly BackgroundStream[];
+}
+
+/** One source of DMA mappings during the uptime. */
+export interface BackgroundStream {
+  readonly name: string;
+  /** Mapping sizes in bytes, drawn with `weights` (equal weights when absent). */
+  readonly sizes: readonly number[];
+  readonly weights?: readonly number[];
+  /** Mean lifetime of a mapping, ms (exponentially distributed). */
+  readonly lifetimeMs: number;
+  /** New mappings per second of uptime (Poisson arrivals). */
+  readonly ratePerSecond: number;
+  /** CPUs the stream maps on. */
+  readonly cpus: readonly number[];
+  /** How many of `cpus` the stream uses at once, re-drawn every `migrateSeconds` (a process moving). */
+  readonly cpusAtOnce?: number;
+  readonly migrateSeconds?: number;
+  /** A stream that runs in bursts: maps for `onSeconds`, then none for `offSeconds` (its mappings drain), and again. */
+  readonly onSeconds?: number;
+  readonly offSeconds?: number;
+  /** Where a mapping is unmapped: its CPU's interrupt CPU (a completion), or the mapping CPU itself. */
+  readonly unmapOn: 'irq' | 'same';
+  /** The device's DMA mask: 64 (the disk's host adapter), or 32 (another device in the domain that can only address 4 GiB). */
+  readonly dmaMaskBits: 32 | 64;
 }
 
 export { ScenarioError } from './scenario-schema.js';

@@ -82,6 +82,13 @@ export class TimerClock extends SimulatedClock {
     this.nextDueNs = next;
   }
 
+  override rewind(toMs: number): void {
+    super.rewind(toMs);
+    let next = Number.POSITIVE_INFINITY;
+    for (const work of this.armed) if (work.isPending && work.dueMs * 1e6 < next) next = work.dueMs * 1e6;
+    this.nextDueNs = next;
+  }
+
   /** Moves the clock to `timeNs` when no work is due before it (the engine guarantees that). */
   moveTo(timeNs: number): void {
     const ms = timeNs / 1e6;

@@ -2,6 +2,7 @@
  * What a simulation run reports, and the counters the engine keeps to assemble it. Counters start at
  * the end of the warm-up (Measurements is replaced then), so the result covers the measured span only.
  */
+import type { UptimeAgeingResult } from './ageing.js';
 import type { CountingAllocator } from './counting-allocator.js';
 import { LogHistogram, type TimeSample } from './metrics.js';
 import type { Scenario } from './scenario.js';
@@ -50,6 +51,8 @@ export interface SimulationResult {
   readonly allocator: { readonly name: string; readonly liveIovas: number; readonly freeGranules32: number; readonly largestFree32: number; readonly externalFragmentation32: number };
   readonly cpuUtilisation: number;
   readonly series: readonly TimeSample[];
+  /** The domain over its uptime, when the scenario has an `ageing:` block (./ageing.ts). */
+  readonly ageing?: UptimeAgeingResult;
   /** Fraction of each of OCCUPANCY_BUCKETS equal slices of the 32-bit IOVA space in use at the end. */
   readonly occupancy32: readonly number[];
   /** Events the engine processed, to check its own throughput. */

@@ -134,6 +134,10 @@ export const SHORTEN_RULES: Readonly<Record<string, (argv: string[]) => boolean>
     return changed;
   },
   demo: (argv) => setOption(argv, '--mappings', '2000'),
+  age: (argv) => {
+    const changed = setOption(argv, '--uptimes', '0,0.05');
+    return setOption(argv, '--duration', '25') || changed;
+  },
   // A served page would wait for its reader: serve for a second, then exit.
   explore: (argv) => argv.includes('--serve-seconds') && setOption(argv, '--serve-seconds', '1'),
 };

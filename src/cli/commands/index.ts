@@ -20,6 +20,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'replay', summary: 'replay a block trace (blkparse, blktrace, fio iolog, MSR, CloudPhysics, MQSim, …) or an IOMMU ftrace capture through the model', load: async () => (await import('./replay.js')).replayCommand },
   { name: 'sweep', summary: 'run a parameter sweep (grid of scenarios × seeds) on every core or on BullMQ workers, resumable', load: async () => (await import('./sweep.js')).sweepCommand },
   { name: 'worker', summary: 'take sweep points from a BullMQ queue (iovasim sweep --queue), simulate them and return their summaries', load: async () => (await import('./worker.js')).workerCommand },
+  { name: 'age', summary: "a host's IOVA domain over hours of uptime under a background mix: time series, and IOPS measured at chosen uptimes", load: async () => (await import('./age.js')).ageCommand },
   { name: 'simulate', summary: 'simulate one scenario (YAML file or --preset) and print IOPS, latency, lock and rcache figures', load: async () => (await import('./simulate.js')).simulateCommand },
   { name: 'limits', summary: "a storage host's DMA mapping sizes, SCSI/block limits, and the IOVAs its I/O needs", load: async () => (await import('./limits.js')).limitsCommand },
   { name: 'alloc-bench', summary: 'benchmark Linux IOVA allocation against buddy, gap-tree, vmem and TLSF on a seeded workload', load: async () => (await import('./alloc-bench.js')).allocBenchCommand },
