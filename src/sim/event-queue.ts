@@ -123,25 +123,33 @@ export class EventQueue {
       const lastTime = heapTime[n];
       const lastSequence = heapSequence[n];
       const lastSlot = heapSlot[n];
+      // Bottom-up (Floyd): the hole at the root sinks to a leaf along the smaller children, one
+      // comparison per level, then the last event rises from there. The last event is usually among
+      // the latest, so it rises little: fewer comparisons than testing it at every level on the way
+      // down. Keys (time, sequence) are unique, so the order popped is the same either way.
       let i = 0;
       for (;;) {
-        const left = 2 * i + 1;
-        if (left >= n) break;
-        const right = left + 1;
-        let child = left;
-        let childTime = heapTime[left];
+        let child = 2 * i + 1;
+        if (child >= n) break;
+        const right = child + 1;
         if (right < n) {
           const rightTime = heapTime[right];
-          if (rightTime < childTime || (rightTime === childTime && heapSequence[right] < heapSequence[left])) {
-            child = right;
-            childTime = rightTime;
-          }
+          const leftTime = heapTime[child];
+          if (rightTime < leftTime || (rightTime === leftTime && heapSequence[right] < heapSequence[child])) child = right;
         }
-        if (lastTime < childTime || (lastTime === childTime && lastSequence < heapSequence[child])) break;
-        heapTime[i] = childTime;
+        heapTime[i] = heapTime[child];
         heapSequence[i] = heapSequence[child];
         heapSlot[i] = heapSlot[child];
         i = child;
+      }
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        const parentTime = heapTime[parent];
+        if (parentTime < lastTime || (parentTime === lastTime && heapSequence[parent] < lastSequence)) break;
+        heapTime[i] = parentTime;
+        heapSequence[i] = heapSequence[parent];
+        heapSlot[i] = heapSlot[parent];
+        i = parent;
       }
       heapTime[i] = lastTime;
       heapSequence[i] = lastSequence;
