@@ -38,6 +38,9 @@ interface EngineBench {
   readonly simulatedIos: number;
   readonly medianWallMs: number;
   readonly iosPerSecond: number;
+  /** Process CPU time (user + system, all threads), median: on a shared machine wall time mostly measures the other processes. */
+  readonly medianCpuMs: number;
+  readonly iosPerCpuSecond: number;
 }
 
 function benchEngine(variant: string, cap: 'none' | 'seed'): EngineBench {
@@ -45,14 +48,19 @@ function benchEngine(variant: string, cap: 'none' | 'seed'): EngineBench {
   const scenario = { ...SAS_128CPU, name: variant, ageingMaps: 0, warmupMs: 1, durationMs: 300, host: { ...SAS_128CPU.host, cap } };
   simulate(scenario);
   const walls: number[] = [];
+  const cpus: number[] = [];
   let ios = 0;
   for (let run = 0; run < RUNS; run++) {
+    const cpuStart = process.cpuUsage();
     const start = process.hrtime.bigint();
     ios = simulate(scenario).ios;
     walls.push(Number(process.hrtime.bigint() - start) / 1e6);
+    const cpu = process.cpuUsage(cpuStart);
+    cpus.push((cpu.user + cpu.system) / 1e3);
   }
   const medianWallMs = median(walls);
-  return { variant, simulatedIos: ios, medianWallMs, iosPerSecond: ios / (medianWallMs / 1e3) };
+  const medianCpuMs = median(cpus);
+  return { variant, simulatedIos: ios, medianWallMs, iosPerSecond: ios / (medianWallMs / 1e3), medianCpuMs, iosPerCpuSecond: ios / (medianCpuMs / 1e3) };
 }
 
 /** One printed figure: a key shared with the baseline file, a value, and which way is better. */
@@ -101,6 +109,8 @@ async function main(): Promise<void> {
   const engine = [benchEngine('sas-128cpu, cap none (large mappings)', 'none'), benchEngine('sas-128cpu, cap seed (cacheable)', 'seed')];
   add('engine: sas-128cpu cap none', 'simulated I/Os/s', engine[0].iosPerSecond, true);
   add('engine: sas-128cpu cap seed', 'simulated I/Os/s', engine[1].iosPerSecond, true);
+  add('engine: sas-128cpu cap none, CPU', 'I/Os/CPU second', engine[0].iosPerCpuSecond, true);
+  add('engine: sas-128cpu cap seed, CPU', 'I/Os/CPU second', engine[1].iosPerCpuSecond, true);
 
   const allocators = runAllocBench({ allocators: ALLOCATOR_NAMES, pattern: 'churn', seed: 1, runs: RUNS });
   for (const row of allocators.rows) add(`churn: ${row.allocator}`, 'ns/op', row.nsPerOp);
