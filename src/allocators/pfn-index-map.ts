@@ -90,6 +90,12 @@ export class PfnIndexMap {
     return true;
   }
 
+  /** Calls `visit` with every key and its value, in no particular order. */
+  forEach(visit: (key: number, value: number) => void): void {
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i += 2) if (slots[i] !== EMPTY) visit(slots[i], slots[i + 1]);
+  }
+
   private rehash(capacity: number): void {
     const old = this.slots;
     this.slots = PfnIndexMap.emptySlots(capacity);

@@ -1,19 +1,24 @@
 /**
  * `npm run bench`: how fast the engine, the allocators and the golden-trace replay run on this
  * machine. Medians of several runs after a warm-up, measured side by side in one process; printed as
- * a table, and as JSON with --json (also written atomically to .bench-out/bench.json).
+ * a table, and written as JSON to `--json FILE` (default .bench-out/bench.json), atomically: a
+ * temporary file beside it, then a rename, so a reader never sees half a report.
  * Never part of the tests: wall time on a shared machine is not a pass/fail criterion.
  *
  * Each figure is printed beside the previous release's figure for the same measurement, from
- * bench/baseline.json: those were measured once, by the previous release's own code on this
- * project's 2-core machine (see the file's `measured` note), not in this run. Ratios are
- * this run / baseline (below 1: faster now), so on a shared machine they carry that machine's load
- * at both times; the side-by-side figures of one run are the parse and replay columns, and the
- * allocators against each other.
+ * bench/baseline.json. Measuring the previous release in this run would mean building its commit in a
+ * folder of its own (npm ci and tsc: minutes on the shared machine, too heavy for every bench run), so
+ * those figures were measured once, by the previous release's own code on this project's 2-core
+ * machine (the file's `measured` note says when), and the table labels them so. Ratios are this run /
+ * baseline (below 1: smaller now), so on a shared machine they carry that machine's load at both
+ * times; the side-by-side figures of one run are the parse and replay columns, and the allocators
+ * against each other. To compare two engines in one run, test/support/engine-ab.mjs runs two builds
+ * alternately.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { kernelProfile } from '../allocators/kernel-version.js';
 import { ALLOCATOR_NAMES } from '../allocators/registry.js';
 import { formatRate, formatTable } from '../report/table.js';
@@ -33,6 +38,9 @@ interface EngineBench {
   readonly simulatedIos: number;
   readonly medianWallMs: number;
   readonly iosPerSecond: number;
+  /** Process CPU time (user + system, all threads), median: on a shared machine wall time mostly measures the other processes. */
+  readonly medianCpuMs: number;
+  readonly iosPerCpuSecond: number;
 }
 
 function benchEngine(variant: string, cap: 'none' | 'seed'): EngineBench {
@@ -40,14 +48,19 @@ function benchEngine(variant: string, cap: 'none' | 'seed'): EngineBench {
   const scenario = { ...SAS_128CPU, name: variant, ageingMaps: 0, warmupMs: 1, durationMs: 300, host: { ...SAS_128CPU.host, cap } };
   simulate(scenario);
   const walls: number[] = [];
+  const cpus: number[] = [];
   let ios = 0;
   for (let run = 0; run < RUNS; run++) {
+    const cpuStart = process.cpuUsage();
     const start = process.hrtime.bigint();
     ios = simulate(scenario).ios;
     walls.push(Number(process.hrtime.bigint() - start) / 1e6);
+    const cpu = process.cpuUsage(cpuStart);
+    cpus.push((cpu.user + cpu.system) / 1e3);
   }
   const medianWallMs = median(walls);
-  return { variant, simulatedIos: ios, medianWallMs, iosPerSecond: ios / (medianWallMs / 1e3) };
+  const medianCpuMs = median(cpus);
+  return { variant, simulatedIos: ios, medianWallMs, iosPerSecond: ios / (medianWallMs / 1e3), medianCpuMs, iosPerCpuSecond: ios / (medianCpuMs / 1e3) };
 }
 
 /** One printed figure: a key shared with the baseline file, a value, and which way is better. */
@@ -72,8 +85,20 @@ function readBaseline(): Baseline | null {
   return JSON.parse(readFileSync(path, 'utf8')) as Baseline;
 }
 
+const DEFAULT_JSON = join('.bench-out', 'bench.json');
+
+/** Writes `text` to `path` atomically: a temporary file in the same folder, then a rename over it. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
 async function main(): Promise<void> {
-  const json = process.argv.includes('--json');
+  const { values } = parseArgs({ options: { json: { type: 'string' } }, strict: true, allowPositionals: false });
+  const jsonPath = values.json ?? DEFAULT_JSON;
+  if (jsonPath === '') throw new Error('--json: needs a file name');
   const baseline = readBaseline();
   const figures: Figure[] = [];
   const add = (key: string, unit: string, value: number, higherIsBetter = false): void => {
@@ -84,6 +109,8 @@ async function main(): Promise<void> {
   const engine = [benchEngine('sas-128cpu, cap none (large mappings)', 'none'), benchEngine('sas-128cpu, cap seed (cacheable)', 'seed')];
   add('engine: sas-128cpu cap none', 'simulated I/Os/s', engine[0].iosPerSecond, true);
   add('engine: sas-128cpu cap seed', 'simulated I/Os/s', engine[1].iosPerSecond, true);
+  add('engine: sas-128cpu cap none, CPU', 'I/Os/CPU second', engine[0].iosPerCpuSecond, true);
+  add('engine: sas-128cpu cap seed, CPU', 'I/Os/CPU second', engine[1].iosPerCpuSecond, true);
 
   const allocators = runAllocBench({ allocators: ALLOCATOR_NAMES, pattern: 'churn', seed: 1, runs: RUNS });
   for (const row of allocators.rows) add(`churn: ${row.allocator}`, 'ns/op', row.nsPerOp);
@@ -108,6 +135,7 @@ async function main(): Promise<void> {
   }
 
   const report = {
+    date: new Date().toISOString(),
     runs: RUNS,
     node: process.version,
     baseline: baseline?.measured ?? null,
@@ -117,19 +145,17 @@ async function main(): Promise<void> {
     latency,
     replay: replays,
   };
-  await mkdir('.bench-out', { recursive: true });
-  await writeFile('.bench-out/bench.json.tmp', JSON.stringify(report, null, 2) + '\n');
-  await rename('.bench-out/bench.json.tmp', '.bench-out/bench.json');
-  if (json) {
-    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    return;
-  }
+  await writeAtomically(jsonPath, JSON.stringify(report, null, 2) + '\n');
   process.stdout.write(`iovasim bench (${process.version}; medians of ${RUNS} runs after a warm-up, replay of ${REPLAY_RUNS})\n`);
-  process.stdout.write(`baseline: ${baseline?.measured ?? 'none (bench/baseline.json missing)'}\n\n`);
+  process.stdout.write(
+    baseline === null
+      ? 'previous release: none (bench/baseline.json missing), so no ratios\n\n'
+      : `previous release: from bench/baseline.json, not measured in this run; measured ${baseline.measured}\n\n`,
+  );
   const number = (x: number): string => (x >= 1e5 ? formatRate(x) : x.toFixed(x < 100 ? 1 : 0));
   process.stdout.write(
     formatTable(
-      ['figure', 'unit', 'this run', 'baseline', 'ratio', ''],
+      ['figure', 'unit', 'this run', 'previous release (baseline.json)', 'ratio this/previous', ''],
       figures.map((f) => [
         f.key,
         f.unit,
@@ -140,7 +166,7 @@ async function main(): Promise<void> {
       ]),
     ),
   );
-  process.stdout.write('\nJSON: .bench-out/bench.json\n');
+  process.stdout.write(`\nJSON: ${jsonPath}\n`);
 }
 
 main().catch((error: unknown) => {

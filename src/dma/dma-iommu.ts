@@ -314,13 +314,16 @@ export class IommuDma {
     if (dev.untrusted) {
       for (let i = 0; i < sg.nents; i++) this.unmapRange(sg.dmaAddress[i], sg.dmaLength[i], cpu);
     } else {
-      const start = sg.dmaAddress[0];
+      const dmaAddress = sg.dmaAddress;
+      const dmaLength = sg.dmaLength;
+      const nents = sg.nents;
+      const start = dmaAddress[0];
       let last = 0;
-      for (let i = 1; i < sg.nents; i++) {
-        if (sg.dmaLength[i] === 0) break;
+      for (let i = 1; i < nents; i++) {
+        if (dmaLength[i] === 0) break;
         last = i;
       }
-      this.unmapRange(start, sg.dmaAddress[last] + sg.dmaLength[last] - start, cpu);
+      this.unmapRange(start, dmaAddress[last] + dmaLength[last] - start, cpu);
     }
     sg.mappedCount = 0;
   }

@@ -7,7 +7,14 @@
  * kernel, dma_map_sg may return fewer DMA segments than entries: entries past the returned count have
  * dmaLength 0. `iovaLength` keeps each entry's granule-aligned IOVA footprint (what
  * iommu_dma_map_sg() temporarily stores in s->length), including boundary padding.
+ *
+ * The five arrays are views of one ArrayBuffer, one after the other: a list costs one buffer (one
+ * backing store for the garbage collector to track) instead of five, and a short list's columns sit
+ * in a few adjacent cache lines.
  */
+/** Columns per entry: phys, length, dmaAddress, dmaLength, iovaLength. */
+const COLUMNS = 5;
+
 export class ScatterList {
   nents = 0;
   phys: Float64Array;
@@ -22,11 +29,12 @@ export class ScatterList {
   iovaBytes = 0;
 
   constructor(capacity = 128) {
-    this.phys = new Float64Array(capacity);
-    this.length = new Float64Array(capacity);
-    this.dmaAddress = new Float64Array(capacity);
-    this.dmaLength = new Float64Array(capacity);
-    this.iovaLength = new Float64Array(capacity);
+    const buffer = new ArrayBuffer(COLUMNS * 8 * capacity);
+    this.phys = new Float64Array(buffer, 0, capacity);
+    this.length = new Float64Array(buffer, 8 * capacity, capacity);
+    this.dmaAddress = new Float64Array(buffer, 16 * capacity, capacity);
+    this.dmaLength = new Float64Array(buffer, 24 * capacity, capacity);
+    this.iovaLength = new Float64Array(buffer, 32 * capacity, capacity);
   }
 
   get capacity(): number {
@@ -43,7 +51,7 @@ export class ScatterList {
 
   /** Appends one entry: `length` bytes of physically contiguous memory at `phys`. */
   add(phys: number, length: number): void {
-    if (this.nents === this.phys.length) this.grow(this.nents * 2);
+    if (this.nents === this.phys.length) this.grow(Math.max(4, this.nents * 2));
     const i = this.nents++;
     this.phys[i] = phys;
     this.length[i] = length;
@@ -53,16 +61,17 @@ export class ScatterList {
   }
 
   private grow(capacity: number): void {
-    const copy = (a: Float64Array): Float64Array => {
-      const b = new Float64Array(capacity);
+    const buffer = new ArrayBuffer(COLUMNS * 8 * capacity);
+    const copy = (column: number, a: Float64Array): Float64Array => {
+      const b = new Float64Array(buffer, column * 8 * capacity, capacity);
       b.set(a);
       return b;
     };
-    this.phys = copy(this.phys);
-    this.length = copy(this.length);
-    this.dmaAddress = copy(this.dmaAddress);
-    this.dmaLength = copy(this.dmaLength);
-    this.iovaLength = copy(this.iovaLength);
+    this.phys = copy(0, this.phys);
+    this.length = copy(1, this.length);
+    this.dmaAddress = copy(2, this.dmaAddress);
+    this.dmaLength = copy(3, this.dmaLength);
+    this.iovaLength = copy(4, this.iovaLength);
   }
 
   /** Total CPU-side bytes. */

@@ -2,8 +2,14 @@
  * Wraps an allocator to count the calls that reach it, so the simulator can charge tree-lock time
  * for exactly the work the allocator did (the rcache absorbs the rest without the lock), and to
  * know the ranges it holds (for the occupancy picture) without asking the allocator to enumerate.
+ *
+ * The held ranges sit in a typed-array hash (PfnIndexMap), not a Map: a request that reaches the
+ * allocator updates it twice, and 64-bit pfns (above 2^31) are not small integers, so a Map boxed a
+ * key on every insert. The interface has no way to enumerate an allocator's ranges, so the picture
+ * cannot be derived from the allocator at the end without a new method on every allocator.
  */
 import type { AllocatorStats, IovaAllocator, IovaRange } from '../allocators/allocator.js';
+import { PfnIndexMap } from '../allocators/pfn-index-map.js';
 import type { CostModel } from './cost-model.js';
 
 export class CountingAllocator implements IovaAllocator<number> {
@@ -12,7 +18,7 @@ export class CountingAllocator implements IovaAllocator<number> {
   freeCalls = 0;
   freeSuccesses = 0;
   /** Start pfn -> granules of every range allocated or reserved through this wrapper and not freed. */
-  readonly held = new Map<number, number>();
+  readonly held = new PfnIndexMap(1024);
 
   private markedSteps = 0;
   private markedAllocCalls = 0;

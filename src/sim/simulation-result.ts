@@ -166,7 +166,8 @@ export function assembleResult(input: ResultInputs): SimulationResult {
 function occupancy(allocator: CountingAllocator): number[] {
   const slice = allocator.dma32BitPfn / OCCUPANCY_BUCKETS;
   const used = new Float64Array(OCCUPANCY_BUCKETS);
-  for (const [pfnLo, granules] of allocator.held) {
+  // Whole granules: the sums are exact whatever order the held ranges come in.
+  allocator.held.forEach((pfnLo, granules) => {
     const end = Math.min(pfnLo + granules, allocator.dma32BitPfn);
     for (let lo = pfnLo; lo < end; ) {
       const bucket = Math.floor(lo / slice);
@@ -174,6 +175,6 @@ function occupancy(allocator: CountingAllocator): number[] {
       used[bucket] += bucketEnd - lo;
       lo = bucketEnd;
     }
-  }
+  });
   return Array.from(used, (granules) => Math.min(1, granules / slice));
 }

@@ -66,4 +66,24 @@ describe('EventQueue', () => {
     expect([queue.time, queue.kind, queue.index, queue.subject]).toEqual([50, 1, 3, subject]);
     expect(queue.size).toBe(0);
   });
+
+  it('hands back kind and index exactly whether they pack into the payload column or need a slot', () => {
+    // Packed: kinds 0-15 and indexes below 2^27 without a subject; other int32s take a slot.
+    const payloads = [
+      [0, 0],
+      [15, 2 ** 27 - 1],
+      [16, 1],
+      [3, 2 ** 27],
+      [-1, 5],
+      [2, -7],
+      [4, 2 ** 31 - 1],
+    ];
+    const queue = new EventQueue();
+    payloads.forEach(([kind, index], i) => queue.schedule(100 - i, kind, index));
+    for (let i = payloads.length - 1; i >= 0; i--) {
+      expect(queue.pop()).toBe(true);
+      expect([queue.time, queue.kind, queue.index, queue.subject]).toEqual([100 - i, ...payloads[i], null]);
+    }
+    expect(queue.pop()).toBe(false);
+  });
 });
