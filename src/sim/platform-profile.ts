@@ -84,8 +84,8 @@ export interface SourcedCost {
   readonly source: string;
 }
 
-const AXBOE = 'estimate; with the nvme and polled rows it sums to ~100 ns per I/O at batch 32, io_uring\'s ~10M IOPS/core (Axboe 2021)';
-const SEED_CALIBRATED = 'calibrated on the seed story (sas-128cpu: job CPUs must not limit the 4 KiB workload) as 2,500 per I/O at batch 1; the split between per-I/O and per-batch is an estimate';
+const AXBOE = 'estimate; the io_uring, nvme and polled rows sum to ~100 ns per I/O at batch 32, io_uring\'s ~10M IOPS/core (Axboe 2021)';
+const SEED_CALIBRATED = 'calibrated on the seed story (its 4 KiB workload must not be limited by the job CPUs): 2,500 per I/O at batch 1 with submitBatchNs; the split is an estimate';
 
 export interface EngineRow {
   readonly submitNs: SourcedCost;
@@ -100,7 +100,7 @@ export interface EngineRow {
 export const ENGINE_COSTS: Readonly<Record<IoEngine, EngineRow>> = {
   libaio: {
     submitNs: { ns: 1500, source: SEED_CALIBRATED },
-    submitBatchNs: { ns: 1000, source: SEED_CALIBRATED + ' (io_submit + io_getevents)' },
+    submitBatchNs: { ns: 1000, source: 'calibrated with submitNs (above): io_submit + io_getevents' },
     reapBatchNs: { ns: 0, source: 'inside submitBatchNs (fio calls io_getevents once per submission at batch 1)' },
     bioCompletionNs: { ns: 150, source: 'estimate' },
     maxDepth: Number.POSITIVE_INFINITY,
