@@ -3,8 +3,9 @@
  *
  * The allocator, rcache and flush queue are simulated exactly (they are the bit-exact kernel model);
  * what they cost in time is not, so every cost is a constant here, in nanoseconds, with its source.
- * One set of constants serves every scenario: a scenario may override them, but the published
- * comparisons in the seed story all run on these defaults.
+ * A scenario's constants come from its platform profile (./platform-profile.ts: I/O engine, driver,
+ * completion style, IOMMU) and may be overridden one by one; the seed story runs on the defaults
+ * below, which are the default platform's.
  *
  * Work under the domain's tree lock (iova_rbtree_lock) is charged as lock hold time; CPUs that want
  * the lock while it is held wait (spinning, so the waiting CPU is busy too). Contention is therefore
