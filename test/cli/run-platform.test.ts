@@ -25,7 +25,7 @@ function iops(stdout: string): number {
 describe('iovasim run on the platform presets', () => {
   it('runs a polled io_uring job file on nvme-amdvi, naming the platform, strict below lazy below passthrough', async () => {
     const results = await Promise.all(
-      (['passthrough', 'lazy', 'strict'] as const).map((mode) => runCommand(run, ['--preset', 'nvme-amdvi', fio('nvme-uring-hipri.fio'), '--iommu', mode, '--duration', '20'])),
+      (['passthrough', 'lazy', 'strict'] as const).map((mode) => runCommand(run, ['--preset', 'nvme-amdvi', join(repoRoot, 'test/fixtures/workloads/nvme-uring-hipri.fio'), '--iommu', mode, '--duration', '20'])),
     );
     for (const result of results) {
       expect(result.code).toBe(0);
