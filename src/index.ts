@@ -40,6 +40,8 @@ export { validateScenario, parseScenarioYaml, ScenarioError } from './sim/scenar
 export type { Scenario, JobSpec, ReadWrite, CapVariant } from './sim/scenario.js';
 export { DEFAULT_COST_MODEL } from './sim/cost-model.js';
 export type { CostModel } from './sim/cost-model.js';
+export { DEFAULT_PLATFORM, platformCosts, rederiveCosts, describePlatform, ENGINE_COSTS, DRIVER_COSTS, IOMMU_COSTS, INTERRUPT_NS } from './sim/platform-profile.js';
+export type { PlatformSelection, PlatformBatch, IoEngine, StorageDriver, CompletionStyle, IommuKind } from './sim/platform-profile.js';
 export { fioToScenario } from './sim/fio-scenario.js';
 export type { FioScenario } from './sim/fio-scenario.js';
 export { replayMappings } from './sim/ftrace-replay.js';

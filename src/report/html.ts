@@ -216,7 +216,7 @@ function costTable(runs: readonly { label: string; costs: Record<string, number>
   const differ = runs.some((r) => COST_MODEL_KEYS.some((k) => r.costs[k] !== runs[0].costs[k]));
   const shown = differ ? runs : runs.slice(0, 1);
   const head = `<tr><th>constant</th>${shown.map((r) => `<th>${differ ? esc(r.label) : 'ns'}</th>`).join('')}</tr>`;
-  const rows = COST_MODEL_KEYS.map((k) => `<tr><td><code>${esc(k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))}</code></td>${shown.map((r) => `<td>${esc(String(r.costs[k]))}</td>`).join('')}</tr>`);
+  const rows = COST_MODEL_KEYS.map((k) => `<tr><td><code>${esc(k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))}</code></td>${shown.map((r) => `<td>${esc(String(r.costs[k] ?? 0))}</td>`).join('')}</tr>`);
   return `<div class="table-wrap"><table id="cost-table"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 

@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 import { COST_MODEL_KEYS } from '../sim/cost-model.js';
 import { formatCpuList } from '../sim/fio-scenario.js';
+import { platformFileData } from '../sim/platform-profile.js';
 import type { Scenario } from '../sim/scenario.js';
 
 function snake(key: string): string {
@@ -15,7 +16,10 @@ function snake(key: string): string {
 export function scenarioData(scenario: Scenario): Record<string, unknown> {
   const host = scenario.host;
   const costs: Record<string, number> = {};
-  for (const key of COST_MODEL_KEYS) costs[snake(key)] = scenario.costs[key];
+  for (const key of COST_MODEL_KEYS) {
+    const value = scenario.costs[key];
+    if (value !== undefined) costs[snake(key)] = value;
+  }
   return {
     name: scenario.name,
     seed: scenario.seed,
@@ -44,6 +48,7 @@ export function scenarioData(scenario: Scenario): Record<string, unknown> {
     },
     disks: { count: scenario.disks.count, bandwidth_mbps: scenario.disks.bandwidthMBps, command_us: scenario.disks.commandUs, latency_us: scenario.disks.latencyUs },
     link_mbps: scenario.linkMBps,
+    ...(scenario.platform === undefined ? {} : { platform: platformFileData(scenario.platform) }),
     jobs: scenario.jobs.map((j) => ({ name: j.name, rw: j.rw, bs: j.bs, iodepth: j.iodepth, numjobs: j.numjobs, cpus_allowed: formatCpuList(j.cpus), size: j.sizeBytes })),
     costs,
   };

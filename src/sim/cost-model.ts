@@ -3,21 +3,36 @@
  *
  * The allocator, rcache and flush queue are simulated exactly (they are the bit-exact kernel model);
  * what they cost in time is not, so every cost is a constant here, in nanoseconds, with its source.
- * One set of constants serves every scenario: a scenario may override them, but the published
- * comparisons in the seed story all run on these defaults.
+ * A scenario's constants come from its platform profile (./platform-profile.ts: I/O engine, driver,
+ * completion style, IOMMU) and may be overridden one by one; the seed story runs on the defaults
+ * below, which are the default platform's.
  *
  * Work under the domain's tree lock (iova_rbtree_lock) is charged as lock hold time; CPUs that want
  * the lock while it is held wait (spinning, so the waiting CPU is busy too). Contention is therefore
  * not a constant: it emerges from how often and how long the allocator holds the lock.
  */
 export interface CostModel {
-  /** CPU time on the job's CPU for one I/O: fio's submit and reap, io_submit, block layer. */
+  /** CPU time on the job's CPU for one I/O: the I/O engine's per-I/O work and the block layer's submission. */
   readonly submitNs: number;
+  /**
+   * CPU time on the job's CPU per submission batch (the io_submit / io_uring_enter / pread system
+   * call; fio's iodepth_batch_submit I/Os share one). Absent: 0 (submitNs then carries it all).
+   */
+  readonly submitBatchNs?: number;
+  /**
+   * CPU time on the job's CPU per reap (io_getevents, io_uring_enter with GETEVENTS, a poll pass);
+   * one reap collects up to iodepth_batch_complete_max completions. Absent: 0.
+   */
+  readonly reapBatchNs?: number;
   /** CPU time to merge a bio into a queued request (blk_attempt_plug_merge / elevator back merge). */
   readonly mergeNs: number;
   /** CPU time to dispatch one request: blk-mq dispatch, scsi_queue_rq, building the command. */
   readonly dispatchNs: number;
-  /** CPU time on the IRQ's CPU per completed request: interrupt, SCSI completion, blk-mq end. */
+  /**
+   * CPU time per completed request: the driver's completion and blk-mq's end of request, plus the
+   * interrupt's entry and exit when completions interrupt (on the IRQ's CPU; polled: on the
+   * submitting CPU, no interrupt).
+   */
   readonly completionNs: number;
   /** CPU time per completed bio (bio_endio, the aio event). */
   readonly bioCompletionNs: number;
@@ -46,18 +61,24 @@ export interface CostModel {
 }
 
 /**
- * Defaults. Sources (../shared/spec/published-figures.md): the SLUB per-CPU fast path (~10.6 ns per
+ * Defaults: the costs ./platform-profile.ts derives for the default platform (libaio, SCSI midlayer
+ * and HBA, completion interrupts, SMMUv3, no batching), which the seed story runs on; a test checks
+ * the two agree. Sources (../shared/spec/published-figures.md): the SLUB per-CPU fast path (~10.6 ns per
  * alloc+free, Brouer 2015) bounds the rcache hit; dma_map_benchmark on an SMMUv3 host (Xia 2025:
  * map ~1.0 µs, unmap ~1.3 µs for a 32 KiB, 8-granule mapping) bounds page-table work and the tree
  * path together; rIOMMU (Malka et al. 2015: ~2,100 cycles per strict unmap on VT-d) gives the IOTLB
  * invalidation at ~3 GHz; io_uring's ~100 ns per I/O (Axboe 2021) is the floor for submission, which
  * with libaio and the SCSI stack is several times higher. Two values are calibrated, each once, on
- * the seed story: submitNs (job CPUs must not be the bottleneck of the 4 KiB workload) and treeStepNs
+ * the seed story: submitNs + submitBatchNs at batch 1 (job CPUs must not be the bottleneck of the 4 KiB workload) and treeStepNs
  * (the retry-pass variant's fall). Values marked "estimate" have no published figure behind them and
  * are orders of magnitude for a modern server core. The README's cost-model section lists them all.
  */
 export const DEFAULT_COST_MODEL: CostModel = {
-  submitNs: 2500, // calibrated: fio+libaio+SCSI per 4 KiB I/O on one CPU
+  // calibrated together: fio+libaio+SCSI per 4 KiB I/O on one CPU is 2,500 at batch 1; the split
+  // into per-I/O work and the io_submit/io_getevents pair per batch is an estimate.
+  submitNs: 1500,
+  submitBatchNs: 1000,
+  reapBatchNs: 0, // libaio: io_getevents is inside submitBatchNs (fio calls it once per batch at batch 1)
   mergeNs: 150, // estimate
   dispatchNs: 1500, // estimate
   completionNs: 2000, // estimate
@@ -76,3 +97,6 @@ export const DEFAULT_COST_MODEL: CostModel = {
 };
 
 export const COST_MODEL_KEYS = Object.keys(DEFAULT_COST_MODEL) as (keyof CostModel)[];
+
+/** Constants a Scenario object built in code may leave out (they count as 0). */
+export const OPTIONAL_COST_KEYS: readonly (keyof CostModel)[] = ['submitBatchNs', 'reapBatchNs'];

@@ -13,7 +13,15 @@
  * served: a thread issuing one I/O (submitNs, then the block layer, then dispatch), or the
  * completion interrupt of a request (completionNs, unmap, end of its I/Os, then dispatch). The
  * interrupt runs on the CPU that owns the submitting CPU's hardware queue (blk-mq's managed
- * interrupts).
+ * interrupts); with polled completion (io_uring IOPOLL, fio hipri) the same work runs on the
+ * submitting CPU, which finds the completion when it polls.
+ *
+ * Platform (./platform-profile.ts). The scenario's platform gives the costs and a few plain numbers:
+ * a thread pays submitBatchNs once per `submitBatch` I/Os (the system call they share) and, before
+ * issuing, reapBatchNs per reap of up to `reapMax` completions; at full depth it waits for
+ * `reapMin` completions (or its last one) before it issues again; a synchronous engine keeps one
+ * I/O in flight whatever the iodepth. The I/Os of a submission batch still go down one by one, each
+ * when its thread reaches it (the delay of waiting for a full batch is not modelled).
  *
  * Block layer (./block-queue.ts, the code of src/block/): an I/O becomes bios, split to the queue
  * limits, merged into the CPU's newest waiting request or queued as a new one; dispatch takes a
@@ -49,6 +57,7 @@ import { CountingAllocator } from './counting-allocator.js';
 import { EventQueue } from './event-queue.js';
 import { scenarioAllocator, scenarioHostSetup } from './host-setup.js';
 import { JobIoSource } from './job-io-source.js';
+import { engineSettings } from './platform-profile.js';
 import type { TimeSample } from './metrics.js';
 import { checkScenario } from './scenario-loader.js';
 import { ScenarioError, type JobSpec, type Scenario } from './scenario.js';
@@ -125,6 +134,10 @@ class JobThread {
   readyAt = 0;
   readonly io: NextIo = { offsetBytes: 0, lengthBytes: 0, write: false };
   nextBuffer = 0;
+  /** I/Os the current submission call still takes before the next one is paid. */
+  submitLeft = 0;
+  /** Completions not reaped yet. */
+  unreaped = 0;
   constructor(
     readonly index: number,
     readonly name: string,
@@ -186,6 +199,11 @@ class Simulation {
   private readonly device: DmaDevice;
   private readonly canQueue: number;
   private readonly queueDepth: number;
+  private readonly submitBatch: number;
+  private readonly submitBatchNs: number;
+  private readonly reapMin: number;
+  private readonly reapMax: number;
+  private readonly reapBatchNs: number;
   /** The probed host: queue limits and DMA device as the kernel derives them. */
   readonly setup: HostSetup;
   private readonly treeLock = new SharedResource('tree lock');
@@ -221,6 +239,12 @@ class Simulation {
     this.records = options.records === undefined ? null : options.records[Symbol.iterator]();
     this.onProgress = options.onProgress ?? null;
     this.costs = scenario.costs;
+    const platform = engineSettings(scenario.platform);
+    this.submitBatch = platform.submitBatch;
+    this.submitBatchNs = scenario.costs.submitBatchNs ?? 0;
+    this.reapMin = platform.reapMin;
+    this.reapMax = platform.reapMax;
+    this.reapBatchNs = scenario.costs.reapBatchNs ?? 0;
     this.warmupNs = this.records === null ? scenario.warmupMs * 1e6 : 0;
     this.endNs = this.records === null ? scenario.durationMs * 1e6 : Number.POSITIVE_INFINITY;
     this.setup = scenarioHostSetup(scenario);
@@ -241,7 +265,7 @@ class Simulation {
     this.irqCpuOfCpu = new Int32Array(scenario.cpus);
     for (let cpu = 0; cpu < scenario.cpus; cpu++) {
       const queue = Math.floor((cpu * nrHwQueues) / scenario.cpus);
-      this.irqCpuOfCpu[cpu] = Math.ceil((queue * scenario.cpus) / nrHwQueues);
+      this.irqCpuOfCpu[cpu] = platform.polled ? cpu : Math.ceil((queue * scenario.cpus) / nrHwQueues);
       this.cpus.push(new Cpu(cpu));
     }
 
@@ -272,7 +296,7 @@ class Simulation {
           const disk = threadIndex % scenario.disks.count;
           const seed = mixSeed(scenario.seed, threadIndex);
           const source = options.ioSources?.(spec, threadIndex, seed) ?? new JobIoSource(spec, seed);
-          this.threads.push(new JobThread(threadIndex, spec.name, cpu, disk, spec.iodepth, source));
+          this.threads.push(new JobThread(threadIndex, spec.name, cpu, disk, Math.min(spec.iodepth, platform.maxDepth), source));
           threadIndex++;
         }
       }
@@ -423,7 +447,19 @@ class Simulation {
               break;
             }
             cpu.io = this.startIo(thread, t);
-          } else this.block.ios.submitNs[cpu.io] = t;
+            if (thread.unreaped > 0) {
+              t += Math.ceil(thread.unreaped / this.reapMax) * this.reapBatchNs;
+              thread.unreaped = 0;
+            }
+            if (thread.submitLeft === 0) {
+              t += this.submitBatchNs;
+              thread.submitLeft = this.submitBatch;
+            }
+            thread.submitLeft--;
+          } else {
+            this.block.ios.submitNs[cpu.io] = t;
+            t += this.submitBatchNs;
+          }
           t += c.submitNs;
           cpu.step = S_BLOCK;
           break;
@@ -711,7 +747,8 @@ class Simulation {
         done.write = ios.write[io] === 1;
         source.completed(done, t);
       }
-      if (thread.idle) {
+      thread.unreaped++;
+      if (thread.idle && (thread.unreaped >= this.reapMin || thread.inflight === 0)) {
         thread.idle = false;
         this.events.schedule(t, WAKE, thread.index);
       }

@@ -8,6 +8,7 @@ import { basename, extname } from 'node:path';
 import { PRESETS as HOST_PRESETS } from '../block/presets.js';
 import { WorkloadError } from '../workloads/errors.js';
 import { maxBlockSize, minBlockSize, type FioJob, type FioJobFile } from '../workloads/fio-job.js';
+import { platformFromFioJobs } from './platform-profile.js';
 import { scenarioFromData } from './scenario-loader.js';
 import { ScenarioError } from './scenario-schema.js';
 import type { ReadWrite, Scenario } from './scenario.js';
@@ -166,6 +167,7 @@ export function fioToScenario(parsed: FioJobFile, base: Scenario, options: { nam
   const data: Record<string, unknown> = {
     name: options.name ?? basename(file, extname(file)),
     jobs: jobs.map(({ __line: _line, __file: _file, ...rest }) => rest),
+    platform: platformFromFioJobs(parsed.jobs, base, notes),
   };
   // Time: fio's runtime (after ramp_time and startdelay) becomes the simulated duration, ramp_time the warm-up.
   const timed = parsed.jobs.filter((j) => j.runtimeNs !== undefined && j.runtimeNs > 0);

@@ -19,7 +19,8 @@
 import { readFile } from 'node:fs/promises';
 import { check, formatPath, SchemaError, YamlFile, type FieldPath, type Issue } from '../schema.js';
 import { PRESETS, SAS_128CPU } from './presets.js';
-import { COST_MODEL_KEYS } from './cost-model.js';
+import { COST_MODEL_KEYS, OPTIONAL_COST_KEYS } from './cost-model.js';
+import { DEFAULT_PLATFORM, platformFromData, rederiveCosts } from './platform-profile.js';
 import { cpuListOf, DEFAULT_AGEING_MAPS_PER_HOUR, objectPath, relatedFieldIssues, scenarioData, scenarioDataSchema, scenarioFileSchema, ScenarioError, type JobData, type ScenarioData } from './scenario-schema.js';
 import type { AgeingModel, CapVariant, JobSpec, Scenario } from './scenario.js';
 
@@ -121,9 +122,13 @@ function build(data: ScenarioData, base: Scenario, origin: Origin): Scenario {
   const cpus = data.cpus ?? base.cpus;
   const template = base.jobs[0];
   const jobs = data.jobs === undefined ? respreadJobs(base.jobs, base.cpus, cpus, origin) : data.jobs.map((job, i) => jobFrom(job, i, template, cpus));
-  const costs = { ...base.costs };
+  // A new platform re-derives every constant that still has the base platform's value; explicit
+  // overrides (the base's, then this data's) stay.
+  const basePlatform = base.platform ?? DEFAULT_PLATFORM;
+  const platform = data.platform === undefined ? base.platform : platformFromData(data.platform, basePlatform);
+  const costs = platform === undefined || platform === base.platform ? { ...base.costs } : rederiveCosts(base.costs, basePlatform, platform);
   for (const [key, value] of Object.entries(data.costs ?? {})) {
-    if (value !== undefined) (costs as Record<string, number>)[key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = value;
+    if (value !== undefined) (costs as unknown as Record<string, number>)[key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = value;
   }
   const iommu = data.iommu ?? {};
   const host = data.host ?? {};
@@ -162,6 +167,7 @@ function build(data: ScenarioData, base: Scenario, origin: Origin): Scenario {
     },
     linkMBps: data.link_mbps ?? base.linkMBps,
     jobs,
+    ...(platform === undefined ? {} : { platform }),
     costs,
     // --- Ageing over uptime (issue 12, part 2) ---
     ...((data.depot ?? base.depot) === undefined ? {} : { depot: data.depot ?? base.depot }),
@@ -329,6 +335,8 @@ const REQUIRED_FIELDS = {
   host: ['preset', 'queueDepth', 'cap'],
   disks: ['count', 'bandwidthMBps', 'commandUs', 'latencyUs'],
   job: ['name', 'rw', 'bs', 'iodepth', 'numjobs', 'cpus', 'sizeBytes'],
+  platform: ['ioEngine', 'driver', 'completion', 'coalesce', 'iommu', 'batch', 'sqPoll'],
+  batch: ['submit', 'completeMin', 'completeMax'],
 } as const;
 
 function missingField(scenario: Scenario): string | undefined {
@@ -344,7 +352,9 @@ function missingField(scenario: Scenario): string | undefined {
     absent(record.iommu, REQUIRED_FIELDS.iommu, 'iommu.') ??
     absent(record.host, REQUIRED_FIELDS.host, 'host.') ??
     absent(record.disks, REQUIRED_FIELDS.disks, 'disks.') ??
-    absent(record.costs, COST_MODEL_KEYS, 'costs.');
+    absent(record.costs, COST_MODEL_KEYS.filter((key) => !OPTIONAL_COST_KEYS.includes(key)), 'costs.') ??
+    absent(record.platform, REQUIRED_FIELDS.platform, 'platform.') ??
+    absent((record.platform as Record<string, unknown> | undefined)?.batch, REQUIRED_FIELDS.batch, 'platform.batch.');
   if (section !== undefined) return section;
   const jobs = Array.isArray(record.jobs) ? (record.jobs as unknown[]) : [];
   for (let i = 0; i < jobs.length; i++) {

@@ -13,6 +13,7 @@ import { PRESET_NAMES, PRESETS as HOST_PRESETS } from '../block/presets.js';
 import { dmaKernelFeatures } from '../dma/kernel-features.js';
 import { decimal, mapping, oneOf, SchemaError, text, valueText, wholeNumber, type FieldPath, type Issue, type SchemaProblem } from '../schema.js';
 import { COST_MODEL_KEYS } from './cost-model.js';
+import { COMPLETION_STYLES, IO_ENGINES, IOMMU_KINDS, STORAGE_DRIVERS } from './platform-profile.js';
 import type { Scenario } from './scenario.js';
 
 /** A scenario that does not fit the schema; the message is `FILE:LINE:COLUMN: field: problem`. */
@@ -91,6 +92,20 @@ export const scenarioFields = {
   }).optional(),
   link_mbps: decimal(1, 1e7).optional(),
   jobs: z.array(jobSchema, { error: (issue) => `must be a list of jobs, got ${valueText(issue.input)}` }).min(1, { error: 'must list at least one job' }).optional(),
+  /** The platform profile (./platform-profile.ts) the costs come from; `costs:` still overrides. */
+  platform: mapping({
+    io_engine: oneOf(IO_ENGINES).optional(),
+    driver: oneOf(STORAGE_DRIVERS).optional(),
+    completion: oneOf(COMPLETION_STYLES).optional(),
+    coalesce: wholeNumber(1, 4096).optional(),
+    iommu: oneOf(IOMMU_KINDS).optional(),
+    batch: mapping({
+      submit: wholeNumber(1, 65536).optional(),
+      complete_min: wholeNumber(1, 65536).optional(),
+      complete_max: wholeNumber(1, 65536).optional(),
+    }).optional(),
+    sq_poll: z.boolean({ error: (issue) => `must be true or false, got ${valueText(issue.input)}` }).optional(),
+  }).optional(),
   costs: mapping(costShape).optional(),
   // --- Ageing over uptime (issue 12, part 2; ./ageing.ts) ---
   depot: z
@@ -183,6 +198,14 @@ export function scenarioData(scenario: Scenario): Record<string, unknown> {
     else if (key === 'disks') out[name] = section(v, { count: 'count', bandwidthMBps: 'bandwidth_mbps', commandUs: 'command_us', latencyUs: 'latency_us' });
     else if (key === 'costs') out[name] = section(v, Object.fromEntries(COST_MODEL_KEYS.map((k) => [k, snake(k)])));
     else if (key === 'ageing') out[name] = ageingData(v);
+    else if (key === 'platform') {
+      const platform = section(v, { ioEngine: 'io_engine', driver: 'driver', completion: 'completion', coalesce: 'coalesce', iommu: 'iommu', batch: 'batch', sqPoll: 'sq_poll' });
+      if (platform !== null && typeof platform === 'object' && !Array.isArray(platform) && 'batch' in platform) {
+        const record = platform as Record<string, unknown>;
+        record.batch = section(record.batch, { submit: 'submit', completeMin: 'complete_min', completeMax: 'complete_max' });
+      }
+      out[name] = platform;
+    }
     else if (key === 'jobs' && Array.isArray(v)) out[name] = v.map((job) => section(job, { name: 'name', rw: 'rw', bs: 'bs', iodepth: 'iodepth', numjobs: 'numjobs', cpus: 'cpus_allowed', sizeBytes: 'size' }));
     else out[name] = v;
   }
@@ -232,7 +255,9 @@ const OBJECT_TO_FILE: Record<string, string> = {
   costs: 'costs',
   depot: 'depot',
   ageing: 'ageing',
+  platform: 'platform',
 };
+
 
 const FILE_TO_OBJECT: Record<string, string> = {
   ...Object.fromEntries(Object.entries(OBJECT_TO_FILE).map(([object, file]) => [file, object])),
@@ -259,6 +284,10 @@ const FILE_TO_OBJECT: Record<string, string> = {
   off_s: 'offSeconds',
   unmap_on: 'unmapOn',
   dma_mask_bits: 'dmaMaskBits',
+  io_engine: 'ioEngine',
+  sq_poll: 'sqPoll',
+  complete_min: 'completeMin',
+  complete_max: 'completeMax',
   ...Object.fromEntries(COST_MODEL_KEYS.map((k) => [snake(k), k])),
 };
 
@@ -311,6 +340,17 @@ export function relatedFieldIssues(data: ScenarioData): Issue[] {
     if (perHour(false) > 0 && perHour(true) >= budget) {
       issues.push({ path: ['ageing', 'maps_per_hour'], message: `the long-lived streams alone make ${Math.round(perHour(true))} maps an hour; give at least twice that (${Math.ceil(2 * perHour(true))}) so the short-lived streams have room` });
     }
+  }
+  const platform = data.platform;
+  if (platform?.completion === 'polled' && platform.io_engine !== undefined && platform.io_engine !== 'io_uring' && platform.io_engine !== 'psync') {
+    issues.push({ path: ['platform', 'completion'], message: `polled completion needs io_engine io_uring (or psync as pvsync2), not ${platform.io_engine}` });
+  }
+  if (platform?.sq_poll === true && platform.io_engine !== undefined && platform.io_engine !== 'io_uring') {
+    issues.push({ path: ['platform', 'sq_poll'], message: `is an io_uring feature, not one of io_engine ${platform.io_engine}` });
+  }
+  const batch = platform?.batch;
+  if (batch?.complete_min !== undefined && batch.complete_max !== undefined && batch.complete_max < batch.complete_min) {
+    issues.push({ path: ['platform', 'batch', 'complete_max'], message: `must be at least complete_min (${batch.complete_min}), got ${batch.complete_max}` });
   }
   if (data.kernel !== undefined) {
     try {

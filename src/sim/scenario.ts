@@ -6,6 +6,7 @@
  */
 import { SchemaError, YamlFile } from '../schema.js';
 import { DEFAULT_COST_MODEL, type CostModel } from './cost-model.js';
+import type { PlatformSelection } from './platform-profile.js';
 import { PRESETS } from './presets.js';
 import { checkScenario, parseScenarioText, scenarioFromData, scenarioFromFileData } from './scenario-loader.js';
 import { cpuListOf, ScenarioError } from './scenario-schema.js';
@@ -76,6 +77,13 @@ export interface Scenario {
   /** The shared link between host and disks (HBA, expander), MB/s. */
   readonly linkMBps: number;
   readonly jobs: readonly JobSpec[];
+  /**
+   * The platform profile (I/O engine, driver, completion style, IOMMU, batching) that `costs` were
+   * derived from, and whose batching and completion style the engine follows; absent: the default
+   * platform (libaio, SCSI, interrupts, SMMUv3, no batching). See ./platform-profile.ts.
+   */
+  readonly platform?: PlatformSelection;
+  /** The cost constants: the platform's, with any explicit override (`costs:` in a file). */
   readonly costs: CostModel;
 
   // --- Ageing over uptime (issue 12, part 2; ./ageing.ts) ---

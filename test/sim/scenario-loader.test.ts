@@ -56,7 +56,7 @@ describe('scenario loader', () => {
     expect(error(() => parseScenarioText('kernel: 7.0\n', 'k.yaml')).message).toMatch(/^k\.yaml:1:9: kernel: must be a quoted version/);
     expect(error(() => parseScenarioText('kernel: "4.4"\n', 'k.yaml')).message).toMatch(/^k\.yaml:1:9: kernel: .*4\.4/);
     expect(error(() => parseScenarioText('cpus: [1\n', 'y.yaml')).message).toMatch(/^y\.yaml:\d+:\d+: not valid YAML/);
-    expect(error(() => parseScenarioText('preset: nope\n', 'p.yaml')).message).toBe('p.yaml:1:9: preset: unknown preset "nope" (known: sas-128cpu)');
+    expect(error(() => parseScenarioText('preset: nope\n', 'p.yaml')).message).toBe('p.yaml:1:9: preset: unknown preset "nope" (known: sas-128cpu, nvme-amdvi, ahci-vtd)');
   });
 
   it('refuses a block size the disk cannot take with direct I/O', () => {

@@ -171,14 +171,15 @@ bs=16k
   });
 
   it('announces once each option it does not simulate, and nothing for inert values or options that cannot matter', () => {
-    const parsed = parseFioJobText('[global]\niodepth_batch=8\nhipri\n[a]\nfsync=0\nverify=md5\nbuffer_pattern=0xdeadbeef\n[b]\niodepth_batch=16\nlatency_target=10ms\n', 'w.fio', { env: {} });
+    // (iodepth_batch and hipri are simulated through the platform profile since issue 12.)
+    const parsed = parseFioJobText('[global]\niodepth_low=8\nhipri_percentage=50\n[a]\nfsync=0\nverify=md5\nbuffer_pattern=0xdeadbeef\n[b]\niodepth_low=16\nlatency_target=10ms\n', 'w.fio', { env: {} });
     expect(parsed.warnings).toEqual([]);
     expect(parsed.notes.map((n) => [n.option, n.line, n.message.split(':')[0]])).toEqual([
-      ['iodepth_batch', 2, 'not simulated'],
-      ['hipri', 3, 'not simulated'],
+      ['iodepth_low', 2, 'not simulated'],
+      ['hipri_percentage', 3, 'not simulated'],
       ['latency_target', 10, 'not simulated'],
     ]);
-    expect(parsed.jobs[0].ignoredOptions).toEqual(['iodepth_batch', 'hipri', 'fsync', 'buffer_pattern']);
+    expect(parsed.jobs[0].ignoredOptions).toEqual(['iodepth_low', 'hipri_percentage', 'fsync', 'buffer_pattern']);
     expect(parsed.jobs[0].verify).toBe(true);
   });
 

@@ -34,9 +34,10 @@ describe('the fio option table', () => {
   });
 
   it('every option the parser reads is in the table, and each status produces notes accordingly', () => {
-    const parsed = parseFioJobText('[j]\nrw=randrw\nbssplit=4k/50:64k/50\nhipri\nthinktime_spin=10\ngroup_reporting\nfsync=0\n', 'o.fio', { env: {} });
+    // hipri is simulated (the platform profile's polled completion): no note; hipri_percentage is not.
+    const parsed = parseFioJobText('[j]\nrw=randrw\nbssplit=4k/50:64k/50\nhipri\nhipri_percentage=50\nthinktime_spin=10\ngroup_reporting\nfsync=0\n', 'o.fio', { env: {} });
     expect(parsed.notes.map((n) => [n.option, n.message.split(':')[0]])).toEqual([
-      ['hipri', 'not simulated'],
+      ['hipri_percentage', 'not simulated'],
       ['thinktime_spin', 'approximated'],
     ]);
     const normal = parseFioJobText('[j]\nrw=randread\nrandom_distribution=normal:10\n[k]\nrw=randread\nrandom_distribution=zipf:1.2\n', 'o.fio', { env: {} });

@@ -16,7 +16,7 @@ import { helpText, parseArgs, type OptionSpec } from '../args.js';
 import type { Command, CommandIo } from '../command.js';
 import { UsageError } from '../errors.js';
 import { compareVariants, fioStyleJson, iovasimVersion, OVERRIDE_OPTIONS, printNotes, ProgressBar, userErrors, type Direction, type Variant } from '../run-support.js';
-import { overridesFromOptions, scenarioUserError, summaryTable } from './simulate.js';
+import { overridesFromOptions, platformHeader, scenarioUserError, summaryTable } from './simulate.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   ...OVERRIDE_OPTIONS,
@@ -97,7 +97,7 @@ export const runCommand: Command = {
       if (options.json) {
         io.stdout.write(JSON.stringify(fioStyleJson(variants, results, { command: 'run', input: file, format: input.format, direction, notes }), null, 2) + '\n');
       } else {
-        io.stdout.write(summaryTable(results));
+        io.stdout.write(platformHeader(variants.map((v) => v.scenario)) + summaryTable(results));
       }
       if (options.report !== undefined) {
         const path = await writeHtmlReport(String(options.report), {

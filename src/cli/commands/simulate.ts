@@ -4,6 +4,7 @@
  */
 import { formatRate, formatTable } from '../../report/table.js';
 import { simulate, type SimulationResult } from '../../sim/engine.js';
+import { describePlatform } from '../../sim/platform-profile.js';
 import { PRESETS } from '../../sim/presets.js';
 import { applyOverrides as applyScenarioOverrides, DEFAULT_PRESET, presetScenario, readScenarioFile, type ScenarioOverrides } from '../../sim/scenario-loader.js';
 import { ScenarioError, type CapVariant, type Scenario } from '../../sim/scenario.js';
@@ -77,6 +78,13 @@ export function applyOverrides(scenario: Scenario, options: Record<string, strin
   }
 }
 
+/** The run header's platform line(s): one when every scenario has the same platform, else one each. */
+export function platformHeader(scenarios: readonly Scenario[]): string {
+  const lines = scenarios.map((s) => describePlatform(s.platform));
+  if (lines.every((line) => line === lines[0])) return `platform: ${lines[0]}\n`;
+  return lines.map((line, i) => `platform (${scenarios[i].name}): ${line}\n`).join('');
+}
+
 export function summaryTable(results: readonly SimulationResult[]): string {
   return formatTable(
     ['scenario', 'IOPS', 'MB/s', 'p50 us', 'p99 us', 'bios/req', 'map ns/IO', 'steps/map', 'lock busy', 'rcache hit', 'IOTLB inv', 'live IOVAs'],
@@ -116,7 +124,7 @@ export const simulateCommand: Command = {
       throw error;
     }
     if (options.json) io.stdout.write(JSON.stringify({ ...result, scenario }, null, 2) + '\n');
-    else io.stdout.write(summaryTable([result]));
+    else io.stdout.write(platformHeader([scenario]) + summaryTable([result]));
     return 0;
   },
 };
