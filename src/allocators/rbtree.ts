@@ -1,5 +1,5 @@
 /**
- * A red-black tree of IOVA ranges keyed by pfnLo, with stable node handles.
+ * A red-black tree of IOVA ranges keyed by pfnLo, with nodes in typed arrays and stable handles.
  *
  * Linux keeps pointers to tree nodes across the erase of other nodes (the cached nodes of iova.c
  * become `rb_next(freed)` before the erase), so erase relinks nodes and never moves a key from one
@@ -8,439 +8,628 @@
  * Each node also links to its in-order neighbours: the allocation walk is a chain of rb_prev()
  * calls, and a link makes each one a single load instead of a climb through the tree.
  *
+ * Storage. A node is a handle: a small integer, the index of its slot in parallel columns (struct
+ * of arrays). Links (left, right, parent, prev, next) and subtree counts are Int32Arrays, colours a
+ * Uint8Array; pfns are a Float64Array for number pfns (exact below 2^53, and 2^64 for the anchor,
+ * see ./pfn.ts) or a plain array for bigint pfns: the one place where the two representations
+ * differ, so both run the same code. Slot 0 is NIL, the null handle: its count is 0 and its largest
+ * gap -Infinity, so a missing child reads as an empty subtree without a test. Slots are taken from
+ * a free list (erased and released nodes) or the end; when the columns are full they double in
+ * place of being compacted, so a handle stays valid until its node is released. A node costs
+ * 57 bytes (4 doubles, 6 int32s, 1 byte) against ~150 as a JavaScript object with boxed doubles.
+ *
  * An augmented tree (number pfns) also keeps, per subtree, its node count and the largest gap below
  * any of its nodes, so the allocator can find the next gap of a given size below a node, and count
- * the nodes in between, in O(log n) — the walk's result and its step count without the walk.
+ * the nodes in between, in O(log n) — the walk's result and its step count without the walk. Each
+ * insert and erase repairs them in one climb (see climb()).
  */
-export class RbNode<P extends number | bigint> {
-  pfnLo: P;
-  pfnHi: P;
-  left: RbNode<P> | null = null;
-  right: RbNode<P> | null = null;
-  parent: RbNode<P> | null = null;
-  red = true;
-  /** In-order neighbours, kept on insert and erase so that rb_prev()/rb_next() are one load. */
-  prevNode: RbNode<P> | null = null;
-  nextNode: RbNode<P> | null = null;
-  /**
-   * Augmentation (trees built with `augmented`, number pfns only): nodes in this subtree; this
-   * node's gap (free pfns between its predecessor's pfnHi and its pfnLo; Infinity for the lowest
-   * node); the largest gap in this subtree.
-   */
-  count = 1;
-  gap = 0;
-  maxGap = 0;
 
-  constructor(pfnLo: P, pfnHi: P) {
-    this.pfnLo = pfnLo;
-    this.pfnHi = pfnHi;
-  }
-}
+/** A node: the index of its slot. NIL (0) is no node. */
+export type RbHandle = number;
+export const NIL: RbHandle = 0;
+
+const BLACK = 0;
+const RED = 1;
+/** Marks a released slot, so that releasing it twice is caught instead of corrupting the free list. */
+const RELEASED = 2;
+const INITIAL_CAPACITY = 64;
+
+/** A pfn column: a Float64Array for number pfns, an array for bigint pfns; indexed by handle. */
+type PfnColumn<P> = { [slot: number]: P };
 
 export class RbTree<P extends number | bigint> {
-  root: RbNode<P> | null = null;
+  root: RbHandle = NIL;
   size = 0;
+  private capacity = INITIAL_CAPACITY;
+  /** Slots ever taken from the end (slot 0 is NIL). */
+  private used = 1;
+  /** Released slots, chained through their `next` link. */
+  private freeHead: RbHandle = NIL;
+  private lo: PfnColumn<P>;
+  private hi: PfnColumn<P>;
+  private lefts: Int32Array = new Int32Array(INITIAL_CAPACITY);
+  private rights: Int32Array = new Int32Array(INITIAL_CAPACITY);
+  private parents: Int32Array = new Int32Array(INITIAL_CAPACITY);
+  private prevs: Int32Array = new Int32Array(INITIAL_CAPACITY);
+  private nexts: Int32Array = new Int32Array(INITIAL_CAPACITY);
+  private colours: Uint8Array = new Uint8Array(INITIAL_CAPACITY);
+  /**
+   * Augmentation (trees built with `augmented`, number pfns only): nodes in each subtree; each
+   * node's gap (free pfns between its predecessor's pfnHi and its pfnLo; Infinity for the lowest
+   * node); the largest gap in each subtree.
+   */
+  private counts: Int32Array = new Int32Array(INITIAL_CAPACITY);
+  private gaps: Float64Array = new Float64Array(INITIAL_CAPACITY);
+  private maxGaps: Float64Array = new Float64Array(INITIAL_CAPACITY);
 
-  constructor(readonly augmented = false) {}
-
-  /** The gap below `node`: free pfns since its predecessor (Infinity for the lowest node). */
-  private gapOf(node: RbNode<P>): number {
-    const before = node.prevNode;
-    return before === null ? Infinity : (node.pfnLo as number) - (before.pfnHi as number) - 1;
+  constructor(
+    readonly augmented = false,
+    readonly bigintPfns = false,
+  ) {
+    if (augmented && bigintPfns) throw new RangeError('an augmented tree needs number pfns');
+    this.lo = this.newPfnColumn(INITIAL_CAPACITY, null);
+    this.hi = this.newPfnColumn(INITIAL_CAPACITY, null);
+    this.gaps[NIL] = -Infinity;
+    this.maxGaps[NIL] = -Infinity;
   }
 
-  private update(node: RbNode<P>): void {
-    const left = node.left;
-    const right = node.right;
-    let count = 1;
-    let maxGap = node.gap;
-    if (left !== null) {
-      count += left.count;
-      if (left.maxGap > maxGap) maxGap = left.maxGap;
+  private newPfnColumn(capacity: number, old: PfnColumn<P> | null): PfnColumn<P> {
+    if (!this.bigintPfns) {
+      const column = new Float64Array(capacity);
+      if (old !== null) column.set(old as unknown as Float64Array);
+      return column as unknown as PfnColumn<P>;
     }
-    if (right !== null) {
-      count += right.count;
-      if (right.maxGap > maxGap) maxGap = right.maxGap;
+    const column = old === null ? [] : (old as unknown as bigint[]);
+    while (column.length < capacity) column.push(0n);
+    return column as unknown as PfnColumn<P>;
+  }
+
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    if (capacity > 2 ** 31) throw new RangeError('red-black tree: more than 2^31 nodes');
+    const int32 = (old: Int32Array): Int32Array => {
+      const column = new Int32Array(capacity);
+      column.set(old);
+      return column;
+    };
+    const float64 = (old: Float64Array): Float64Array => {
+      const column = new Float64Array(capacity);
+      column.set(old);
+      return column;
+    };
+    this.lo = this.newPfnColumn(capacity, this.lo);
+    this.hi = this.newPfnColumn(capacity, this.hi);
+    this.lefts = int32(this.lefts);
+    this.rights = int32(this.rights);
+    this.parents = int32(this.parents);
+    this.prevs = int32(this.prevs);
+    this.nexts = int32(this.nexts);
+    this.counts = int32(this.counts);
+    const colours = new Uint8Array(capacity);
+    colours.set(this.colours);
+    this.colours = colours;
+    this.gaps = float64(this.gaps);
+    this.maxGaps = float64(this.maxGaps);
+    this.capacity = capacity;
+  }
+
+  /** A new unlinked node holding [pfnLo, pfnHi]; link it with insert(). */
+  newNode(pfnLo: P, pfnHi: P): RbHandle {
+    let node = this.freeHead;
+    if (node !== NIL) this.freeHead = this.nexts[node];
+    else {
+      if (this.used === this.capacity) this.grow();
+      node = this.used++;
     }
-    node.count = count;
-    node.maxGap = maxGap;
+    this.lo[node] = pfnLo;
+    this.hi[node] = pfnHi;
+    this.lefts[node] = NIL;
+    this.rights[node] = NIL;
+    this.parents[node] = NIL;
+    this.prevs[node] = NIL;
+    this.nexts[node] = NIL;
+    this.colours[node] = RED;
+    this.counts[node] = 1;
+    this.gaps[node] = 0;
+    this.maxGaps[node] = 0;
+    return node;
+  }
+
+  /** Gives an unlinked node's slot back (free_iova_mem()); its handle may then be handed out again. */
+  release(node: RbHandle): void {
+    if (node === NIL || node >= this.used || this.colours[node] === RELEASED) throw new RangeError(`red-black tree: release of a handle not in use (${node})`);
+    if (node === this.root || this.parents[node] !== NIL) throw new RangeError(`red-black tree: release of a linked node (${node})`);
+    this.colours[node] = RELEASED;
+    this.nexts[node] = this.freeHead;
+    this.freeHead = node;
+  }
+
+  pfnLo(node: RbHandle): P {
+    return this.lo[node];
+  }
+
+  pfnHi(node: RbHandle): P {
+    return this.hi[node];
+  }
+
+  left(node: RbHandle): RbHandle {
+    return this.lefts[node];
+  }
+
+  right(node: RbHandle): RbHandle {
+    return this.rights[node];
+  }
+
+  parent(node: RbHandle): RbHandle {
+    return this.parents[node];
+  }
+
+  isRed(node: RbHandle): boolean {
+    return this.colours[node] === RED;
+  }
+
+  /** Nodes in `node`'s subtree (augmented trees; 0 for NIL). */
+  count(node: RbHandle): number {
+    return this.counts[node];
+  }
+
+  /** Free pfns between the predecessor's pfnHi and pfnLo (augmented trees; Infinity for the lowest node). */
+  gap(node: RbHandle): number {
+    return this.gaps[node];
+  }
+
+  /** The largest gap in `node`'s subtree (augmented trees; -Infinity for NIL). */
+  maxGap(node: RbHandle): number {
+    return this.maxGaps[node];
+  }
+
+  /** The gap below `node`: free pfns since its predecessor (Infinity for the lowest node). */
+  private gapOf(node: RbHandle): number {
+    const before = this.prevs[node];
+    return before === NIL ? Infinity : (this.lo[node] as number) - (this.hi[before] as number) - 1;
+  }
+
+  private update(node: RbHandle): void {
+    const left = this.lefts[node];
+    const right = this.rights[node];
+    const maxGaps = this.maxGaps;
+    let maxGap = this.gaps[node];
+    if (maxGaps[left] > maxGap) maxGap = maxGaps[left];
+    if (maxGaps[right] > maxGap) maxGap = maxGaps[right];
+    this.counts[node] = 1 + this.counts[left] + this.counts[right];
+    maxGaps[node] = maxGap;
   }
 
   /**
    * Repairs the augmentation above a change, in one climb from `from` towards the root (the kernel's
    * augmented rbtree callbacks do the same: propagate until nothing changes). `countFrom` (`from` or
-   * an ancestor; null: no count changes) is where the tree's shape changed: it and every node above
-   * it get `countDelta`. `gapChanged` (on the path, or null) is a node whose own gap changed. Largest
+   * an ancestor; NIL: no count changes) is where the tree's shape changed: it and every node above
+   * it get `countDelta`. `gapChanged` (on the path, or NIL) is a node whose own gap changed. Largest
    * gaps are recomputed until both points are behind and one comes out unchanged: above that no
-   * largest gap can change, and the rest of the climb only adjusts counts.
+   * largest gap can change, and the rest of the climb only adjusts counts (a subtree's size changes
+   * up to the root).
    */
-  private climb(from: RbNode<P> | null, countFrom: RbNode<P> | null, countDelta: number, gapChanged: RbNode<P> | null): void {
+  private climb(from: RbHandle, countFrom: RbHandle, countDelta: number, gapChanged: RbHandle): void {
+    const parents = this.parents;
+    const counts = this.counts;
+    const maxGaps = this.maxGaps;
+    const gaps = this.gaps;
+    const lefts = this.lefts;
+    const rights = this.rights;
     let node = from;
-    let counting = countFrom === null;
+    let counting = countFrom === NIL;
     let pendingGap = gapChanged;
-    while (node !== null) {
+    while (node !== NIL) {
       if (node === countFrom) counting = true;
-      if (countFrom !== null && counting) node.count += countDelta;
-      if (node === pendingGap) pendingGap = null;
-      let maxGap = node.gap;
-      const left = node.left;
-      const right = node.right;
-      if (left !== null && left.maxGap > maxGap) maxGap = left.maxGap;
-      if (right !== null && right.maxGap > maxGap) maxGap = right.maxGap;
-      const unchanged = maxGap === node.maxGap;
-      node.maxGap = maxGap;
-      node = node.parent;
-      if (unchanged && counting && pendingGap === null) break;
+      if (countFrom !== NIL && counting) counts[node] += countDelta;
+      if (node === pendingGap) pendingGap = NIL;
+      let maxGap = gaps[node];
+      const leftMax = maxGaps[lefts[node]];
+      const rightMax = maxGaps[rights[node]];
+      if (leftMax > maxGap) maxGap = leftMax;
+      if (rightMax > maxGap) maxGap = rightMax;
+      const unchanged = maxGap === maxGaps[node];
+      maxGaps[node] = maxGap;
+      node = parents[node];
+      if (unchanged && counting && pendingGap === NIL) break;
     }
-    if (countFrom !== null) for (; node !== null; node = node.parent) node.count += countDelta;
+    if (countFrom !== NIL) for (; node !== NIL; node = parents[node]) counts[node] += countDelta;
   }
 
-  /** After a node's pfnLo moved (reserve_iova stretches ranges in place): its gap changed. */
-  updateGap(node: RbNode<P>): void {
+  /**
+   * Moves a linked node's pfnLo (reserve_iova stretches ranges down in place; the caller keeps the
+   * key order) and repairs its gap.
+   */
+  setPfnLo(node: RbHandle, pfnLo: P): void {
+    this.lo[node] = pfnLo;
     if (!this.augmented) return;
-    node.gap = this.gapOf(node);
-    this.climb(node, null, 0, node);
+    this.gaps[node] = this.gapOf(node);
+    this.climb(node, NIL, 0, node);
   }
 
-  /** Nodes before `node` in order. */
-  rank(node: RbNode<P>): number {
-    let rank = node.left === null ? 0 : node.left.count;
-    for (let child = node, parent = node.parent; parent !== null; child = parent, parent = parent.parent) {
-      if (child === parent.right) rank += 1 + (parent.left === null ? 0 : parent.left.count);
+  /** Nodes before `node` in order (augmented trees). */
+  rank(node: RbHandle): number {
+    const parents = this.parents;
+    const counts = this.counts;
+    const lefts = this.lefts;
+    const rights = this.rights;
+    let rank = counts[lefts[node]];
+    for (let child = node, parent = parents[node]; parent !== NIL; child = parent, parent = parents[parent]) {
+      if (child === rights[parent]) rank += 1 + counts[lefts[parent]];
     }
     return rank;
   }
 
-  /** The last node in order within `root`'s subtree whose gap is at least `size`, or null. */
-  private lastWithGapIn(root: RbNode<P> | null, size: number): RbNode<P> | null {
+  /** The last node in order within `root`'s subtree whose gap is at least `size`, or NIL. */
+  private lastWithGapIn(root: RbHandle, size: number): RbHandle {
+    const maxGaps = this.maxGaps;
     let node = root;
-    while (node !== null && node.maxGap >= size) {
-      if (node.right !== null && node.right.maxGap >= size) node = node.right;
-      else if (node.gap >= size) return node;
-      else node = node.left;
+    while (node !== NIL && maxGaps[node] >= size) {
+      const right = this.rights[node];
+      if (maxGaps[right] >= size) node = right;
+      else if (this.gaps[node] >= size) return node;
+      else node = this.lefts[node];
     }
-    return null;
+    return NIL;
   }
 
-  /** Going down in order from `start` (included), the first node whose gap is at least `size`. */
-  lastWithGapFrom(start: RbNode<P>, size: number): RbNode<P> | null {
-    if (start.gap >= size) return start;
-    const below = this.lastWithGapIn(start.left, size);
-    if (below !== null) return below;
-    for (let child = start, parent = start.parent; parent !== null; child = parent, parent = parent.parent) {
-      if (child !== parent.right) continue;
-      if (parent.gap >= size) return parent;
-      const found = this.lastWithGapIn(parent.left, size);
-      if (found !== null) return found;
+  /** Going down in order from `start` (included), the first node whose gap is at least `size`, or NIL (augmented trees). */
+  lastWithGapFrom(start: RbHandle, size: number): RbHandle {
+    if (this.gaps[start] >= size) return start;
+    const below = this.lastWithGapIn(this.lefts[start], size);
+    if (below !== NIL) return below;
+    const parents = this.parents;
+    for (let child = start, parent = parents[start]; parent !== NIL; child = parent, parent = parents[parent]) {
+      if (child !== this.rights[parent]) continue;
+      if (this.gaps[parent] >= size) return parent;
+      const found = this.lastWithGapIn(this.lefts[parent], size);
+      if (found !== NIL) return found;
     }
-    return null;
+    return NIL;
   }
 
-  /** The last node in order with pfnLo below `pfn`, or null. */
-  lastBelow(pfn: P): RbNode<P> | null {
+  /** The last node in order with pfnLo below `pfn`, or NIL. */
+  lastBelow(pfn: P): RbHandle {
+    const lo = this.lo;
     let node = this.root;
-    let best: RbNode<P> | null = null;
-    while (node !== null) {
-      if (node.pfnLo < pfn) {
+    let best = NIL;
+    while (node !== NIL) {
+      if (lo[node] < pfn) {
         best = node;
-        node = node.right;
+        node = this.rights[node];
       } else {
-        node = node.left;
+        node = this.lefts[node];
       }
     }
     return best;
   }
 
-  first(): RbNode<P> | null {
+  first(): RbHandle {
     let node = this.root;
-    if (node === null) return null;
-    while (node.left !== null) node = node.left;
+    if (node === NIL) return NIL;
+    while (this.lefts[node] !== NIL) node = this.lefts[node];
     return node;
   }
 
-  last(): RbNode<P> | null {
+  last(): RbHandle {
     let node = this.root;
-    if (node === null) return null;
-    while (node.right !== null) node = node.right;
+    if (node === NIL) return NIL;
+    while (this.rights[node] !== NIL) node = this.rights[node];
     return node;
   }
 
-  /** rb_prev(): the in-order predecessor, or null. */
-  prev(node: RbNode<P>): RbNode<P> | null {
-    return node.prevNode;
+  /** rb_prev(): the in-order predecessor, or NIL. */
+  prev(node: RbHandle): RbHandle {
+    return this.prevs[node];
   }
 
-  /** rb_next(): the in-order successor, or null. */
-  next(node: RbNode<P>): RbNode<P> | null {
-    return node.nextNode;
+  /** rb_next(): the in-order successor, or NIL. */
+  next(node: RbHandle): RbHandle {
+    return this.nexts[node];
   }
 
-  /** The node whose range holds pfn, or null (private_find_iova()). */
-  findContaining(pfn: P): RbNode<P> | null {
+  /** The node whose range holds pfn, or NIL (private_find_iova()). */
+  findContaining(pfn: P): RbHandle {
+    const lo = this.lo;
+    const hi = this.hi;
     let node = this.root;
-    while (node !== null) {
-      if (pfn < node.pfnLo) node = node.left;
-      else if (pfn > node.pfnHi) node = node.right;
+    while (node !== NIL) {
+      if (pfn < lo[node]) node = this.lefts[node];
+      else if (pfn > hi[node]) node = this.rights[node];
       else return node;
     }
-    return null;
+    return NIL;
   }
 
-  /** The lowest node with pfnLo >= pfn, or null. */
-  lowerBound(pfn: P): RbNode<P> | null {
+  /** The lowest node with pfnLo >= pfn, or NIL. */
+  lowerBound(pfn: P): RbHandle {
+    const lo = this.lo;
     let node = this.root;
-    let best: RbNode<P> | null = null;
-    while (node !== null) {
-      if (node.pfnLo >= pfn) {
+    let best = NIL;
+    while (node !== NIL) {
+      if (lo[node] >= pfn) {
         best = node;
-        node = node.left;
+        node = this.lefts[node];
       } else {
-        node = node.right;
+        node = this.rights[node];
       }
     }
     return best;
   }
 
   /**
-   * Links `node` in key order, descending from `hint` when given (iova_insert_rbtree() starts at
-   * the node the allocation walk stopped at; the key must belong in hint's subtree) or else from the
-   * root. Returns false, leaving the tree unchanged, when a node with the same pfnLo exists.
+   * Links `node` (from newNode()) in key order, descending from `hint` when given (iova_insert_rbtree()
+   * starts at the node the allocation walk stopped at; the key must belong in hint's subtree) or else
+   * from the root. Returns false, leaving the tree unchanged, when a node with the same pfnLo exists.
    */
-  insert(node: RbNode<P>, hint: RbNode<P> | null = null): boolean {
-    let parent: RbNode<P> | null = null;
-    let current = hint ?? this.root;
+  insert(node: RbHandle, hint: RbHandle = NIL): boolean {
+    const lo = this.lo;
+    const lefts = this.lefts;
+    const rights = this.rights;
+    const prevs = this.prevs;
+    const nexts = this.nexts;
+    let parent = NIL;
+    let current = hint !== NIL ? hint : this.root;
     let goLeft = false;
-    const key = node.pfnLo;
-    while (current !== null) {
+    const key = lo[node];
+    while (current !== NIL) {
       parent = current;
-      if (key < current.pfnLo) {
+      const currentKey = lo[current];
+      if (key < currentKey) {
         goLeft = true;
-        current = current.left;
-      } else if (key > current.pfnLo) {
+        current = lefts[current];
+      } else if (key > currentKey) {
         goLeft = false;
-        current = current.right;
+        current = rights[current];
       } else {
         return false;
       }
     }
-    node.parent = parent;
-    node.left = null;
-    node.right = null;
-    node.red = true;
-    if (parent === null) this.root = node;
-    else if (goLeft) parent.left = node;
-    else parent.right = node;
+    this.parents[node] = parent;
+    lefts[node] = NIL;
+    rights[node] = NIL;
+    this.colours[node] = RED;
+    if (parent === NIL) this.root = node;
+    else if (goLeft) lefts[parent] = node;
+    else rights[parent] = node;
     // A new leaf's neighbours: going left, the parent follows it; going right, the parent precedes it.
-    const before = parent === null ? null : goLeft ? parent.prevNode : parent;
-    const after = parent === null ? null : goLeft ? parent : parent.nextNode;
-    node.prevNode = before;
-    node.nextNode = after;
-    if (before !== null) before.nextNode = node;
-    if (after !== null) after.prevNode = node;
+    const before = parent === NIL ? NIL : goLeft ? prevs[parent] : parent;
+    const after = parent === NIL ? NIL : goLeft ? parent : nexts[parent];
+    prevs[node] = before;
+    nexts[node] = after;
+    if (before !== NIL) nexts[before] = node;
+    if (after !== NIL) prevs[after] = node;
     this.size++;
     if (this.augmented) {
       // The new leaf's successor is one of its ancestors (its gap shrank), so one climb repairs both.
-      node.count = 1;
-      node.gap = this.gapOf(node);
-      node.maxGap = node.gap;
-      if (after !== null) after.gap = this.gapOf(after);
+      const gap = this.gapOf(node);
+      this.counts[node] = 1;
+      this.gaps[node] = gap;
+      this.maxGaps[node] = gap;
+      if (after !== NIL) this.gaps[after] = this.gapOf(after);
       this.climb(parent, parent, 1, after);
     }
     this.insertFixup(node);
     return true;
   }
 
-  private rotateLeft(x: RbNode<P>): void {
-    const y = x.right as RbNode<P>;
-    x.right = y.left;
-    if (y.left !== null) y.left.parent = x;
-    y.parent = x.parent;
-    if (x.parent === null) this.root = y;
-    else if (x === x.parent.left) x.parent.left = y;
-    else x.parent.right = y;
-    y.left = x;
-    x.parent = y;
+  private rotateLeft(x: RbHandle): void {
+    const lefts = this.lefts;
+    const rights = this.rights;
+    const parents = this.parents;
+    const y = rights[x];
+    const yLeft = lefts[y];
+    rights[x] = yLeft;
+    if (yLeft !== NIL) parents[yLeft] = x;
+    const xParent = parents[x];
+    parents[y] = xParent;
+    if (xParent === NIL) this.root = y;
+    else if (x === lefts[xParent]) lefts[xParent] = y;
+    else rights[xParent] = y;
+    lefts[y] = x;
+    parents[x] = y;
     if (this.augmented) {
       this.update(x);
       this.update(y);
     }
   }
 
-  private rotateRight(x: RbNode<P>): void {
-    const y = x.left as RbNode<P>;
-    x.left = y.right;
-    if (y.right !== null) y.right.parent = x;
-    y.parent = x.parent;
-    if (x.parent === null) this.root = y;
-    else if (x === x.parent.right) x.parent.right = y;
-    else x.parent.left = y;
-    y.right = x;
-    x.parent = y;
+  private rotateRight(x: RbHandle): void {
+    const lefts = this.lefts;
+    const rights = this.rights;
+    const parents = this.parents;
+    const y = lefts[x];
+    const yRight = rights[y];
+    lefts[x] = yRight;
+    if (yRight !== NIL) parents[yRight] = x;
+    const xParent = parents[x];
+    parents[y] = xParent;
+    if (xParent === NIL) this.root = y;
+    else if (x === rights[xParent]) rights[xParent] = y;
+    else lefts[xParent] = y;
+    rights[y] = x;
+    parents[x] = y;
     if (this.augmented) {
       this.update(x);
       this.update(y);
     }
   }
 
-  private insertFixup(z: RbNode<P>): void {
+  private insertFixup(z: RbHandle): void {
+    const colours = this.colours;
+    const parents = this.parents;
+    const lefts = this.lefts;
+    const rights = this.rights;
     let node = z;
-    let parent = node.parent;
-    while (parent !== null && parent.red) {
-      const grand = parent.parent as RbNode<P>;
-      if (parent === grand.left) {
-        const uncle = grand.right;
-        if (uncle !== null && uncle.red) {
-          parent.red = false;
-          uncle.red = false;
-          grand.red = true;
+    let parent = parents[node];
+    while (parent !== NIL && colours[parent] === RED) {
+      const grand = parents[parent];
+      if (parent === lefts[grand]) {
+        const uncle = rights[grand];
+        if (colours[uncle] === RED) {
+          colours[parent] = BLACK;
+          colours[uncle] = BLACK;
+          colours[grand] = RED;
           node = grand;
         } else {
-          if (node === parent.right) {
+          if (node === rights[parent]) {
             node = parent;
             this.rotateLeft(node);
           }
-          const p = node.parent as RbNode<P>;
-          p.red = false;
-          grand.red = true;
+          colours[parents[node]] = BLACK;
+          colours[grand] = RED;
           this.rotateRight(grand);
         }
       } else {
-        const uncle = grand.left;
-        if (uncle !== null && uncle.red) {
-          parent.red = false;
-          uncle.red = false;
-          grand.red = true;
+        const uncle = lefts[grand];
+        if (colours[uncle] === RED) {
+          colours[parent] = BLACK;
+          colours[uncle] = BLACK;
+          colours[grand] = RED;
           node = grand;
         } else {
-          if (node === parent.left) {
+          if (node === lefts[parent]) {
             node = parent;
             this.rotateRight(node);
           }
-          const p = node.parent as RbNode<P>;
-          p.red = false;
-          grand.red = true;
+          colours[parents[node]] = BLACK;
+          colours[grand] = RED;
           this.rotateLeft(grand);
         }
       }
-      parent = node.parent;
+      parent = parents[node];
     }
-    (this.root as RbNode<P>).red = false;
+    colours[this.root] = BLACK;
   }
 
-  private transplant(u: RbNode<P>, v: RbNode<P> | null): void {
-    if (u.parent === null) this.root = v;
-    else if (u === u.parent.left) u.parent.left = v;
-    else u.parent.right = v;
-    if (v !== null) v.parent = u.parent;
+  private transplant(u: RbHandle, v: RbHandle): void {
+    const parents = this.parents;
+    const uParent = parents[u];
+    if (uParent === NIL) this.root = v;
+    else if (u === this.lefts[uParent]) this.lefts[uParent] = v;
+    else this.rights[uParent] = v;
+    if (v !== NIL) parents[v] = uParent;
   }
 
-  /** rb_erase(): unlinks `z`; every other node keeps its key and identity. */
-  erase(z: RbNode<P>): void {
-    let child: RbNode<P> | null;
-    let childParent: RbNode<P> | null;
-    let removedRed = z.red;
+  /** rb_erase(): unlinks `z`; every other node keeps its key and handle. z's slot stays taken until release(). */
+  erase(z: RbHandle): void {
+    const lefts = this.lefts;
+    const rights = this.rights;
+    const parents = this.parents;
+    const colours = this.colours;
+    const prevs = this.prevs;
+    const nexts = this.nexts;
+    let child: RbHandle;
+    let childParent: RbHandle;
+    let removedRed = colours[z] === RED;
     // Where the augmentation climb starts: the successor when it sits below z (z has only a right
     // child), else the removed position's parent (the successor, if any, is then on the way up).
-    const climbFrom = z.left === null && z.right !== null ? z.nextNode : null;
-    if (z.left === null) {
-      child = z.right;
-      childParent = z.parent;
-      this.transplant(z, z.right);
-    } else if (z.right === null) {
-      child = z.left;
-      childParent = z.parent;
-      this.transplant(z, z.left);
+    const climbFrom = lefts[z] === NIL && rights[z] !== NIL ? nexts[z] : NIL;
+    if (lefts[z] === NIL) {
+      child = rights[z];
+      childParent = parents[z];
+      this.transplant(z, child);
+    } else if (rights[z] === NIL) {
+      child = lefts[z];
+      childParent = parents[z];
+      this.transplant(z, child);
     } else {
-      let y = z.right;
-      while (y.left !== null) y = y.left;
-      removedRed = y.red;
-      child = y.right;
-      if (y.parent === z) {
+      let y = rights[z];
+      while (lefts[y] !== NIL) y = lefts[y];
+      removedRed = colours[y] === RED;
+      child = rights[y];
+      if (parents[y] === z) {
         childParent = y;
       } else {
-        childParent = y.parent;
-        this.transplant(y, y.right);
-        y.right = z.right;
-        y.right.parent = y;
+        childParent = parents[y];
+        this.transplant(y, child);
+        rights[y] = rights[z];
+        parents[rights[y]] = y;
       }
       this.transplant(z, y);
-      y.left = z.left;
-      y.left.parent = y;
-      y.red = z.red;
+      lefts[y] = lefts[z];
+      parents[lefts[y]] = y;
+      colours[y] = colours[z];
       // y takes z's place and subtree: z's count, less the one removed (applied by the climb).
-      y.count = z.count;
+      this.counts[y] = this.counts[z];
     }
-    const after = z.nextNode;
-    if (z.prevNode !== null) z.prevNode.nextNode = after;
-    if (after !== null) after.prevNode = z.prevNode;
-    z.left = z.right = z.parent = z.prevNode = z.nextNode = null;
+    const before = prevs[z];
+    const after = nexts[z];
+    if (before !== NIL) nexts[before] = after;
+    if (after !== NIL) prevs[after] = before;
+    lefts[z] = rights[z] = parents[z] = prevs[z] = nexts[z] = NIL;
     this.size--;
     if (this.augmented) {
-      if (after !== null) after.gap = this.gapOf(after);
-      this.climb(climbFrom ?? childParent, childParent, -1, after);
+      if (after !== NIL) this.gaps[after] = this.gapOf(after);
+      this.climb(climbFrom !== NIL ? climbFrom : childParent, childParent, -1, after);
     }
     if (!removedRed) this.eraseFixup(child, childParent);
   }
 
-  private eraseFixup(x: RbNode<P> | null, xParent: RbNode<P> | null): void {
+  private eraseFixup(x: RbHandle, xParent: RbHandle): void {
+    const colours = this.colours;
+    const lefts = this.lefts;
+    const rights = this.rights;
+    const parents = this.parents;
     let node = x;
     let parent = xParent;
-    while (node !== this.root && (node === null || !node.red)) {
-      const p = parent as RbNode<P>;
-      if (node === p.left) {
-        let w = p.right as RbNode<P>;
-        if (w.red) {
-          w.red = false;
-          p.red = true;
+    // colours[NIL] is BLACK, so a missing child reads as black.
+    while (node !== this.root && colours[node] !== RED) {
+      const p = parent;
+      if (node === lefts[p]) {
+        let w = rights[p];
+        if (colours[w] === RED) {
+          colours[w] = BLACK;
+          colours[p] = RED;
           this.rotateLeft(p);
-          w = p.right as RbNode<P>;
+          w = rights[p];
         }
-        if ((w.left === null || !w.left.red) && (w.right === null || !w.right.red)) {
-          w.red = true;
+        if (colours[lefts[w]] !== RED && colours[rights[w]] !== RED) {
+          colours[w] = RED;
           node = p;
-          parent = p.parent;
+          parent = parents[p];
         } else {
-          if (w.right === null || !w.right.red) {
-            (w.left as RbNode<P>).red = false;
-            w.red = true;
+          if (colours[rights[w]] !== RED) {
+            colours[lefts[w]] = BLACK;
+            colours[w] = RED;
             this.rotateRight(w);
-            w = p.right as RbNode<P>;
+            w = rights[p];
           }
-          w.red = p.red;
-          p.red = false;
-          if (w.right !== null) w.right.red = false;
+          colours[w] = colours[p];
+          colours[p] = BLACK;
+          if (rights[w] !== NIL) colours[rights[w]] = BLACK;
           this.rotateLeft(p);
           node = this.root;
-          parent = null;
+          parent = NIL;
         }
       } else {
-        let w = p.left as RbNode<P>;
-        if (w.red) {
-          w.red = false;
-          p.red = true;
+        let w = lefts[p];
+        if (colours[w] === RED) {
+          colours[w] = BLACK;
+          colours[p] = RED;
           this.rotateRight(p);
-          w = p.left as RbNode<P>;
+          w = lefts[p];
         }
-        if ((w.left === null || !w.left.red) && (w.right === null || !w.right.red)) {
-          w.red = true;
+        if (colours[lefts[w]] !== RED && colours[rights[w]] !== RED) {
+          colours[w] = RED;
           node = p;
-          parent = p.parent;
+          parent = parents[p];
         } else {
-          if (w.left === null || !w.left.red) {
-            (w.right as RbNode<P>).red = false;
-            w.red = true;
+          if (colours[lefts[w]] !== RED) {
+            colours[rights[w]] = BLACK;
+            colours[w] = RED;
             this.rotateLeft(w);
-            w = p.left as RbNode<P>;
+            w = lefts[p];
           }
-          w.red = p.red;
-          p.red = false;
-          if (w.left !== null) w.left.red = false;
+          colours[w] = colours[p];
+          colours[p] = BLACK;
+          if (lefts[w] !== NIL) colours[lefts[w]] = BLACK;
           this.rotateRight(p);
           node = this.root;
-          parent = null;
+          parent = NIL;
         }
       }
     }
-    if (node !== null) node.red = false;
+    if (node !== NIL) colours[node] = BLACK;
   }
 }
