@@ -121,17 +121,12 @@ export class RbTree<P extends number | bigint> {
       if (this.used === this.capacity) this.grow();
       node = this.used++;
     }
+    // A slot from the end is all zeros (NIL links); a released one was unlinked by erase() (or never
+    // linked), so only its free-list link is left to clear. insert() sets the augmentation.
     this.lo[node] = pfnLo;
     this.hi[node] = pfnHi;
-    this.lefts[node] = NIL;
-    this.rights[node] = NIL;
-    this.parents[node] = NIL;
-    this.prevs[node] = NIL;
     this.nexts[node] = NIL;
     this.colours[node] = RED;
-    this.counts[node] = 1;
-    this.gaps[node] = 0;
-    this.maxGaps[node] = 0;
     return node;
   }
 

@@ -235,3 +235,59 @@ describe('RbTree augmentation climb', () => {
     checkInvariants(tree);
   });
 });
+
+describe('RbTree storage', () => {
+  it('runs the same algorithm on bigint pfns, past 2^53, through several doublings of its columns', () => {
+    const tree = new RbTree<bigint>(false, true);
+    const base = 2n ** 60n;
+    const handles = new Map<bigint, RbHandle>();
+    let state = 99;
+    const next = (n: number): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state % n;
+    };
+    for (let step = 0; step < 2000; step++) {
+      const key = base + BigInt(next(700)) * 3n;
+      const existing = handles.get(key);
+      if (existing === undefined) {
+        const node = tree.newNode(key, key + 1n);
+        expect(tree.insert(node)).toBe(true);
+        handles.set(key, node);
+      } else {
+        tree.erase(existing);
+        tree.release(existing);
+        handles.delete(key);
+      }
+    }
+    const sorted = [...handles.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const inOrder: bigint[] = [];
+    for (let node = tree.first(); node !== NIL; node = tree.next(node)) inOrder.push(tree.pfnLo(node));
+    expect(inOrder).toEqual(sorted);
+    for (const [key, node] of handles) expect(tree.findContaining(key + 1n)).toBe(node);
+    expect(tree.size).toBe(handles.size);
+  });
+
+  it('reuses released slots and refuses to release a linked node or the same slot twice', () => {
+    const tree = new RbTree<number>(true);
+    const a = tree.newNode(10, 11);
+    const b = tree.newNode(20, 21);
+    tree.insert(a);
+    tree.insert(b);
+    expect(() => tree.release(a)).toThrow(/linked/);
+    expect(() => tree.release(b)).toThrow(/linked/);
+    tree.erase(b);
+    tree.release(b);
+    expect(() => tree.release(b)).toThrow(/not in use/);
+    expect(() => tree.release(NIL)).toThrow(/not in use/);
+    const c = tree.newNode(30, 31);
+    expect(c).toBe(b);
+    expect(tree.insert(c)).toBe(true);
+    expect(tree.gap(c)).toBe(30 - 11 - 1);
+    expect(tree.next(a)).toBe(c);
+    checkAugmentation(tree);
+  });
+
+  it('rejects an augmented tree of bigint pfns', () => {
+    expect(() => new RbTree<bigint>(true, true)).toThrow(RangeError);
+  });
+});
