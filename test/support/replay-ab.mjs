@@ -18,15 +18,7 @@ import { pathToFileURL } from 'node:url';
 const RUNS = 9;
 const LIVE = 1_000_000;
 
-async function child(dist, traces) {
-  const url = (path) => pathToFileURL(resolve(dist, path)).href;
-  const { parseIovaTrace, runIovaTrace } = await import(url('conformance/iova-trace.js'));
-  const { IovaDomain } = await import(url('allocators/iova-domain.js'));
-  const { numberPfn } = await import(url('allocators/pfn.js'));
-  const { kernelProfile } = await import(url('allocators/kernel-version.js'));
-  const profile = kernelProfile('7.0');
-  const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
-  const result = { replay: {}, bytesPerLive: 0 };
+async function bytesPerLiveIova(IovaDomain, numberPfn, profile) {
   const settle = async () => {
     globalThis.gc();
     await sleep(20);
@@ -40,7 +32,20 @@ async function child(dist, traces) {
   const after = await settle();
   // Keeps the domain alive past the reading.
   if (domain.nodeCount !== LIVE) throw new Error('lost nodes');
-  result.bytesPerLive = (after - before) / LIVE;
+  return (after - before) / LIVE;
+}
+
+async function child(dist, traces) {
+  const url = (path) => pathToFileURL(resolve(dist, path)).href;
+  const { parseIovaTrace, runIovaTrace } = await import(url('conformance/iova-trace.js'));
+  const { IovaDomain } = await import(url('allocators/iova-domain.js'));
+  const { numberPfn } = await import(url('allocators/pfn.js'));
+  const { kernelProfile } = await import(url('allocators/kernel-version.js'));
+  const profile = kernelProfile('7.0');
+  const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
+  const result = { replay: {}, bytesPerLive: 0 };
+  // In a function of its own, so that the domain is garbage before the replays are timed.
+  result.bytesPerLive = await bytesPerLiveIova(IovaDomain, numberPfn, profile);
   for (const file of traces) {
     const trace = parseIovaTrace(readFileSync(file), file);
     runIovaTrace(trace, profile);
