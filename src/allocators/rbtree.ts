@@ -8,15 +8,18 @@
  * Each node also links to its in-order neighbours: the allocation walk is a chain of rb_prev()
  * calls, and a link makes each one a single load instead of a climb through the tree.
  *
- * Storage. A node is a handle: a small integer, the index of its slot in parallel columns (struct
- * of arrays). Links (left, right, parent, prev, next) and subtree counts are Int32Arrays, colours a
- * Uint8Array; pfns are a Float64Array for number pfns (exact below 2^53, and 2^64 for the anchor,
- * see ./pfn.ts) or a plain array for bigint pfns: the one place where the two representations
- * differ, so both run the same code. Slot 0 is NIL, the null handle: its count is 0 and its largest
- * gap -Infinity, so a missing child reads as an empty subtree without a test. Slots are taken from
- * a free list (erased and released nodes) or the end; when the columns are full they double in
- * place of being compacted, so a handle stays valid until its node is released. A node costs
- * 57 bytes (4 doubles, 6 int32s, 1 byte) against ~150 as a JavaScript object with boxed doubles.
+ * Storage. A node is a handle: a small integer, the index of its record in one ArrayBuffer seen
+ * through two views (a Float64Array and an Int32Array). A record is 64 bytes, one cache line: pfnLo,
+ * pfnHi, gap and largest gap as doubles (number pfns are exact below 2^53, and the anchor's 2^64 is
+ * exact too, see ./pfn.ts), then the left, right, parent, in-order prev and next links, the subtree
+ * count and the colour as int32s. Bigint pfns live in two plain arrays by handle instead (pfnLo(),
+ * pfnHi() and setKey() are the only code that differs): both representations run the same
+ * algorithm. Record 0 is NIL, the null handle: its count is 0 and its largest gap -Infinity, so a
+ * missing child reads as an empty subtree without a test, and its colour is black. Records are
+ * taken from a free list (nodes erased and released) or the end; when the buffer is full it
+ * doubles, it is never compacted, so a handle stays valid until its node is released. Against a
+ * JavaScript object per node (~176 bytes with its boxed doubles), the records cost 64 bytes a node
+ * and give the garbage collector nothing to trace.
  *
  * An augmented tree (number pfns) also keeps, per subtree, its node count and the largest gap below
  * any of its nodes, so the allocator can find the next gap of a given size below a node, and count
@@ -33,9 +36,21 @@ const RED = 1;
 /** Marks a released slot, so that releasing it twice is caught instead of corrupting the free list. */
 const RELEASED = 2;
 const INITIAL_CAPACITY = 64;
-
-/** A pfn column: a Float64Array for number pfns, an array for bigint pfns; indexed by handle. */
-type PfnColumn<P> = { [slot: number]: P };
+/** Bytes per node: one record of 8 doubles' room, one cache line. */
+const RECORD_BYTES = 64;
+// A record seen as doubles (index node * 8 + field): pfns (number pfns only) and the augmentation.
+const LO = 0;
+const HI = 1;
+const GAP = 2;
+const MAX_GAP = 3;
+// The same record seen as int32s (index node * 16 + field): links, subtree count, colour.
+const LEFT = 8;
+const RIGHT = 9;
+const PARENT = 10;
+const PREV = 11;
+const NEXT = 12;
+const COUNT = 13;
+const COLOUR = 14;
 
 export class RbTree<P extends number | bigint> {
   root: RbHandle = NIL;
@@ -45,154 +60,142 @@ export class RbTree<P extends number | bigint> {
   private used = 1;
   /** Released slots, chained through their `next` link. */
   private freeHead: RbHandle = NIL;
-  private lo: PfnColumn<P>;
-  private hi: PfnColumn<P>;
-  private lefts: Int32Array = new Int32Array(INITIAL_CAPACITY);
-  private rights: Int32Array = new Int32Array(INITIAL_CAPACITY);
-  private parents: Int32Array = new Int32Array(INITIAL_CAPACITY);
-  private prevs: Int32Array = new Int32Array(INITIAL_CAPACITY);
-  private nexts: Int32Array = new Int32Array(INITIAL_CAPACITY);
-  private colours: Uint8Array = new Uint8Array(INITIAL_CAPACITY);
   /**
-   * Augmentation (trees built with `augmented`, number pfns only): nodes in each subtree; each
-   * node's gap (free pfns between its predecessor's pfnHi and its pfnLo; Infinity for the lowest
-   * node); the largest gap in each subtree.
+   * The records, as doubles and as int32s (two views of one buffer). Per node: pfnLo and pfnHi
+   * (number pfns); the augmentation (trees built with `augmented`, number pfns only): its gap (free
+   * pfns between its predecessor's pfnHi and its pfnLo; Infinity for the lowest node), the largest
+   * gap and the node count of its subtree; its links (left, right, parent, in-order prev and next)
+   * and colour.
    */
-  private counts: Int32Array = new Int32Array(INITIAL_CAPACITY);
-  private gaps: Float64Array = new Float64Array(INITIAL_CAPACITY);
-  private maxGaps: Float64Array = new Float64Array(INITIAL_CAPACITY);
+  private f64: Float64Array;
+  private i32: Int32Array;
+  /** Bigint pfns, by handle (null for number pfns, which live in the records). */
+  private bigLo: bigint[] | null;
+  private bigHi: bigint[] | null;
 
   constructor(
     readonly augmented = false,
-    readonly bigintPfns = false,
+    bigintPfns = false,
   ) {
     if (augmented && bigintPfns) throw new RangeError('an augmented tree needs number pfns');
-    this.lo = this.newPfnColumn(INITIAL_CAPACITY, null);
-    this.hi = this.newPfnColumn(INITIAL_CAPACITY, null);
-    this.gaps[NIL] = -Infinity;
-    this.maxGaps[NIL] = -Infinity;
-  }
-
-  private newPfnColumn(capacity: number, old: PfnColumn<P> | null): PfnColumn<P> {
-    if (!this.bigintPfns) {
-      const column = new Float64Array(capacity);
-      if (old !== null) column.set(old as unknown as Float64Array);
-      return column as unknown as PfnColumn<P>;
-    }
-    const column = old === null ? [] : (old as unknown as bigint[]);
-    while (column.length < capacity) column.push(0n);
-    return column as unknown as PfnColumn<P>;
+    const buffer = new ArrayBuffer(INITIAL_CAPACITY * RECORD_BYTES);
+    this.f64 = new Float64Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.bigLo = bigintPfns ? new Array<bigint>(INITIAL_CAPACITY).fill(0n) : null;
+    this.bigHi = bigintPfns ? new Array<bigint>(INITIAL_CAPACITY).fill(0n) : null;
+    this.f64[(NIL << 3) + GAP] = -Infinity;
+    this.f64[(NIL << 3) + MAX_GAP] = -Infinity;
   }
 
   private grow(): void {
     const capacity = this.capacity * 2;
-    if (capacity > 2 ** 31) throw new RangeError('red-black tree: more than 2^31 nodes');
-    const int32 = (old: Int32Array): Int32Array => {
-      const column = new Int32Array(capacity);
-      column.set(old);
-      return column;
-    };
-    const float64 = (old: Float64Array): Float64Array => {
-      const column = new Float64Array(capacity);
-      column.set(old);
-      return column;
-    };
-    this.lo = this.newPfnColumn(capacity, this.lo);
-    this.hi = this.newPfnColumn(capacity, this.hi);
-    this.lefts = int32(this.lefts);
-    this.rights = int32(this.rights);
-    this.parents = int32(this.parents);
-    this.prevs = int32(this.prevs);
-    this.nexts = int32(this.nexts);
-    this.counts = int32(this.counts);
-    const colours = new Uint8Array(capacity);
-    colours.set(this.colours);
-    this.colours = colours;
-    this.gaps = float64(this.gaps);
-    this.maxGaps = float64(this.maxGaps);
+    if (capacity > 2 ** 26) throw new RangeError('red-black tree: more than 2^26 nodes');
+    const buffer = new ArrayBuffer(capacity * RECORD_BYTES);
+    const f64 = new Float64Array(buffer);
+    f64.set(this.f64);
+    this.f64 = f64;
+    this.i32 = new Int32Array(buffer);
+    if (this.bigLo !== null && this.bigHi !== null) {
+      for (let slot = this.capacity; slot < capacity; slot++) {
+        this.bigLo.push(0n);
+        this.bigHi.push(0n);
+      }
+    }
     this.capacity = capacity;
+  }
+
+  private setKey(node: RbHandle, pfnLo: P, pfnHi: P): void {
+    if (this.bigLo === null || this.bigHi === null) {
+      this.f64[(node << 3) + LO] = pfnLo as number;
+      this.f64[(node << 3) + HI] = pfnHi as number;
+    } else {
+      this.bigLo[node] = pfnLo as bigint;
+      this.bigHi[node] = pfnHi as bigint;
+    }
   }
 
   /** A new unlinked node holding [pfnLo, pfnHi]; link it with insert(). */
   newNode(pfnLo: P, pfnHi: P): RbHandle {
     let node = this.freeHead;
-    if (node !== NIL) this.freeHead = this.nexts[node];
+    if (node !== NIL) this.freeHead = this.i32[(node << 4) + NEXT];
     else {
       if (this.used === this.capacity) this.grow();
       node = this.used++;
     }
     // A slot from the end is all zeros (NIL links); a released one was unlinked by erase() (or never
     // linked), so only its free-list link is left to clear. insert() sets the augmentation.
-    this.lo[node] = pfnLo;
-    this.hi[node] = pfnHi;
-    this.nexts[node] = NIL;
-    this.colours[node] = RED;
+    this.setKey(node, pfnLo, pfnHi);
+    this.i32[(node << 4) + NEXT] = NIL;
+    this.i32[(node << 4) + COLOUR] = RED;
     return node;
   }
 
   /** Gives an unlinked node's slot back (free_iova_mem()); its handle may then be handed out again. */
   release(node: RbHandle): void {
-    if (node === NIL || node >= this.used || this.colours[node] === RELEASED) throw new RangeError(`red-black tree: release of a handle not in use (${node})`);
-    if (node === this.root || this.parents[node] !== NIL) throw new RangeError(`red-black tree: release of a linked node (${node})`);
-    this.colours[node] = RELEASED;
-    this.nexts[node] = this.freeHead;
+    if (node === NIL || node >= this.used || this.i32[(node << 4) + COLOUR] === RELEASED) throw new RangeError(`red-black tree: release of a handle not in use (${node})`);
+    if (node === this.root || this.i32[(node << 4) + PARENT] !== NIL) throw new RangeError(`red-black tree: release of a linked node (${node})`);
+    this.i32[(node << 4) + COLOUR] = RELEASED;
+    this.i32[(node << 4) + NEXT] = this.freeHead;
     this.freeHead = node;
   }
 
   pfnLo(node: RbHandle): P {
-    return this.lo[node];
+    return (this.bigLo === null ? this.f64[(node << 3) + LO] : this.bigLo[node]) as P;
   }
 
   pfnHi(node: RbHandle): P {
-    return this.hi[node];
+    return (this.bigHi === null ? this.f64[(node << 3) + HI] : this.bigHi[node]) as P;
   }
 
   left(node: RbHandle): RbHandle {
-    return this.lefts[node];
+    return this.i32[(node << 4) + LEFT];
   }
 
   right(node: RbHandle): RbHandle {
-    return this.rights[node];
+    return this.i32[(node << 4) + RIGHT];
   }
 
   parent(node: RbHandle): RbHandle {
-    return this.parents[node];
+    return this.i32[(node << 4) + PARENT];
   }
 
   isRed(node: RbHandle): boolean {
-    return this.colours[node] === RED;
+    return this.i32[(node << 4) + COLOUR] === RED;
   }
 
   /** Nodes in `node`'s subtree (augmented trees; 0 for NIL). */
   count(node: RbHandle): number {
-    return this.counts[node];
+    return this.i32[(node << 4) + COUNT];
   }
 
   /** Free pfns between the predecessor's pfnHi and pfnLo (augmented trees; Infinity for the lowest node). */
   gap(node: RbHandle): number {
-    return this.gaps[node];
+    return this.f64[(node << 3) + GAP];
   }
 
   /** The largest gap in `node`'s subtree (augmented trees; -Infinity for NIL). */
   maxGap(node: RbHandle): number {
-    return this.maxGaps[node];
+    return this.f64[(node << 3) + MAX_GAP];
   }
 
   /** The gap below `node`: free pfns since its predecessor (Infinity for the lowest node). */
   private gapOf(node: RbHandle): number {
-    const before = this.prevs[node];
-    return before === NIL ? Infinity : (this.lo[node] as number) - (this.hi[before] as number) - 1;
+    const i32 = this.i32;
+    const f64 = this.f64;
+    const before = i32[(node << 4) + PREV];
+    return before === NIL ? Infinity : f64[(node << 3) + LO] - f64[(before << 3) + HI] - 1;
   }
 
   private update(node: RbHandle): void {
-    const left = this.lefts[node];
-    const right = this.rights[node];
-    const maxGaps = this.maxGaps;
-    let maxGap = this.gaps[node];
-    if (maxGaps[left] > maxGap) maxGap = maxGaps[left];
-    if (maxGaps[right] > maxGap) maxGap = maxGaps[right];
-    this.counts[node] = 1 + this.counts[left] + this.counts[right];
-    maxGaps[node] = maxGap;
+    const i32 = this.i32;
+    const f64 = this.f64;
+    const left = i32[(node << 4) + LEFT];
+    const right = i32[(node << 4) + RIGHT];
+    let maxGap = f64[(node << 3) + GAP];
+    if (f64[(left << 3) + MAX_GAP] > maxGap) maxGap = f64[(left << 3) + MAX_GAP];
+    if (f64[(right << 3) + MAX_GAP] > maxGap) maxGap = f64[(right << 3) + MAX_GAP];
+    i32[(node << 4) + COUNT] = 1 + i32[(left << 4) + COUNT] + i32[(right << 4) + COUNT];
+    f64[(node << 3) + MAX_GAP] = maxGap;
   }
 
   /**
@@ -205,30 +208,26 @@ export class RbTree<P extends number | bigint> {
    * up to the root).
    */
   private climb(from: RbHandle, countFrom: RbHandle, countDelta: number, gapChanged: RbHandle): void {
-    const parents = this.parents;
-    const counts = this.counts;
-    const maxGaps = this.maxGaps;
-    const gaps = this.gaps;
-    const lefts = this.lefts;
-    const rights = this.rights;
+    const i32 = this.i32;
+    const f64 = this.f64;
     let node = from;
     let counting = countFrom === NIL;
     let pendingGap = gapChanged;
     while (node !== NIL) {
       if (node === countFrom) counting = true;
-      if (countFrom !== NIL && counting) counts[node] += countDelta;
+      if (countFrom !== NIL && counting) i32[(node << 4) + COUNT] += countDelta;
       if (node === pendingGap) pendingGap = NIL;
-      let maxGap = gaps[node];
-      const leftMax = maxGaps[lefts[node]];
-      const rightMax = maxGaps[rights[node]];
+      let maxGap = f64[(node << 3) + GAP];
+      const leftMax = f64[(i32[(node << 4) + LEFT] << 3) + MAX_GAP];
+      const rightMax = f64[(i32[(node << 4) + RIGHT] << 3) + MAX_GAP];
       if (leftMax > maxGap) maxGap = leftMax;
       if (rightMax > maxGap) maxGap = rightMax;
-      const unchanged = maxGap === maxGaps[node];
-      maxGaps[node] = maxGap;
-      node = parents[node];
+      const unchanged = maxGap === f64[(node << 3) + MAX_GAP];
+      f64[(node << 3) + MAX_GAP] = maxGap;
+      node = i32[(node << 4) + PARENT];
       if (unchanged && counting && pendingGap === NIL) break;
     }
-    if (countFrom !== NIL) for (; node !== NIL; node = parents[node]) counts[node] += countDelta;
+    if (countFrom !== NIL) for (; node !== NIL; node = i32[(node << 4) + PARENT]) i32[(node << 4) + COUNT] += countDelta;
   }
 
   /**
@@ -236,48 +235,47 @@ export class RbTree<P extends number | bigint> {
    * key order) and repairs its gap.
    */
   setPfnLo(node: RbHandle, pfnLo: P): void {
-    this.lo[node] = pfnLo;
+    this.setKey(node, pfnLo, this.pfnHi(node));
     if (!this.augmented) return;
-    this.gaps[node] = this.gapOf(node);
+    this.f64[(node << 3) + GAP] = this.gapOf(node);
     this.climb(node, NIL, 0, node);
   }
 
   /** Nodes before `node` in order (augmented trees). */
   rank(node: RbHandle): number {
-    const parents = this.parents;
-    const counts = this.counts;
-    const lefts = this.lefts;
-    const rights = this.rights;
-    let rank = counts[lefts[node]];
-    for (let child = node, parent = parents[node]; parent !== NIL; child = parent, parent = parents[parent]) {
-      if (child === rights[parent]) rank += 1 + counts[lefts[parent]];
+    const i32 = this.i32;
+    let rank = i32[(i32[(node << 4) + LEFT] << 4) + COUNT];
+    for (let child = node, parent = i32[(node << 4) + PARENT]; parent !== NIL; child = parent, parent = i32[(parent << 4) + PARENT]) {
+      if (child === i32[(parent << 4) + RIGHT]) rank += 1 + i32[(i32[(parent << 4) + LEFT] << 4) + COUNT];
     }
     return rank;
   }
 
   /** The last node in order within `root`'s subtree whose gap is at least `size`, or NIL. */
   private lastWithGapIn(root: RbHandle, size: number): RbHandle {
-    const maxGaps = this.maxGaps;
+    const i32 = this.i32;
+    const f64 = this.f64;
     let node = root;
-    while (node !== NIL && maxGaps[node] >= size) {
-      const right = this.rights[node];
-      if (maxGaps[right] >= size) node = right;
-      else if (this.gaps[node] >= size) return node;
-      else node = this.lefts[node];
+    while (node !== NIL && f64[(node << 3) + MAX_GAP] >= size) {
+      const right = i32[(node << 4) + RIGHT];
+      if (f64[(right << 3) + MAX_GAP] >= size) node = right;
+      else if (f64[(node << 3) + GAP] >= size) return node;
+      else node = i32[(node << 4) + LEFT];
     }
     return NIL;
   }
 
   /** Going down in order from `start` (included), the first node whose gap is at least `size`, or NIL (augmented trees). */
   lastWithGapFrom(start: RbHandle, size: number): RbHandle {
-    if (this.gaps[start] >= size) return start;
-    const below = this.lastWithGapIn(this.lefts[start], size);
+    const i32 = this.i32;
+    const f64 = this.f64;
+    if (f64[(start << 3) + GAP] >= size) return start;
+    const below = this.lastWithGapIn(i32[(start << 4) + LEFT], size);
     if (below !== NIL) return below;
-    const parents = this.parents;
-    for (let child = start, parent = parents[start]; parent !== NIL; child = parent, parent = parents[parent]) {
-      if (child !== this.rights[parent]) continue;
-      if (this.gaps[parent] >= size) return parent;
-      const found = this.lastWithGapIn(this.lefts[parent], size);
+    for (let child = start, parent = i32[(start << 4) + PARENT]; parent !== NIL; child = parent, parent = i32[(parent << 4) + PARENT]) {
+      if (child !== i32[(parent << 4) + RIGHT]) continue;
+      if (f64[(parent << 3) + GAP] >= size) return parent;
+      const found = this.lastWithGapIn(i32[(parent << 4) + LEFT], size);
       if (found !== NIL) return found;
     }
     return NIL;
@@ -285,52 +283,53 @@ export class RbTree<P extends number | bigint> {
 
   /** The last node in order with pfnLo below `pfn`, or NIL. */
   lastBelow(pfn: P): RbHandle {
-    const lo = this.lo;
+    const i32 = this.i32;
     let node = this.root;
     let best = NIL;
     while (node !== NIL) {
-      if (lo[node] < pfn) {
+      if (this.pfnLo(node) < pfn) {
         best = node;
-        node = this.rights[node];
+        node = i32[(node << 4) + RIGHT];
       } else {
-        node = this.lefts[node];
+        node = i32[(node << 4) + LEFT];
       }
     }
     return best;
   }
 
   first(): RbHandle {
+    const i32 = this.i32;
     let node = this.root;
     if (node === NIL) return NIL;
-    while (this.lefts[node] !== NIL) node = this.lefts[node];
+    while (i32[(node << 4) + LEFT] !== NIL) node = i32[(node << 4) + LEFT];
     return node;
   }
 
   last(): RbHandle {
+    const i32 = this.i32;
     let node = this.root;
     if (node === NIL) return NIL;
-    while (this.rights[node] !== NIL) node = this.rights[node];
+    while (i32[(node << 4) + RIGHT] !== NIL) node = i32[(node << 4) + RIGHT];
     return node;
   }
 
   /** rb_prev(): the in-order predecessor, or NIL. */
   prev(node: RbHandle): RbHandle {
-    return this.prevs[node];
+    return this.i32[(node << 4) + PREV];
   }
 
   /** rb_next(): the in-order successor, or NIL. */
   next(node: RbHandle): RbHandle {
-    return this.nexts[node];
+    return this.i32[(node << 4) + NEXT];
   }
 
   /** The node whose range holds pfn, or NIL (private_find_iova()). */
   findContaining(pfn: P): RbHandle {
-    const lo = this.lo;
-    const hi = this.hi;
+    const i32 = this.i32;
     let node = this.root;
     while (node !== NIL) {
-      if (pfn < lo[node]) node = this.lefts[node];
-      else if (pfn > hi[node]) node = this.rights[node];
+      if (pfn < this.pfnLo(node)) node = i32[(node << 4) + LEFT];
+      else if (pfn > this.pfnHi(node)) node = i32[(node << 4) + RIGHT];
       else return node;
     }
     return NIL;
@@ -338,15 +337,15 @@ export class RbTree<P extends number | bigint> {
 
   /** The lowest node with pfnLo >= pfn, or NIL. */
   lowerBound(pfn: P): RbHandle {
-    const lo = this.lo;
+    const i32 = this.i32;
     let node = this.root;
     let best = NIL;
     while (node !== NIL) {
-      if (lo[node] >= pfn) {
+      if (this.pfnLo(node) >= pfn) {
         best = node;
-        node = this.lefts[node];
+        node = i32[(node << 4) + LEFT];
       } else {
-        node = this.rights[node];
+        node = i32[(node << 4) + RIGHT];
       }
     }
     return best;
@@ -358,50 +357,47 @@ export class RbTree<P extends number | bigint> {
    * from the root. Returns false, leaving the tree unchanged, when a node with the same pfnLo exists.
    */
   insert(node: RbHandle, hint: RbHandle = NIL): boolean {
-    const lo = this.lo;
-    const lefts = this.lefts;
-    const rights = this.rights;
-    const prevs = this.prevs;
-    const nexts = this.nexts;
+    const i32 = this.i32;
+    const f64 = this.f64;
     let parent = NIL;
     let current = hint !== NIL ? hint : this.root;
     let goLeft = false;
-    const key = lo[node];
+    const key = this.pfnLo(node);
     while (current !== NIL) {
       parent = current;
-      const currentKey = lo[current];
+      const currentKey = this.pfnLo(current);
       if (key < currentKey) {
         goLeft = true;
-        current = lefts[current];
+        current = i32[(current << 4) + LEFT];
       } else if (key > currentKey) {
         goLeft = false;
-        current = rights[current];
+        current = i32[(current << 4) + RIGHT];
       } else {
         return false;
       }
     }
-    this.parents[node] = parent;
-    lefts[node] = NIL;
-    rights[node] = NIL;
-    this.colours[node] = RED;
+    i32[(node << 4) + PARENT] = parent;
+    i32[(node << 4) + LEFT] = NIL;
+    i32[(node << 4) + RIGHT] = NIL;
+    i32[(node << 4) + COLOUR] = RED;
     if (parent === NIL) this.root = node;
-    else if (goLeft) lefts[parent] = node;
-    else rights[parent] = node;
+    else if (goLeft) i32[(parent << 4) + LEFT] = node;
+    else i32[(parent << 4) + RIGHT] = node;
     // A new leaf's neighbours: going left, the parent follows it; going right, the parent precedes it.
-    const before = parent === NIL ? NIL : goLeft ? prevs[parent] : parent;
-    const after = parent === NIL ? NIL : goLeft ? parent : nexts[parent];
-    prevs[node] = before;
-    nexts[node] = after;
-    if (before !== NIL) nexts[before] = node;
-    if (after !== NIL) prevs[after] = node;
+    const before = parent === NIL ? NIL : goLeft ? i32[(parent << 4) + PREV] : parent;
+    const after = parent === NIL ? NIL : goLeft ? parent : i32[(parent << 4) + NEXT];
+    i32[(node << 4) + PREV] = before;
+    i32[(node << 4) + NEXT] = after;
+    if (before !== NIL) i32[(before << 4) + NEXT] = node;
+    if (after !== NIL) i32[(after << 4) + PREV] = node;
     this.size++;
     if (this.augmented) {
       // The new leaf's successor is one of its ancestors (its gap shrank), so one climb repairs both.
       const gap = this.gapOf(node);
-      this.counts[node] = 1;
-      this.gaps[node] = gap;
-      this.maxGaps[node] = gap;
-      if (after !== NIL) this.gaps[after] = this.gapOf(after);
+      i32[(node << 4) + COUNT] = 1;
+      f64[(node << 3) + GAP] = gap;
+      f64[(node << 3) + MAX_GAP] = gap;
+      if (after !== NIL) f64[(after << 3) + GAP] = this.gapOf(after);
       this.climb(parent, parent, 1, after);
     }
     this.insertFixup(node);
@@ -409,20 +405,18 @@ export class RbTree<P extends number | bigint> {
   }
 
   private rotateLeft(x: RbHandle): void {
-    const lefts = this.lefts;
-    const rights = this.rights;
-    const parents = this.parents;
-    const y = rights[x];
-    const yLeft = lefts[y];
-    rights[x] = yLeft;
-    if (yLeft !== NIL) parents[yLeft] = x;
-    const xParent = parents[x];
-    parents[y] = xParent;
+    const i32 = this.i32;
+    const y = i32[(x << 4) + RIGHT];
+    const yLeft = i32[(y << 4) + LEFT];
+    i32[(x << 4) + RIGHT] = yLeft;
+    if (yLeft !== NIL) i32[(yLeft << 4) + PARENT] = x;
+    const xParent = i32[(x << 4) + PARENT];
+    i32[(y << 4) + PARENT] = xParent;
     if (xParent === NIL) this.root = y;
-    else if (x === lefts[xParent]) lefts[xParent] = y;
-    else rights[xParent] = y;
-    lefts[y] = x;
-    parents[x] = y;
+    else if (x === i32[(xParent << 4) + LEFT]) i32[(xParent << 4) + LEFT] = y;
+    else i32[(xParent << 4) + RIGHT] = y;
+    i32[(y << 4) + LEFT] = x;
+    i32[(x << 4) + PARENT] = y;
     if (this.augmented) {
       this.update(x);
       this.update(y);
@@ -430,20 +424,18 @@ export class RbTree<P extends number | bigint> {
   }
 
   private rotateRight(x: RbHandle): void {
-    const lefts = this.lefts;
-    const rights = this.rights;
-    const parents = this.parents;
-    const y = lefts[x];
-    const yRight = rights[y];
-    lefts[x] = yRight;
-    if (yRight !== NIL) parents[yRight] = x;
-    const xParent = parents[x];
-    parents[y] = xParent;
+    const i32 = this.i32;
+    const y = i32[(x << 4) + LEFT];
+    const yRight = i32[(y << 4) + RIGHT];
+    i32[(x << 4) + LEFT] = yRight;
+    if (yRight !== NIL) i32[(yRight << 4) + PARENT] = x;
+    const xParent = i32[(x << 4) + PARENT];
+    i32[(y << 4) + PARENT] = xParent;
     if (xParent === NIL) this.root = y;
-    else if (x === rights[xParent]) rights[xParent] = y;
-    else lefts[xParent] = y;
-    rights[y] = x;
-    parents[x] = y;
+    else if (x === i32[(xParent << 4) + RIGHT]) i32[(xParent << 4) + RIGHT] = y;
+    else i32[(xParent << 4) + LEFT] = y;
+    i32[(y << 4) + RIGHT] = x;
+    i32[(x << 4) + PARENT] = y;
     if (this.augmented) {
       this.update(x);
       this.update(y);
@@ -451,180 +443,170 @@ export class RbTree<P extends number | bigint> {
   }
 
   private insertFixup(z: RbHandle): void {
-    const colours = this.colours;
-    const parents = this.parents;
-    const lefts = this.lefts;
-    const rights = this.rights;
+    const i32 = this.i32;
     let node = z;
-    let parent = parents[node];
-    while (parent !== NIL && colours[parent] === RED) {
-      const grand = parents[parent];
-      if (parent === lefts[grand]) {
-        const uncle = rights[grand];
-        if (colours[uncle] === RED) {
-          colours[parent] = BLACK;
-          colours[uncle] = BLACK;
-          colours[grand] = RED;
+    let parent = i32[(node << 4) + PARENT];
+    while (parent !== NIL && i32[(parent << 4) + COLOUR] === RED) {
+      const grand = i32[(parent << 4) + PARENT];
+      if (parent === i32[(grand << 4) + LEFT]) {
+        const uncle = i32[(grand << 4) + RIGHT];
+        if (i32[(uncle << 4) + COLOUR] === RED) {
+          i32[(parent << 4) + COLOUR] = BLACK;
+          i32[(uncle << 4) + COLOUR] = BLACK;
+          i32[(grand << 4) + COLOUR] = RED;
           node = grand;
         } else {
-          if (node === rights[parent]) {
+          if (node === i32[(parent << 4) + RIGHT]) {
             node = parent;
             this.rotateLeft(node);
           }
-          colours[parents[node]] = BLACK;
-          colours[grand] = RED;
+          i32[(i32[(node << 4) + PARENT] << 4) + COLOUR] = BLACK;
+          i32[(grand << 4) + COLOUR] = RED;
           this.rotateRight(grand);
         }
       } else {
-        const uncle = lefts[grand];
-        if (colours[uncle] === RED) {
-          colours[parent] = BLACK;
-          colours[uncle] = BLACK;
-          colours[grand] = RED;
+        const uncle = i32[(grand << 4) + LEFT];
+        if (i32[(uncle << 4) + COLOUR] === RED) {
+          i32[(parent << 4) + COLOUR] = BLACK;
+          i32[(uncle << 4) + COLOUR] = BLACK;
+          i32[(grand << 4) + COLOUR] = RED;
           node = grand;
         } else {
-          if (node === lefts[parent]) {
+          if (node === i32[(parent << 4) + LEFT]) {
             node = parent;
             this.rotateRight(node);
           }
-          colours[parents[node]] = BLACK;
-          colours[grand] = RED;
+          i32[(i32[(node << 4) + PARENT] << 4) + COLOUR] = BLACK;
+          i32[(grand << 4) + COLOUR] = RED;
           this.rotateLeft(grand);
         }
       }
-      parent = parents[node];
+      parent = i32[(node << 4) + PARENT];
     }
-    colours[this.root] = BLACK;
+    i32[(this.root << 4) + COLOUR] = BLACK;
   }
 
   private transplant(u: RbHandle, v: RbHandle): void {
-    const parents = this.parents;
-    const uParent = parents[u];
+    const i32 = this.i32;
+    const uParent = i32[(u << 4) + PARENT];
     if (uParent === NIL) this.root = v;
-    else if (u === this.lefts[uParent]) this.lefts[uParent] = v;
-    else this.rights[uParent] = v;
-    if (v !== NIL) parents[v] = uParent;
+    else if (u === i32[(uParent << 4) + LEFT]) i32[(uParent << 4) + LEFT] = v;
+    else i32[(uParent << 4) + RIGHT] = v;
+    if (v !== NIL) i32[(v << 4) + PARENT] = uParent;
   }
 
   /** rb_erase(): unlinks `z`; every other node keeps its key and handle. z's slot stays taken until release(). */
   erase(z: RbHandle): void {
-    const lefts = this.lefts;
-    const rights = this.rights;
-    const parents = this.parents;
-    const colours = this.colours;
-    const prevs = this.prevs;
-    const nexts = this.nexts;
+    const i32 = this.i32;
+    const f64 = this.f64;
     let child: RbHandle;
     let childParent: RbHandle;
-    let removedRed = colours[z] === RED;
+    let removedRed = i32[(z << 4) + COLOUR] === RED;
     // Where the augmentation climb starts: the successor when it sits below z (z has only a right
     // child), else the removed position's parent (the successor, if any, is then on the way up).
-    const climbFrom = lefts[z] === NIL && rights[z] !== NIL ? nexts[z] : NIL;
-    if (lefts[z] === NIL) {
-      child = rights[z];
-      childParent = parents[z];
+    const climbFrom = i32[(z << 4) + LEFT] === NIL && i32[(z << 4) + RIGHT] !== NIL ? i32[(z << 4) + NEXT] : NIL;
+    if (i32[(z << 4) + LEFT] === NIL) {
+      child = i32[(z << 4) + RIGHT];
+      childParent = i32[(z << 4) + PARENT];
       this.transplant(z, child);
-    } else if (rights[z] === NIL) {
-      child = lefts[z];
-      childParent = parents[z];
+    } else if (i32[(z << 4) + RIGHT] === NIL) {
+      child = i32[(z << 4) + LEFT];
+      childParent = i32[(z << 4) + PARENT];
       this.transplant(z, child);
     } else {
-      let y = rights[z];
-      while (lefts[y] !== NIL) y = lefts[y];
-      removedRed = colours[y] === RED;
-      child = rights[y];
-      if (parents[y] === z) {
+      let y = i32[(z << 4) + RIGHT];
+      while (i32[(y << 4) + LEFT] !== NIL) y = i32[(y << 4) + LEFT];
+      removedRed = i32[(y << 4) + COLOUR] === RED;
+      child = i32[(y << 4) + RIGHT];
+      if (i32[(y << 4) + PARENT] === z) {
         childParent = y;
       } else {
-        childParent = parents[y];
+        childParent = i32[(y << 4) + PARENT];
         this.transplant(y, child);
-        rights[y] = rights[z];
-        parents[rights[y]] = y;
+        i32[(y << 4) + RIGHT] = i32[(z << 4) + RIGHT];
+        i32[(i32[(y << 4) + RIGHT] << 4) + PARENT] = y;
       }
       this.transplant(z, y);
-      lefts[y] = lefts[z];
-      parents[lefts[y]] = y;
-      colours[y] = colours[z];
+      i32[(y << 4) + LEFT] = i32[(z << 4) + LEFT];
+      i32[(i32[(y << 4) + LEFT] << 4) + PARENT] = y;
+      i32[(y << 4) + COLOUR] = i32[(z << 4) + COLOUR];
       // y takes z's place and subtree: z's count, less the one removed (applied by the climb).
-      this.counts[y] = this.counts[z];
+      i32[(y << 4) + COUNT] = i32[(z << 4) + COUNT];
     }
-    const before = prevs[z];
-    const after = nexts[z];
-    if (before !== NIL) nexts[before] = after;
-    if (after !== NIL) prevs[after] = before;
-    lefts[z] = rights[z] = parents[z] = prevs[z] = nexts[z] = NIL;
+    const before = i32[(z << 4) + PREV];
+    const after = i32[(z << 4) + NEXT];
+    if (before !== NIL) i32[(before << 4) + NEXT] = after;
+    if (after !== NIL) i32[(after << 4) + PREV] = before;
+    i32[(z << 4) + LEFT] = i32[(z << 4) + RIGHT] = i32[(z << 4) + PARENT] = i32[(z << 4) + PREV] = i32[(z << 4) + NEXT] = NIL;
     this.size--;
     if (this.augmented) {
-      if (after !== NIL) this.gaps[after] = this.gapOf(after);
+      if (after !== NIL) f64[(after << 3) + GAP] = this.gapOf(after);
       this.climb(climbFrom !== NIL ? climbFrom : childParent, childParent, -1, after);
     }
     if (!removedRed) this.eraseFixup(child, childParent);
   }
 
   private eraseFixup(x: RbHandle, xParent: RbHandle): void {
-    const colours = this.colours;
-    const lefts = this.lefts;
-    const rights = this.rights;
-    const parents = this.parents;
+    const i32 = this.i32;
     let node = x;
     let parent = xParent;
-    // colours[NIL] is BLACK, so a missing child reads as black.
-    while (node !== this.root && colours[node] !== RED) {
+    // i32[(NIL << 4) + COLOUR] is BLACK, so a missing child reads as black.
+    while (node !== this.root && i32[(node << 4) + COLOUR] !== RED) {
       const p = parent;
-      if (node === lefts[p]) {
-        let w = rights[p];
-        if (colours[w] === RED) {
-          colours[w] = BLACK;
-          colours[p] = RED;
+      if (node === i32[(p << 4) + LEFT]) {
+        let w = i32[(p << 4) + RIGHT];
+        if (i32[(w << 4) + COLOUR] === RED) {
+          i32[(w << 4) + COLOUR] = BLACK;
+          i32[(p << 4) + COLOUR] = RED;
           this.rotateLeft(p);
-          w = rights[p];
+          w = i32[(p << 4) + RIGHT];
         }
-        if (colours[lefts[w]] !== RED && colours[rights[w]] !== RED) {
-          colours[w] = RED;
+        if (i32[(i32[(w << 4) + LEFT] << 4) + COLOUR] !== RED && i32[(i32[(w << 4) + RIGHT] << 4) + COLOUR] !== RED) {
+          i32[(w << 4) + COLOUR] = RED;
           node = p;
-          parent = parents[p];
+          parent = i32[(p << 4) + PARENT];
         } else {
-          if (colours[rights[w]] !== RED) {
-            colours[lefts[w]] = BLACK;
-            colours[w] = RED;
+          if (i32[(i32[(w << 4) + RIGHT] << 4) + COLOUR] !== RED) {
+            i32[(i32[(w << 4) + LEFT] << 4) + COLOUR] = BLACK;
+            i32[(w << 4) + COLOUR] = RED;
             this.rotateRight(w);
-            w = rights[p];
+            w = i32[(p << 4) + RIGHT];
           }
-          colours[w] = colours[p];
-          colours[p] = BLACK;
-          if (rights[w] !== NIL) colours[rights[w]] = BLACK;
+          i32[(w << 4) + COLOUR] = i32[(p << 4) + COLOUR];
+          i32[(p << 4) + COLOUR] = BLACK;
+          if (i32[(w << 4) + RIGHT] !== NIL) i32[(i32[(w << 4) + RIGHT] << 4) + COLOUR] = BLACK;
           this.rotateLeft(p);
           node = this.root;
           parent = NIL;
         }
       } else {
-        let w = lefts[p];
-        if (colours[w] === RED) {
-          colours[w] = BLACK;
-          colours[p] = RED;
+        let w = i32[(p << 4) + LEFT];
+        if (i32[(w << 4) + COLOUR] === RED) {
+          i32[(w << 4) + COLOUR] = BLACK;
+          i32[(p << 4) + COLOUR] = RED;
           this.rotateRight(p);
-          w = lefts[p];
+          w = i32[(p << 4) + LEFT];
         }
-        if (colours[lefts[w]] !== RED && colours[rights[w]] !== RED) {
-          colours[w] = RED;
+        if (i32[(i32[(w << 4) + LEFT] << 4) + COLOUR] !== RED && i32[(i32[(w << 4) + RIGHT] << 4) + COLOUR] !== RED) {
+          i32[(w << 4) + COLOUR] = RED;
           node = p;
-          parent = parents[p];
+          parent = i32[(p << 4) + PARENT];
         } else {
-          if (colours[lefts[w]] !== RED) {
-            colours[rights[w]] = BLACK;
-            colours[w] = RED;
+          if (i32[(i32[(w << 4) + LEFT] << 4) + COLOUR] !== RED) {
+            i32[(i32[(w << 4) + RIGHT] << 4) + COLOUR] = BLACK;
+            i32[(w << 4) + COLOUR] = RED;
             this.rotateLeft(w);
-            w = lefts[p];
+            w = i32[(p << 4) + LEFT];
           }
-          colours[w] = colours[p];
-          colours[p] = BLACK;
-          if (lefts[w] !== NIL) colours[lefts[w]] = BLACK;
+          i32[(w << 4) + COLOUR] = i32[(p << 4) + COLOUR];
+          i32[(p << 4) + COLOUR] = BLACK;
+          if (i32[(w << 4) + LEFT] !== NIL) i32[(i32[(w << 4) + LEFT] << 4) + COLOUR] = BLACK;
           this.rotateRight(p);
           node = this.root;
           parent = NIL;
         }
       }
     }
-    if (node !== NIL) colours[node] = BLACK;
+    if (node !== NIL) i32[(node << 4) + COLOUR] = BLACK;
   }
 }
