@@ -12,10 +12,11 @@
 import type { AllocatorStats, IovaAllocator, IovaRange } from './allocator.js';
 import type { KernelProfile } from './kernel-version.js';
 import { flsLong, type PfnArithmetic } from './pfn.js';
-import { RbNode, RbTree } from './rbtree.js';
+import { NIL, RbTree, type RbHandle } from './rbtree.js';
 import { argumentError } from './arguments.js';
 
-export type IovaNode<P extends number | bigint> = RbNode<P>;
+/** A range in the domain's tree (a handle of ./rbtree.ts; NIL for none). Read it with `domain.tree.pfnLo(node)`. */
+export type IovaNode = RbHandle;
 
 export class IovaDomainError extends Error {}
 
@@ -24,8 +25,8 @@ export class IovaDomainError extends Error {}
  * domain. While one is attached, long walks are not skipped, so every rb_prev() step is reported.
  */
 export interface IovaWalkObserver<P extends number | bigint> {
-  /** One loop iteration: the walk stood on `node`, its candidate was `newPfn`; pass 0, or 1 for the retry. */
-  step(node: RbNode<P>, newPfn: P, pass: number): void;
+  /** One loop iteration: the walk stood on the range [pfnLo, pfnHi], its candidate was `newPfn`; pass 0, or 1 for the retry. */
+  step(pfnLo: P, pfnHi: P, newPfn: P, pass: number): void;
 }
 
 /** Steps of a pass taken one by one before the walk may skip ahead (skipping has a fixed cost). */
@@ -34,14 +35,14 @@ const WALK_STEPS_BEFORE_SKIP = 8;
 export class IovaDomain<P extends number | bigint = number> implements IovaAllocator<P> {
   readonly name = 'linux';
   readonly tree: RbTree<P>;
-  readonly anchor: RbNode<P>;
+  readonly anchor: IovaNode;
   readonly granule: number;
   readonly shift: number;
   readonly startPfn: P;
   readonly dma32BitPfn: P;
   max32AllocSize: P;
-  cachedNode: RbNode<P>;
-  cached32Node: RbNode<P>;
+  cachedNode: IovaNode;
+  cached32Node: IovaNode;
   /** rb_prev() calls made by allocation walks: the tree's search steps. */
   visits = 0;
   /** Set by the last alloc that would never return in the kernel (the 5.19 livelock). */
@@ -56,7 +57,6 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
   walkObserver: IovaWalkObserver<P> | null = null;
   /** Ranges handed out by alloc and not yet freed (reservations excluded). */
   private liveAllocations = 0;
-  private readonly spareNodes: RbNode<P>[] = [];
   // Version switches read on every allocation or free, copied out of the profile.
   private readonly max32ResetOnAnyFree: boolean;
   private readonly retryFromFindLimit: boolean;
@@ -73,13 +73,13 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
     // Number pfns get an augmented tree, so long walks can be skipped over (see walkStop).
     this.max32ResetOnAnyFree = profile.max32ResetOnAnyFree;
     this.retryFromFindLimit = profile.retryFromFindLimit;
-    this.tree = new RbTree<P>(arith.kind === 'number');
+    this.tree = new RbTree<P>(arith.kind === 'number', arith.kind === 'bigint');
     this.granule = granule;
     this.shift = 31 - Math.clz32(granule);
     this.startPfn = startPfn;
     this.dma32BitPfn = arith.of(2 ** (32 - this.shift));
     this.max32AllocSize = this.dma32BitPfn;
-    this.anchor = new RbNode<P>(arith.u64Max, arith.u64Max);
+    this.anchor = this.tree.newNode(arith.u64Max, arith.u64Max);
     this.tree.insert(this.anchor);
     this.cachedNode = this.anchor;
     this.cached32Node = this.anchor;
@@ -94,33 +94,27 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
     return this.tree.size - 1;
   }
 
-  private newNode(pfnLo: P, pfnHi: P): RbNode<P> {
-    const node = this.spareNodes.pop();
-    if (node === undefined) return new RbNode<P>(pfnLo, pfnHi);
-    node.pfnLo = pfnLo;
-    node.pfnHi = pfnHi;
-    return node;
-  }
-
-  private getCachedRbnode(limitPfn: P): RbNode<P> {
+  private getCachedRbnode(limitPfn: P): IovaNode {
     return limitPfn <= this.dma32BitPfn ? this.cached32Node : this.cachedNode;
   }
 
-  private cachedRbnodeInsertUpdate(node: RbNode<P>): void {
-    if (node.pfnHi < this.dma32BitPfn) this.cached32Node = node;
+  private cachedRbnodeInsertUpdate(node: IovaNode): void {
+    if (this.tree.pfnHi(node) < this.dma32BitPfn) this.cached32Node = node;
     else this.cachedNode = node;
   }
 
   /** __cached_rbnode_delete_update(): runs before the erase, so rb_next(free) is still valid. */
-  private cachedRbnodeDeleteUpdate(free: RbNode<P>): void {
+  private cachedRbnodeDeleteUpdate(free: IovaNode): void {
+    const tree = this.tree;
     const cached32 = this.cached32Node;
-    if (free === cached32 || (free.pfnHi < this.dma32BitPfn && free.pfnLo >= cached32.pfnLo)) {
-      this.cached32Node = this.tree.next(free) as RbNode<P>;
+    const freeLo = tree.pfnLo(free);
+    if (free === cached32 || (tree.pfnHi(free) < this.dma32BitPfn && freeLo >= tree.pfnLo(cached32))) {
+      this.cached32Node = tree.next(free);
       // Before 5b61343b5059 (5.18; 5.15.33) only a free that moves cached32_node resets the estimate.
       if (!this.max32ResetOnAnyFree) this.max32AllocSize = this.dma32BitPfn;
     }
-    if (this.max32ResetOnAnyFree && free.pfnLo < this.dma32BitPfn) this.max32AllocSize = this.dma32BitPfn;
-    if (free.pfnLo >= this.cachedNode.pfnLo) this.cachedNode = this.tree.next(free) as RbNode<P>;
+    if (this.max32ResetOnAnyFree && freeLo < this.dma32BitPfn) this.max32AllocSize = this.dma32BitPfn;
+    if (freeLo >= tree.pfnLo(this.cachedNode)) this.cachedNode = tree.next(free);
   }
 
   /**
@@ -128,27 +122,27 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
    * lowest range at or above the limit. (The kernel's descent can stop one range lower, at a range
    * straddling the limit; that changes only the visit count, never an address.)
    */
-  private iovaFindLimit(limitPfn: P): RbNode<P> {
+  private iovaFindLimit(limitPfn: P): IovaNode {
     if (limitPfn > this.dma32BitPfn) return this.anchor;
-    return this.tree.lowerBound(limitPfn) as RbNode<P>;
+    return this.tree.lowerBound(limitPfn);
   }
 
   /**
-   * __alloc_and_insert_iova_range(): `limitPfn` is exclusive here. Returns the new node or null;
+   * __alloc_and_insert_iova_range(): `limitPfn` is exclusive here. Returns the new node or NIL;
    * sets lastAllocHung when the kernel would loop forever (the walk is then undone).
    */
-  private allocAndInsertIovaRange(size: P, limitPfn: P, sizeAligned: boolean): RbNode<P> | null {
+  private allocAndInsertIovaRange(size: P, limitPfn: P, sizeAligned: boolean): IovaNode {
     const arith = this.arith;
     const tree = this.tree;
     const alignment = arith.alignment(sizeAligned ? flsLong(arith.sub(size, arith.one)) : 0);
     this.lastAllocHung = false;
-    if (limitPfn <= this.dma32BitPfn && size >= this.max32AllocSize) return null;
+    if (limitPfn <= this.dma32BitPfn && size >= this.max32AllocSize) return NIL;
 
     const visitsAtStart = this.visits;
     // Any walk that terminates visits each range at most once per pass, and there are two passes.
     const maxVisits = 2 * (tree.size + 1);
-    let curr: RbNode<P> | null = this.getCachedRbnode(limitPfn);
-    const retryPfn = this.profile.retryOverflowBug ? arith.add(curr.pfnHi, arith.one) : curr.pfnHi;
+    let curr: IovaNode = this.getCachedRbnode(limitPfn);
+    const retryPfn = this.profile.retryOverflowBug ? arith.add(tree.pfnHi(curr), arith.one) : tree.pfnHi(curr);
     let highPfn = limitPfn;
     let lowPfn = this.startPfn;
     // Where the walk gives up early. Without the retry pass (5.10, or reverted) the loop has no
@@ -156,7 +150,7 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
     // wraps; 4e89dce72521 (5.11) added the test with the pass. The result is the same, the visits not.
     let walkLow = this.profile.retryPass ? lowPfn : arith.zero;
     let newPfn: P;
-    let prev: RbNode<P>;
+    let prev: IovaNode;
     let visits = this.visits;
     const observer = this.walkObserver;
     const augmented = tree.augmented && this.skipLongWalks && observer === null;
@@ -164,27 +158,28 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
     for (;;) {
       let stepsThisPass = 0;
       do {
-        let currNode: RbNode<P> = curr as RbNode<P>;
+        let currNode = curr;
         // Past the first few steps of a long walk, and once every node lies below the candidate's
         // ceiling, jump straight to the node where the walk stops, counting the steps in between.
-        if (augmented && ++stepsThisPass > WALK_STEPS_BEFORE_SKIP && currNode.pfnLo <= highPfn) {
+        if (augmented && ++stepsThisPass > WALK_STEPS_BEFORE_SKIP && tree.pfnLo(currNode) <= highPfn) {
           const stop = this.walkStop(currNode, size, walkLow, alignment);
           visits += tree.rank(currNode) - tree.rank(stop);
           currNode = stop;
         }
-        if (currNode.pfnLo < highPfn) highPfn = currNode.pfnLo;
+        const currLo = tree.pfnLo(currNode);
+        if (currLo < highPfn) highPfn = currLo;
         newPfn = arith.alignDown(arith.sub(highPfn, size), alignment);
         prev = currNode;
         curr = tree.prev(currNode);
         visits++;
-        if (observer !== null) observer.step(prev, newPfn, pass);
-      } while (curr !== null && newPfn <= curr.pfnHi && newPfn >= walkLow);
+        if (observer !== null) observer.step(currLo, tree.pfnHi(currNode), newPfn, pass);
+      } while (curr !== NIL && newPfn <= tree.pfnHi(curr) && newPfn >= walkLow);
 
       if (highPfn >= size && newPfn >= lowPfn) break;
       if (this.profile.retryPass && lowPfn === this.startPfn && retryPfn < limitPfn) {
         if (visits - visitsAtStart > maxVisits) {
           this.lastAllocHung = true;
-          return null;
+          return NIL;
         }
         highPfn = limitPfn;
         lowPfn = this.profile.retryOverflowBug ? retryPfn : arith.add(retryPfn, arith.one);
@@ -196,10 +191,10 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
       }
       this.visits = visits;
       this.max32AllocSize = size;
-      return null;
+      return NIL;
     }
     this.visits = visits;
-    const node = this.newNode(newPfn, arith.sub(arith.add(newPfn, size), arith.one));
+    const node = tree.newNode(newPfn, arith.sub(arith.add(newPfn, size), arith.one));
     tree.insert(node, prev);
     this.cachedRbnodeInsertUpdate(node);
     return node;
@@ -212,25 +207,25 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
    * Only gaps of at least `size` can fit, so it searches the augmented tree for those and checks
    * each exactly (alignment can still miss). Number pfns only.
    */
-  private walkStop(from: RbNode<P>, size: P, lowPfn: P, alignment: P): RbNode<P> {
+  private walkStop(from: IovaNode, size: P, lowPfn: P, alignment: P): IovaNode {
     const tree = this.tree;
     const sizeNumber = size as number;
     const align = alignment as number;
     // A node with pfnLo below this ends the walk: its candidate falls under low (or wraps).
     const floor = (Math.ceil((lowPfn as number) / align) * align + sizeNumber) as P;
-    const failing = from.pfnLo < floor ? from : tree.lastBelow(floor);
-    let start: RbNode<P> = from;
+    const failing = tree.pfnLo(from) < floor ? from : tree.lastBelow(floor);
+    let start = from;
     for (;;) {
       const candidate = tree.lastWithGapFrom(start, sizeNumber);
-      if (candidate === null || (failing !== null && candidate.pfnLo <= failing.pfnLo)) return failing as RbNode<P>;
-      const before = candidate.prevNode;
-      if (before === null || this.arith.alignDown(this.arith.sub(candidate.pfnLo, size), alignment) > before.pfnHi) return candidate;
+      if (candidate === NIL || (failing !== NIL && tree.pfnLo(candidate) <= tree.pfnLo(failing))) return failing;
+      const before = tree.prev(candidate);
+      if (before === NIL || this.arith.alignDown(this.arith.sub(tree.pfnLo(candidate), size), alignment) > tree.pfnHi(before)) return candidate;
       start = before;
     }
   }
 
-  /** alloc_iova(): limitPfn inclusive. */
-  allocIovaNode(size: P, limitPfn: P, sizeAligned: boolean): RbNode<P> | null {
+  /** alloc_iova(): limitPfn inclusive. The new range's node, or NIL. */
+  allocIovaNode(size: P, limitPfn: P, sizeAligned: boolean): IovaNode {
     return this.allocAndInsertIovaRange(size, this.arith.add(limitPfn, this.arith.one), sizeAligned);
   }
 
@@ -239,33 +234,35 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
     if (typeof limitPfn !== typeof this.startPfn) throw argumentError(this.name, 'limitPfn', limitPfn, typeof this.startPfn);
     if (typeof sizeAligned !== 'boolean') throw argumentError(this.name, 'sizeAligned', sizeAligned, 'boolean');
     const node = this.allocAndInsertIovaRange(size, this.arith.add(limitPfn, this.arith.one), sizeAligned);
-    if (node === null) return null;
+    if (node === NIL) return null;
     this.liveAllocations++;
-    return node.pfnLo;
+    return this.tree.pfnLo(node);
   }
 
   /** find_iova() */
   findIova(pfn: P): IovaRange<P> | null {
     if (typeof pfn !== typeof this.startPfn) throw argumentError(this.name, 'pfn', pfn, typeof this.startPfn);
-    return this.tree.findContaining(pfn);
+    const node = this.tree.findContaining(pfn);
+    return node === NIL ? null : { pfnLo: this.tree.pfnLo(node), pfnHi: this.tree.pfnHi(node) };
   }
 
-  findIovaNode(pfn: P): RbNode<P> | null {
+  /** The node whose range holds pfn, or NIL. */
+  findIovaNode(pfn: P): IovaNode {
     return this.tree.findContaining(pfn);
   }
 
   /** remove_iova() + free_iova_mem(). The anchor is never removed. */
-  removeIova(node: RbNode<P>): void {
+  removeIova(node: IovaNode): void {
     this.cachedRbnodeDeleteUpdate(node);
     this.tree.erase(node);
-    this.spareNodes.push(node);
+    this.tree.release(node);
   }
 
   /** free_iova(): frees the range holding pfn; false when none does (or it is the anchor). */
   freeIova(pfn: P): boolean {
     if (typeof pfn !== typeof this.startPfn) throw argumentError(this.name, 'pfn', pfn, typeof this.startPfn);
     const node = this.tree.findContaining(pfn);
-    if (node === null || node === this.anchor) return false;
+    if (node === NIL || node === this.anchor) return false;
     this.removeIova(node);
     if (this.liveAllocations > 0) this.liveAllocations--;
     return true;
@@ -281,29 +278,30 @@ export class IovaDomain<P extends number | bigint = number> implements IovaAlloc
     if (typeof pfnHi !== typeof this.startPfn) throw argumentError(this.name, 'pfnHi', pfnHi, typeof this.startPfn);
     const maxPfn = this.arith.u64MaxShiftedRight(this.shift);
     if (pfnLo > maxPfn || pfnHi > maxPfn) return false;
+    const tree = this.tree;
     let lo = pfnLo;
     let overlap = false;
-    for (let node = this.tree.first(); node !== null; node = this.tree.next(node)) {
-      if (lo <= node.pfnHi && pfnHi >= node.pfnLo) {
-        if (lo < node.pfnLo) {
-          node.pfnLo = lo;
-          this.tree.updateGap(node);
-        }
-        if (pfnHi > node.pfnHi) lo = this.arith.add(node.pfnHi, this.arith.one);
-        if (lo >= node.pfnLo && pfnHi <= node.pfnHi) return true;
+    for (let node = tree.first(); node !== NIL; node = tree.next(node)) {
+      const nodeHi = tree.pfnHi(node);
+      if (lo <= nodeHi && pfnHi >= tree.pfnLo(node)) {
+        if (lo < tree.pfnLo(node)) tree.setPfnLo(node, lo);
+        if (pfnHi > nodeHi) lo = this.arith.add(nodeHi, this.arith.one);
+        if (lo >= tree.pfnLo(node) && pfnHi <= nodeHi) return true;
         overlap = true;
       } else if (overlap) {
         break;
       }
     }
-    this.tree.insert(this.newNode(lo, pfnHi));
+    const node = tree.newNode(lo, pfnHi);
+    if (!tree.insert(node)) tree.release(node);
     return true;
   }
 
   /** In-order ranges, anchor excluded. */
   *ranges(): Generator<IovaRange<P>> {
-    for (let node = this.tree.first(); node !== null && node !== this.anchor; node = this.tree.next(node)) {
-      yield node;
+    const tree = this.tree;
+    for (let node = tree.first(); node !== NIL && node !== this.anchor; node = tree.next(node)) {
+      yield { pfnLo: tree.pfnLo(node), pfnHi: tree.pfnHi(node) };
     }
   }
 

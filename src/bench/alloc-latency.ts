@@ -566,6 +566,10 @@ async function timedRun(name: AllocatorName, options: LatencyBenchOptions, setti
   const withAllocator = await settledMemoryInUse();
   holder.mappings = null;
   const without = await settledMemoryInUse();
+  // The run's own arrays (16 bytes per live slot) must outlive the second reading too: V8 keeps
+  // across an await only what is used after it, and without this use they would be collected
+  // before it and counted as the allocator's.
+  if (state.slotPfns.length !== live || state.slotSizes.length !== live) throw new Error('run state lost');
   return { ...counts, held, bytesPerLive: (withAllocator - without) / held };
 }
 

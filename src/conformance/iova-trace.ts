@@ -14,6 +14,7 @@
 import { IovaDomain } from '../allocators/iova-domain.js';
 import type { KernelProfile } from '../allocators/kernel-version.js';
 import { bigintPfn, NUMBER_PFN_LIMIT, numberPfn, type PfnArithmetic } from '../allocators/pfn.js';
+import { NIL } from '../allocators/rbtree.js';
 import { IOVA_RANGE_CACHE_MAX_SIZE, Rcache } from '../rcache/rcache.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -504,12 +505,13 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
       case Op.Alloc: {
         const d = domain as IovaDomain<P>;
         const node = d.allocIovaNode(v[0], v[1], Number(v[2]) === 1);
-        if (node === null) {
+        if (node === NIL) {
           results.push(FAILED);
           out.push(d.lastAllocHung ? 'hang' : 'fail');
         } else {
-          results.push(node.pfnLo);
-          out.push(`${format(node.pfnLo)} ${format(node.pfnHi)}`);
+          const pfnLo = d.tree.pfnLo(node);
+          results.push(pfnLo);
+          out.push(`${format(pfnLo)} ${format(d.tree.pfnHi(node))}`);
         }
         break;
       }
@@ -533,7 +535,7 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         }
         const d = domain as IovaDomain<P>;
         const node = d.findIovaNode(pfn);
-        if (node === null) out.push('missing');
+        if (node === NIL) out.push('missing');
         else if (node === d.anchor) out.push('anchor');
         else {
           d.removeIova(node);
@@ -547,8 +549,9 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
           out.push('skip');
           break;
         }
-        const node = (domain as IovaDomain<P>).findIovaNode(pfn);
-        out.push(node === null ? 'none' : `${format(node.pfnLo)} ${format(node.pfnHi)}`);
+        const d = domain as IovaDomain<P>;
+        const node = d.findIovaNode(pfn);
+        out.push(node === NIL ? 'none' : `${format(d.tree.pfnLo(node))} ${format(d.tree.pfnHi(node))}`);
         break;
       }
       case Op.Reserve:

@@ -26,7 +26,7 @@ import type { IovaAllocator } from '../allocators/allocator.js';
 import { IovaDomain, type IovaWalkObserver } from '../allocators/iova-domain.js';
 import type { KernelProfile } from '../allocators/kernel-version.js';
 import { bigintPfn, numberPfn, type PfnArithmetic } from '../allocators/pfn.js';
-import { RbNode } from '../allocators/rbtree.js';
+import { NIL, type RbHandle } from '../allocators/rbtree.js';
 import { createAllocator, type AllocatorName } from '../allocators/registry.js';
 import { Op, type IovaTrace, type ParsedOp } from '../conformance/iova-trace.js';
 import { IOVA_RANGE_CACHE_MAX_SIZE, Magazine, Rcache } from '../rcache/rcache.js';
@@ -60,11 +60,11 @@ export class WalkRecorder<P extends number | bigint> implements IovaWalkObserver
     private readonly keepTail = 60,
   ) {}
 
-  step(node: RbNode<P>, newPfn: P, pass: number): void {
+  step(lo: P, hi: P, newPfn: P, pass: number): void {
     if (pass === 0 && this.lastPass !== 0) this.walks++;
     this.lastPass = pass;
     this.stepsPerPass[pass]++;
-    const entry = { lo: node.pfnLo, hi: node.pfnHi, newPfn, pass, walk: this.walks };
+    const entry = { lo, hi, newPfn, pass, walk: this.walks };
     if (this.head.length < this.keepHead) this.head.push(entry);
     else {
       this.tail.push(entry);
@@ -247,8 +247,8 @@ export class ExploreSession<P extends number | bigint = number> {
         let hung = false;
         if (this.domain !== null) {
           const node = this.domain.allocIovaNode(v[0], v[1], Number(v[2]) === 1);
-          lo = node === null ? null : node.pfnLo;
-          if (node !== null) hi = node.pfnHi;
+          lo = node === NIL ? null : this.domain.tree.pfnLo(node);
+          if (node !== NIL) hi = this.domain.tree.pfnHi(node);
           hung = this.domain.lastAllocHung;
         } else {
           lo = allocator.allocIova(v[0], v[1], Number(v[2]) === 1);
@@ -292,7 +292,7 @@ export class ExploreSession<P extends number | bigint = number> {
         if (pfn === FAILED) return { output: 'skip', outcome: 0 };
         if (this.domain !== null) {
           const node = this.domain.findIovaNode(pfn);
-          if (node === null) return { output: 'missing', outcome: 0 };
+          if (node === NIL) return { output: 'missing', outcome: 0 };
           if (node === this.domain.anchor) return { output: 'anchor', outcome: 0 };
           this.domain.removeIova(node);
           return { output: 'ok', outcome: 0 };
@@ -420,8 +420,8 @@ export class ExploreSession<P extends number | bigint = number> {
     return {
       position: this.position,
       ranges,
-      cachedLo: domain === null ? this.arith.zero : domain.cachedNode.pfnLo,
-      cached32Lo: domain === null ? this.arith.zero : domain.cached32Node.pfnLo,
+      cachedLo: domain === null ? this.arith.zero : domain.tree.pfnLo(domain.cachedNode),
+      cached32Lo: domain === null ? this.arith.zero : domain.tree.pfnLo(domain.cached32Node),
       max32AllocSize: domain === null ? this.arith.zero : domain.max32AllocSize,
       visits: domain === null ? 0 : domain.visits,
       handles: this.results.length,
@@ -472,9 +472,9 @@ export class ExploreSession<P extends number | bigint = number> {
     const domain = this.domain;
     if (domain !== null) {
       const ranges = saved.ranges;
-      const byLo = new Map<P, RbNode<P>>();
+      const byLo = new Map<P, RbHandle>();
       for (let i = 0; i < ranges.length; i += 2) {
-        const node = new RbNode<P>(ranges[i], ranges[i + 1]);
+        const node = domain.tree.newNode(ranges[i], ranges[i + 1]);
         domain.tree.insert(node);
         byLo.set(ranges[i], node);
       }

@@ -10,7 +10,7 @@
  * checkpoint's size (two pfns per range) is paid for by the operations it covers. Alternatives
  * have no checkpoints: seeking back replays them from the start.
  */
-import type { RbNode } from '../allocators/rbtree.js';
+import { NIL, type RbHandle, type RbTree } from '../allocators/rbtree.js';
 import type { IovaTrace } from '../conformance/iova-trace.js';
 import { openSession, WalkRecorder, type Checkpoint, type ExploreSession, type SessionModel } from './session.js';
 
@@ -53,12 +53,13 @@ export function largestFree32(session: AnySession): { largest: number; free: num
     }
   };
   if (session.domain !== null) {
-    const anchor = session.domain.anchor as RbNode<number | bigint>;
-    for (let node = session.domain.tree.first() as RbNode<number | bigint> | null; node !== null && node !== anchor; node = node.nextNode) {
-      const lo = Number(node.pfnLo);
+    const anchor = session.domain.anchor;
+    const tree = session.domain.tree as RbTree<number | bigint>;
+    for (let node = tree.first(); node !== NIL && node !== anchor; node = tree.next(node)) {
+      const lo = Number(tree.pfnLo(node));
       if (lo >= end) break;
       note(next, lo);
-      const hi = Number(node.pfnHi) + 1;
+      const hi = Number(tree.pfnHi(node)) + 1;
       if (hi > next) next = hi;
     }
   } else {
@@ -180,10 +181,11 @@ export interface ModelFacts {
 function modelFacts(session: AnySession): ModelFacts {
   const domain = session.domain;
   const format = (p: number | bigint): string => (session.arith.format as (value: number | bigint) => string)(p);
-  const pair = (node: RbNode<number | bigint>): [string, string] => [format(node.pfnLo), format(node.pfnHi)];
+  const tree = domain === null ? null : (domain.tree as RbTree<number | bigint>);
+  const pair = (node: RbHandle): [string, string] => [format((tree as RbTree<number | bigint>).pfnLo(node)), format((tree as RbTree<number | bigint>).pfnHi(node))];
   return {
-    cached: domain === null ? null : pair(domain.cachedNode as RbNode<number | bigint>),
-    cached32: domain === null ? null : pair(domain.cached32Node as RbNode<number | bigint>),
+    cached: domain === null ? null : pair(domain.cachedNode),
+    cached32: domain === null ? null : pair(domain.cached32Node),
     max32AllocSize: domain === null ? null : format(domain.max32AllocSize),
     dma32BitPfn: session.allocator === null ? '' : format(session.allocator.dma32BitPfn),
     visits: session.visits,

@@ -19,7 +19,7 @@ describe('spec §2.13 worked example (newest kernel, 4 KiB granule, start pfn 1,
     const limit32 = 0xfffff; // dma-iommu's 32-bit "SAC" attempt: 0xFFFFFFFF >> 12
     const map = (bytes: number): number => rcache.allocIovaFast(Math.ceil(bytes / 4096), limit32, false) * 4096;
     expect(map(4096)).toBe(0xfffff000);
-    expect(domain.cached32Node.pfnLo).toBe(0xfffff);
+    expect(domain.tree.pfnLo(domain.cached32Node)).toBe(0xfffff);
     expect(map(4096)).toBe(0xffffe000);
     expect(map(8192)).toBe(0xffffc000);
     expect(map(12288)).toBe(0xffff8000); // 3 pages round up to 4, aligned to 4
