@@ -8,6 +8,9 @@
  *   standard deviation √(λt));
  * - stonewall: "wait for preceding jobs in the job file to exit before starting this one";
  *   wait_for: "the job will not start until the named job has finished";
+ * - random_distribution=zipf:θ / pareto:h: fio draws ranks as lib/zipf.c does; the hottest block
+ *   of zipf gets 1/ζ(n, θ) of the accesses, and pareto's hottest fraction f of the blocks gets
+ *   f^(log(1-h)/log h) of them (0.8 for the 20 % hottest with h = 0.2: the 80/20 rule);
  * - ioengine=null does no device I/O.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +35,7 @@ function jobFile(name: string, text: string): string {
 interface Issue {
   thread: number;
   at: number;
+  offset: number;
   length: number;
   write: boolean;
 }
@@ -44,7 +48,7 @@ function recording(factory: IoSourceFactory, log: Issue[]): IoSourceFactory {
     const source: ClosedLoopIoSource = {
       next(io: NextIo, nowNs: number): number {
         const at = inner.next(io, nowNs);
-        if (at !== IO_SOURCE_DONE && at !== IO_SOURCE_BLOCKED) log.push({ thread, at, length: io.lengthBytes, write: io.write });
+        if (at !== IO_SOURCE_DONE && at !== IO_SOURCE_BLOCKED) log.push({ thread, at, offset: io.offsetBytes, length: io.lengthBytes, write: io.write });
         return at;
       },
       completed: (io, nowNs) => inner.completed?.(io, nowNs),
@@ -113,6 +117,47 @@ describe('fio job file through the engine', () => {
     const result = simulate(input.scenario, { ioSources: input.ioSources });
     const seconds = result.measuredMs / 1e3;
     expect(Math.abs(result.ios - 50 * seconds)).toBeLessThanOrEqual(1);
+  });
+
+  /** Accesses per 4 KiB block of the region, hottest first. */
+  function hottestFirst(log: readonly Issue[], blocks: number): number[] {
+    const counts = new Array<number>(blocks).fill(0);
+    for (const issue of log) counts[issue.offset / 4096]++;
+    return counts.sort((a, b) => b - a);
+  }
+
+  it('zipf:1.2 over 256 blocks: each clone’s hottest block gets 1/ζ(256, 1.2) of its accesses (binomial, 4 standard deviations, ≥ 10,000 I/Os per clone)', async () => {
+    const path = jobFile('zipf.fio', '[hot]\ndirect=1\nrw=randread\nbs=4k\nsize=1m\nio_size=10g\nrandom_distribution=zipf:1.2\niodepth=8\nnumjobs=2\n');
+    const input = await load(path, { durationMs: 120 });
+    const log: Issue[] = [];
+    simulate(input.scenario, { ioSources: recording(input.ioSources, log) });
+    let zeta = 0;
+    for (let i = 1; i <= 256; i++) zeta += i ** -1.2;
+    const p = 1 / zeta;
+    // Each clone scatters its ranks by its own permutation: its hottest block is its rank 0.
+    for (const thread of [0, 1]) {
+      const mine = log.filter((i) => i.thread === thread);
+      expect(mine.length).toBeGreaterThanOrEqual(10_000);
+      const share = hottestFirst(mine, 256)[0] / mine.length;
+      expect(Math.abs(share - p), `clone ${thread}`).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / mine.length));
+    }
+  });
+
+  it('pareto:0.2 over 256 blocks: the hottest 20 % of a clone’s blocks get 80 % of its accesses (± 0.03, ≥ 10,000 I/Os per clone)', async () => {
+    const path = jobFile('pareto.fio', '[hot]\ndirect=1\nrw=randread\nbs=4k\nsize=1m\nio_size=10g\nrandom_distribution=pareto:0.2\niodepth=8\nnumjobs=2\n');
+    const input = await load(path, { durationMs: 120 });
+    const log: Issue[] = [];
+    simulate(input.scenario, { ioSources: recording(input.ioSources, log) });
+    const expected = 0.2 ** (Math.log(0.8) / Math.log(0.2));
+    expect(expected).toBeCloseTo(0.8, 2);
+    for (const thread of [0, 1]) {
+      const mine = log.filter((i) => i.thread === thread);
+      expect(mine.length).toBeGreaterThanOrEqual(10_000);
+      const top = hottestFirst(mine, 256)
+        .slice(0, Math.round(0.2 * 256))
+        .reduce((x, y) => x + y, 0);
+      expect(Math.abs(top / mine.length - expected), `clone ${thread}`).toBeLessThan(0.03);
+    }
   });
 
   it('stonewall: no I/O of a later phase is issued before every thread of the earlier phases has exited (3 phases, 2 clones each)', async () => {
