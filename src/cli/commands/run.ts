@@ -13,6 +13,7 @@ import { writeHtmlReport } from '../../report/html.js';
 import { simulate, type SimulationResult } from '../../sim/engine.js';
 import { simulateAll } from '../../sim/parallel.js';
 import { PRESETS } from '../../sim/presets.js';
+import { parseFioWorkload } from '../../sim/fio-workload.js';
 import { readScenarioOrJobFile, type ScenarioFileInput } from '../../sim/scenario-file.js';
 import { ScenarioError, type Scenario } from '../../sim/scenario.js';
 import { helpText, parseArgs, type OptionSpec } from '../args.js';
@@ -47,11 +48,20 @@ export async function loadRunInput(file: string, options: Record<string, string 
   }
 }
 
-/** How fio would file the I/O: under write when every job writes, else under read. */
-export function scenarioDirection(scenario: Scenario, notes: string[]): Direction {
+/**
+ * How fio would file the I/O: under write when every job writes, else under read. `mixedJobs`:
+ * some job of a fio job file both reads and writes (its JobSpec names one direction only).
+ */
+export function scenarioDirection(scenario: Scenario, notes: string[], mixedJobs = false): Direction {
   const writes = scenario.jobs.filter((j) => j.rw === 'write' || j.rw === 'randwrite').length;
-  if (writes > 0 && writes < scenario.jobs.length) notes.push('the jobs both read and write: the JSON files all I/O under "read" (the engine does not count directions apart)');
-  return writes === scenario.jobs.length ? 'write' : 'read';
+  if (mixedJobs || (writes > 0 && writes < scenario.jobs.length)) notes.push('the jobs both read and write: the JSON files all I/O under "read" (the engine does not count directions apart)');
+  return writes === scenario.jobs.length && !mixedJobs ? 'write' : 'read';
+}
+
+/** Does some job of the input's fio job file both read and write? */
+function hasMixedJobs(input: RunInput): boolean {
+  if (input.fioWorkload === undefined) return false;
+  return parseFioWorkload(input.fioWorkload).jobs.some((j) => j.directions.includes('read') && j.directions.includes('write'));
 }
 
 /**
@@ -101,7 +111,7 @@ export const runCommand: Command = {
       const input = await loadRunInput(file, options);
       const variants: Variant[] = options.compare === undefined ? [{ label: input.scenario.name, scenario: input.scenario }] : compareVariants(input.scenario, String(options.compare));
       const notes = [...input.notes];
-      const direction = scenarioDirection(input.scenario, notes);
+      const direction = scenarioDirection(input.scenario, notes, hasMixedJobs(input));
       printNotes(io.stderr, notes);
       const results = await runVariants(variants, input, io);
       if (json) {
