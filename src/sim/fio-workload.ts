@@ -23,8 +23,8 @@
  *   startdelay still counts from the start of the run).
  * - A factory returned by `fioIoSources` serves any number of runs: thread 0 is asked for first in
  *   each run (the engine builds threads in order), and it starts a new gate.
- * - Trims map no memory: a trim-only job issues nothing (fio-scenario.ts announces it), and a
- *   trimwrite job issues its writes.
+ * - Trims map no memory: a trim-only job's source issues nothing (fio-scenario.ts announces it),
+ *   a trimwrite job's issues its writes.
  * - Lengths and offsets are rounded to whole logical blocks (a buffered job's odd block size runs
  *   as direct I/O of whole blocks; fio-scenario.ts announces it), since the block layer needs them.
  */
@@ -177,18 +177,14 @@ export class FioThreadSource implements ClosedLoopIoSource {
     private readonly gate: PhaseGate,
     private readonly thread: number,
     private readonly logicalBlockSize: number,
-  ) {
-    // A trim-only job (rw=trim, randtrim) moves no data: nothing to map, so nothing to issue (its
-    // source would skip every trim of the region in one call).
-    this.finished = source.job.directions.every((d) => d === 'trim');
-  }
+  ) {}
 
   next(io: NextIo, nowNs: number): number {
     if (!this.started) {
       if (!this.gate.tryStart(this.thread, nowNs)) return IO_SOURCE_BLOCKED;
       this.started = true;
     }
-    const at = this.finished ? IO_SOURCE_DONE : this.source.next(io, nowNs);
+    const at = this.source.next(io, nowNs);
     if (at === IO_SOURCE_DONE) {
       this.finished = true;
       if (this.inflight === 0) this.gate.exited(this.thread, nowNs);
