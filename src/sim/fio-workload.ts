@@ -57,10 +57,16 @@ export interface FioWorkload {
 /** The zone size a zonemode=zbd job without zonesize is given (the simulated disks are not zoned). */
 export const DEFAULT_ZONE_SIZE_BYTES = 256 * 2 ** 20;
 
-/** The environment as plain strings (what a FioWorkload carries). */
-export function environmentSnapshot(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+/**
+ * The part of the environment a job file reads (what a FioWorkload carries): the variables its
+ * text names as `${NAME}`, or all of them when it includes other files (which may name more).
+ * Nothing else of the environment is copied into the workload, which may be handed on.
+ */
+export function environmentSnapshot(env: Readonly<Record<string, string | undefined>>, text: string): Record<string, string> {
+  const everything = /^\s*include\s/m.test(text);
+  const named = new Set([...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]));
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && (everything || named.has(key))) out[key] = value;
   return out;
 }
 

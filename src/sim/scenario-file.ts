@@ -65,7 +65,7 @@ export async function readScenarioOrJobFile(file: string, options: ScenarioOrJob
   if (looksLikeFioJobFile(file, text)) {
     const base = presetScenario(options.preset ?? DEFAULT_PRESET);
     const sized = overrides.cpus === undefined ? base : applyOverrides(base, { cpus: overrides.cpus });
-    const source = { file, text, env: environmentSnapshot(options.env ?? process.env), ncpus: sized.cpus, ...(options.sections === undefined ? {} : { sections: options.sections }) };
+    const source = { file, text, env: environmentSnapshot(options.env ?? process.env, text), ncpus: sized.cpus, ...(options.sections === undefined ? {} : { sections: options.sections }) };
     const mapped = fioToScenario(parseFioWorkload(source), sized, { durationOverridden: overrides.durationMs !== undefined });
     const scenario = applyOverrides(mapped.scenario, overrides);
     const fioWorkload: FioWorkload = {

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { simulate } from '../../src/sim/engine.js';
-import { fioIoSources, type IoSourceFactory, type PhaseGate } from '../../src/sim/fio-workload.js';
+import { environmentSnapshot, fioIoSources, type IoSourceFactory, type PhaseGate } from '../../src/sim/fio-workload.js';
 import { readScenarioOrJobFile } from '../../src/sim/scenario-file.js';
 import { IO_SOURCE_BLOCKED, IO_SOURCE_DONE, type ClosedLoopIoSource, type NextIo } from '../../src/workloads/io-source.js';
 import { runScenario } from '../../src/index.js';
@@ -224,5 +224,11 @@ describe('fio job file through the engine', () => {
     expect(a).toBe(b);
     const other = JSON.stringify(simulate({ ...input.scenario, seed: input.scenario.seed + 1 }, { ioSources: input.ioSources }));
     expect(other).not.toBe(a);
+  });
+
+  it('a workload carries only the environment variables its job file names (all of them when it includes files)', () => {
+    const env = { FIO_BS: '8k', SECRET_TOKEN: 'x', HOME: '/root' };
+    expect(environmentSnapshot(env, '[j]\nbs=${FIO_BS}\n')).toEqual({ FIO_BS: '8k' });
+    expect(environmentSnapshot(env, '[j]\ninclude more.fio\n')).toEqual(env);
   });
 });
