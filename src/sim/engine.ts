@@ -6,8 +6,8 @@
  * Job threads. fio-like threads, each pinned to a CPU, keep up to `iodepth` I/Os in flight against
  * one disk. A thread draws every I/O from its ClosedLoopIoSource (../workloads/io-source.ts; by
  * default ./job-io-source.ts), which may also hold it back until a later instant (rate, thinktime),
- * block it until the source wakes it (fio's stonewall phases), or end it. A trace replay instead submits recorded I/Os open-loop at their recorded times, from the
- * recorded CPU.
+ * block it until the source wakes it (fio's stonewall phases), or end it. A trace replay instead
+ * submits recorded I/Os open-loop at their recorded times, from the recorded CPU.
  *
  * CPUs. Every CPU runs one task at a time, to its end, and queues the others first come first
  * served: a thread issuing one I/O (submitNs, then the block layer, then dispatch), or the

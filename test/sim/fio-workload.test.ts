@@ -21,7 +21,12 @@ import { simulate } from '../../src/sim/engine.js';
 import { environmentSnapshot, fioIoSources, type IoSourceFactory, type PhaseGate } from '../../src/sim/fio-workload.js';
 import { readScenarioOrJobFile } from '../../src/sim/scenario-file.js';
 import { IO_SOURCE_BLOCKED, IO_SOURCE_DONE, type ClosedLoopIoSource, type NextIo } from '../../src/workloads/io-source.js';
-import { runScenario } from '../../src/index.js';
+import { runScenario, SCENARIO_PRESETS, type Scenario } from '../../src/index.js';
+
+/** A small scenario object (the preset on 8 CPUs). */
+function input0(): Scenario {
+  return { ...SCENARIO_PRESETS['sas-128cpu'], cpus: 8 };
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'iovasim-fio-workload-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -207,6 +212,11 @@ describe('fio job file through the engine', () => {
     expect(result.ios).toBe(0);
     expect(result.iops).toBe(0);
     expect(result.notes.some((n) => /ioengine: null: .*issues none/.test(n))).toBe(true);
+    // A scenario has nothing to announce; a plain job file only what it does not simulate.
+    expect((await runScenario(input0(), { durationMs: 5 })).notes).toEqual([]);
+    const plain = await runScenario(jobFile('plain.fio', '[p]\ndirect=1\nrw=randread\nbs=4k\nsize=1g\nruntime=1\n'), { cpus: 8, durationMs: 5 });
+    expect(plain.notes).toEqual([]);
+    expect(plain.ios).toBeGreaterThan(0);
   });
 
   it('--section: only the named sections run, and a section the file lacks is an error naming the file', async () => {
