@@ -4,9 +4,11 @@
  * simulated, without effect, switched off by its value, or named in a note printed before the run
  * and kept in the JSON; fio's --output-format, --runtime and --section.
  */
+import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { describe, expect, inject, it } from 'vitest';
 import { runCommand as run } from '../../src/cli/commands/run.js';
 import { fioOptionGroup } from '../../src/workloads/fio-options.js';
 import { parseFioJobFile } from '../../src/workloads/fio-job.js';
@@ -122,5 +124,18 @@ describe('fio spellings', () => {
     expect(firstNote).toBeGreaterThanOrEqual(0);
     expect(firstBar).toBeGreaterThan(firstNote);
     expect(result.stderr.slice(firstBar)).not.toContain('note: ');
+  });
+
+  it('--compare on a job file runs the variants on worker threads (compiled CLI) with the job file’s sources: each equals its run alone', async () => {
+    const main = join(inject('buildDir'), 'dist/cli/main.js');
+    const iometer = join(FIO_DIR, 'iometer-file-access-server.fio');
+    const { stdout } = await promisify(execFile)(process.execPath, [main, 'run', iometer, ...QUICK, '--compare', 'linux,tlsf', '--json'], { maxBuffer: 1 << 28 });
+    const compared = JSON.parse(stdout).iovasim.results as { scenario: { name: string } }[];
+    expect(compared).toHaveLength(2);
+    for (const [i, allocator] of ['linux', 'tlsf'].entries()) {
+      const alone = await runCommand(run, [iometer, ...QUICK, '--allocator', allocator, '--json']);
+      const single = JSON.parse(alone.stdout).iovasim.results[0];
+      expect({ ...compared[i], scenario: { ...compared[i].scenario, name: single.scenario.name } }).toEqual(single);
+    }
   });
 });
