@@ -61,7 +61,9 @@ export { SchemaError } from './schema.js';
 export { parseScenarioText, readScenarioFile, scenarioFromData, applyOverrides, checkScenario, spreadPresetJobs, presetScenario } from './sim/scenario-loader.js';
 export type { ScenarioOverrides, ScenarioLoadOptions } from './sim/scenario-loader.js';
 export { readScenarioOrJobFile } from './sim/scenario-file.js';
-export type { ScenarioFileInput } from './sim/scenario-file.js';
+export type { ScenarioFileInput, ScenarioOrJobFileOptions } from './sim/scenario-file.js';
+export { fioIoSources, PhaseGate } from './sim/fio-workload.js';
+export type { FioWorkload } from './sim/fio-workload.js';
 export type { ScenarioData } from './sim/scenario-schema.js';
 
 import { simulate as simulateOnEngine, type SimulationResult, type TraceIo } from './sim/engine.js';
@@ -92,7 +94,15 @@ export function simulate(scenario: Scenario, options: LibrarySimulateOptions = {
 export interface RunScenarioOptions extends ScenarioOverrides, LibrarySimulateOptions {
   /** Base scenario for a fio job file or a YAML file without `preset:` (default sas-128cpu). */
   readonly preset?: string;
+  /** fio's --section: run only these job sections of a fio job file. */
+  readonly sections?: readonly string[];
 }
+
+/** What runScenario() resolves to: the result, and what the simulation did not simulate of the input. */
+export type RunScenarioResult = SimulationResult & {
+  /** For a fio job file, one line per option or behaviour not simulated (what `iovasim run` prints); else empty. */
+  readonly notes: readonly string[];
+};
 
 /**
  * Simulates a scenario: a Scenario object, or the path of a scenario YAML or a fio job file (read
@@ -100,10 +110,14 @@ export interface RunScenarioOptions extends ScenarioOverrides, LibrarySimulateOp
  * ScenarioError (`FILE:LINE:COLUMN: field: problem`; a bad override names the override) or
  * WorkloadError (`FILE:LINE: field: problem`) for bad input.
  */
-export async function runScenario(scenarioOrPath: Scenario | string, options: RunScenarioOptions = {}): Promise<SimulationResult> {
-  const { preset, records, onProgress, ...overrides } = options;
-  let scenario: Scenario;
-  if (typeof scenarioOrPath === 'string') scenario = (await readScenarioOrJobFile(scenarioOrPath, { ...(preset === undefined ? {} : { preset }), overrides })).scenario;
-  else scenario = applyOverrides(checkScenario(spreadPresetJobs(scenarioOrPath)), overrides);
-  return simulate(scenario, { ...(records === undefined ? {} : { records }), ...(onProgress === undefined ? {} : { onProgress }) });
+export async function runScenario(scenarioOrPath: Scenario | string, options: RunScenarioOptions = {}): Promise<RunScenarioResult> {
+  const { preset, records, onProgress, sections, ...overrides } = options;
+  const run = { ...(records === undefined ? {} : { records }), ...(onProgress === undefined ? {} : { onProgress }) };
+  if (typeof scenarioOrPath !== 'string') {
+    const scenario = applyOverrides(checkScenario(spreadPresetJobs(scenarioOrPath)), overrides);
+    return { ...simulateOnEngine(scenario, run), notes: [] };
+  }
+  const input = await readScenarioOrJobFile(scenarioOrPath, { ...(preset === undefined ? {} : { preset }), overrides, ...(sections === undefined ? {} : { sections }) });
+  const ioSources = records === undefined ? input.ioSources : undefined;
+  return { ...simulateOnEngine(input.scenario, { ...run, ...(ioSources === undefined ? {} : { ioSources }) }), notes: input.notes };
 }

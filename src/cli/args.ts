@@ -18,6 +18,8 @@ export interface OptionSpec {
   readonly default?: string | boolean;
   /** A one-letter alias (`-V`); `help` always has `-h`. */
   readonly short?: string;
+  /** A string option that may be given several times: the values are joined with commas. */
+  readonly repeatable?: boolean;
 }
 
 export interface ParsedArgs {
@@ -54,6 +56,7 @@ export function parseArgs(_command: string, argv: readonly string[], specs: Reco
   const { tokens } = tokenise({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
 
   const positionals: string[] = [];
+  const given = new Set<string>();
   for (const token of tokens) {
     if (token.kind === 'positional') {
       positionals.push(token.value);
@@ -73,7 +76,8 @@ export function parseArgs(_command: string, argv: readonly string[], specs: Reco
       continue;
     }
     if (token.value === undefined || token.value === '') throw new UsageError(`${typed} needs a value`);
-    options[name] = token.value;
+    options[name] = spec.repeatable === true && given.has(name) ? `${String(options[name])},${token.value}` : token.value;
+    given.add(name);
   }
   return { positionals, options };
 }

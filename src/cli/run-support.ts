@@ -9,6 +9,7 @@ import type { SimulationResult } from '../sim/engine.js';
 import type { Scenario } from '../sim/scenario.js';
 import { ScenarioError } from '../sim/scenario.js';
 import { WorkloadError } from '../workloads/errors.js';
+import { parseFioTimeNs } from '../workloads/fio-job.js';
 import type { OptionSpec } from './args.js';
 import { applyOverrides } from './commands/simulate.js';
 import { UsageError, UserError } from './errors.js';
@@ -27,6 +28,47 @@ export const OVERRIDE_OPTIONS: Record<string, OptionSpec> = {
   report: { type: 'string', description: 'write a self-contained HTML report to DIR/index.html' },
   help: { type: 'boolean', description: 'show this help' },
 };
+
+/** fio's own spellings that `run` accepts (fio's HOWTO, "Command line options"). */
+export const FIO_RUN_OPTIONS: Record<string, OptionSpec> = {
+  'output-format': { type: 'string', description: 'fio’s spelling: json (the same as --json) or normal (the table)' },
+  runtime: { type: 'string', description: 'fio’s spelling of the simulated time: seconds, or with fio’s suffix (500ms, 2s, 1m); not with --duration' },
+  section: { type: 'string', repeatable: true, description: 'fio’s --section: run only this job section (repeat it, or a comma list, for several)' },
+};
+
+/** --json or --output-format=json; --output-format=normal is the table; anything else is refused. */
+export function jsonOutput(options: Record<string, string | boolean | undefined>): boolean {
+  const format = options['output-format'];
+  if (format === undefined) return options.json === true;
+  if (format !== 'json' && format !== 'normal') throw new UsageError(`--output-format: "${String(format)}" is not json or normal (the formats iovasim writes)`);
+  if (format === 'normal' && options.json === true) throw new UsageError('--output-format normal contradicts --json');
+  return format === 'json';
+}
+
+/** --runtime (fio's seconds, or a fio time suffix) as the duration override; with --duration, an error. */
+export function runtimeOverride(options: Record<string, string | boolean | undefined>): { durationMs?: number } {
+  const raw = options.runtime;
+  if (raw === undefined) return {};
+  if (options.duration !== undefined) throw new UsageError('--runtime and --duration both set the simulated time: give one');
+  let ns: number;
+  try {
+    ns = parseFioTimeNs(String(raw), 's');
+  } catch (error) {
+    if (error instanceof Error) throw new UsageError(`--runtime: ${error.message}`);
+    throw error;
+  }
+  if (ns <= 0) throw new UsageError(`--runtime: must be above 0, got "${String(raw)}"`);
+  return { durationMs: ns / 1e6 };
+}
+
+/** --section NAME (repeated or a comma list) → the section names; undefined when not given. */
+export function sectionsOption(options: Record<string, string | boolean | undefined>): string[] | undefined {
+  const raw = options.section;
+  if (raw === undefined) return undefined;
+  const names = String(raw).split(',').map((s) => s.trim());
+  if (names.some((s) => s === '')) throw new UsageError('--section: empty section name');
+  return [...new Set(names)];
+}
 
 export interface Variant {
   /** As written in --compare (or the scenario's name for a single run). */

@@ -5,9 +5,9 @@
  *
  * Job threads. fio-like threads, each pinned to a CPU, keep up to `iodepth` I/Os in flight against
  * one disk. A thread draws every I/O from its ClosedLoopIoSource (../workloads/io-source.ts; by
- * default ./job-io-source.ts), which may also hold it back until a later instant (rate, thinktime)
- * or end it. A trace replay instead submits recorded I/Os open-loop at their recorded times, from the
- * recorded CPU.
+ * default ./job-io-source.ts), which may also hold it back until a later instant (rate, thinktime),
+ * block it until the source wakes it (fio's stonewall phases), or end it. A trace replay instead
+ * submits recorded I/Os open-loop at their recorded times, from the recorded CPU.
  *
  * CPUs. Every CPU runs one task at a time, to its end, and queues the others first come first
  * served: a thread issuing one I/O (submitNs, then the block layer, then dispatch), or the
@@ -48,7 +48,7 @@ import { createDomain, type HostSetup } from '../block/probe.js';
 import type { DmaDevice } from '../dma/device.js';
 import { IommuDma } from '../dma/dma-iommu.js';
 import type { IommuDmaDomain } from '../dma/iommu-dma-domain.js';
-import { IO_SOURCE_DONE, type ClosedLoopIoSource, type NextIo } from '../workloads/io-source.js';
+import { IO_SOURCE_BLOCKED, IO_SOURCE_DONE, type ClosedLoopIoSource, type NextIo } from '../workloads/io-source.js';
 import { mixSeed } from '../workloads/random.js';
 import { ageDomain, ageOverUptime, type UptimeAgeingResult } from './ageing.js';
 import { BlockQueue, type SimRequest } from './block-queue.js';
@@ -129,6 +129,8 @@ class JobThread {
   /** Waiting for a completion (iodepth reached). */
   idle = false;
   done = false;
+  /** The source returned IO_SOURCE_BLOCKED: asleep until the source wakes it. */
+  blocked = false;
   /** `io` holds an I/O the source returned but the thread has not issued yet. */
   ioReady = false;
   readyAt = 0;
@@ -295,8 +297,10 @@ class Simulation {
           const cpu = spec.cpus[Math.floor((threadIndex * spec.cpus.length) / totalThreads) % spec.cpus.length];
           const disk = threadIndex % scenario.disks.count;
           const seed = mixSeed(scenario.seed, threadIndex);
-          const source = options.ioSources?.(spec, threadIndex, seed) ?? new JobIoSource(spec, seed);
-          this.threads.push(new JobThread(threadIndex, spec.name, cpu, disk, Math.min(spec.iodepth, platform.maxDepth), source));
+          const source: ClosedLoopIoSource = options.ioSources?.(spec, threadIndex, seed) ?? new JobIoSource(spec, seed);
+          const thread = new JobThread(threadIndex, spec.name, cpu, disk, Math.min(spec.iodepth, platform.maxDepth), source);
+          source.attachWake?.((t) => this.wakeBlocked(thread, t));
+          this.threads.push(thread);
           threadIndex++;
         }
       }
@@ -572,6 +576,10 @@ class Simulation {
         thread.done = true;
         return false;
       }
+      if (at === IO_SOURCE_BLOCKED) {
+        thread.blocked = true;
+        return false;
+      }
       thread.ioReady = true;
       thread.readyAt = at;
       const io = thread.io;
@@ -588,6 +596,13 @@ class Simulation {
     }
     thread.ioReady = false;
     return true;
+  }
+
+  /** A source wakes its blocked thread: it asks again at `t`. */
+  private wakeBlocked(thread: JobThread, t: number): void {
+    if (!thread.blocked) return;
+    thread.blocked = false;
+    this.events.schedule(t, WAKE, thread.index);
   }
 
   private startIo(thread: JobThread, t: number): number {

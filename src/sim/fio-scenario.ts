@@ -1,22 +1,31 @@
 /**
  * A fio job file as a simulator Scenario: the host, IOMMU and costs come from a base scenario (a
- * preset), the workload from the job file. The engine's jobs are simpler than fio's — one direction,
- * one block size, closed loop at full iodepth — so everything the mapping has to approximate is
- * reported in `notes`, one line each, for the user to see.
+ * preset), the threads from the job file — one JobSpec per job with its numjobs, CPUs, iodepth and
+ * size. What each thread issues, and when, is not in the JobSpec: ./fio-workload.ts gives every
+ * thread a FioIoSource (block-size mixes, rwmixread, random_distribution, rate, thinktime,
+ * number_ios, verify, zoned write pointers, ioengine=null) under fio's phase order (stonewall,
+ * wait_for). A JobSpec's `rw` and `bs` are only the job's nearest single direction and smallest
+ * block size (what the scenario schema needs). `notes` lists, one line each, what is still not
+ * simulated: the job file reader's notes on options (../workloads/fio-options.ts), and what this
+ * mapping approximates (buffered I/O, trims, sizes in % of a device, the simulated duration).
  */
 import { basename, extname } from 'node:path';
 import { PRESETS as HOST_PRESETS } from '../block/presets.js';
 import { WorkloadError } from '../workloads/errors.js';
 import { maxBlockSize, minBlockSize, type FioJob, type FioJobFile } from '../workloads/fio-job.js';
 import { platformFromFioJobs } from './platform-profile.js';
+import { planFioPhases } from '../workloads/fio-phases.js';
+import { DEFAULT_ZONE_SIZE_BYTES } from './fio-workload.js';
 import { scenarioFromData } from './scenario-loader.js';
 import { ScenarioError } from './scenario-schema.js';
 import type { ReadWrite, Scenario } from './scenario.js';
 
 export interface FioScenario {
   readonly scenario: Scenario;
-  /** What the mapping approximated or left out, one sentence each. */
+  /** What the simulation approximates or leaves out, one sentence each. */
   readonly notes: string[];
+  /** The size of the device the jobs address (see deviceSize). */
+  readonly deviceSizeBytes: number;
 }
 
 /** The longest duration a scenario accepts (scenario.ts: duration_ms ≤ 3,600,000). */
@@ -24,15 +33,14 @@ const MAX_DURATION_MS = 3_600_000;
 /** Simulated durations above this get a note: they take a long time to simulate. */
 const LONG_DURATION_MS = 10_000;
 
-/** fio's rw → the nearest scenario direction, and whether that is an approximation. */
+/**
+ * fio's rw → the JobSpec's nearest single direction (the I/O source issues the real mix), and a
+ * note for what the simulation leaves out.
+ */
 function mapRw(job: FioJob): { rw: ReadWrite; note: string | null } {
-  const mixed = (random: boolean): { rw: ReadWrite; note: string } => {
+  const mixed = (random: boolean): { rw: ReadWrite; note: null } => {
     const reads = job.rwmixread >= 50;
-    const rw: ReadWrite = random ? (reads ? 'randread' : 'randwrite') : reads ? 'read' : 'write';
-    return {
-      rw,
-      note: `rw=${job.rw} (${job.rwmixread}% reads) simulated as rw=${rw}: a scenario job has one direction (the engine maps reads and writes alike; only sequential versus random changes the model)`,
-    };
+    return { rw: random ? (reads ? 'randread' : 'randwrite') : reads ? 'read' : 'write', note: null };
   };
   switch (job.rw) {
     case 'read':
@@ -46,20 +54,11 @@ function mapRw(job: FioJob): { rw: ReadWrite; note: string | null } {
       return mixed(true);
     case 'trim':
     case 'trimwrite':
-      return { rw: 'write', note: `rw=${job.rw} simulated as rw=write: trims carry no data buffer and are not modelled` };
+      return { rw: 'write', note: `rw=${job.rw}: the trims are not issued (they carry no data buffer, so no DMA mapping); ${job.rw === 'trim' ? 'the job issues no I/O' : 'the writes are'}` };
     case 'randtrim':
     case 'randtrimwrite':
-      return { rw: 'randwrite', note: `rw=${job.rw} simulated as rw=randwrite: trims carry no data buffer and are not modelled` };
+      return { rw: 'randwrite', note: `rw=${job.rw}: the trims are not issued (they carry no data buffer, so no DMA mapping); ${job.rw === 'randtrim' ? 'the job issues no I/O' : 'the writes are'}` };
   }
-}
-
-function describeBs(job: FioJob): string {
-  const dirs = job.directions;
-  const split = dirs.map((d) => job.bsSplit?.[d]).find((s) => s !== undefined && s.length > 0);
-  if (split) return `bssplit=${split.map((e) => `${e.bytes}/${e.percent}`).join(':')}`;
-  const range = dirs.map((d) => job.bsRange?.[d]).find((r) => r !== undefined && r.max > 0);
-  if (range) return `bsrange=${range.min}-${range.max}`;
-  return `bs=${dirs.map((d) => job.bs[d]).join(',')}`;
 }
 
 /** Every block size a job may issue (bs, bsrange ends, bssplit entries), per direction. */
@@ -71,6 +70,51 @@ function blockSizes(job: FioJob): number[] {
     for (const entry of job.bsSplit?.[d] ?? []) sizes.add(entry.bytes);
   }
   return [...sizes].filter((b) => b > 0);
+}
+
+/**
+ * How long the timed jobs run, phase after phase (fio-phases.ts): a job starts with its phase (or
+ * when the job it waits for ends), not before its startdelay (counted from the start of the run),
+ * and runs ramp_time + runtime; a phase ends with its last job. Jobs without runtime count as ending
+ * when they start (their length depends on the simulated speed).
+ */
+function timedRunNs(jobs: readonly FioJob[]): number {
+  const endOfJob = new Map<number, number>();
+  let phaseStart = 0;
+  for (const phase of planFioPhases(jobs)) {
+    let phaseEnd = phaseStart;
+    for (const entry of phase.jobs) {
+      const job = entry.job;
+      const after = entry.waitsForJob === undefined ? phaseStart : Math.max(phaseStart, endOfJob.get(entry.waitsForJob) ?? 0);
+      const start = Math.max(after, job.startDelayNs);
+      const end = job.runtimeNs !== undefined && job.runtimeNs > 0 ? start + job.rampTimeNs + job.runtimeNs : start;
+      endOfJob.set(job.index, end);
+      phaseEnd = Math.max(phaseEnd, end);
+    }
+    phaseStart = phaseEnd;
+  }
+  return phaseStart;
+}
+
+function roundUp(bytes: number, block: number): number {
+  return Math.ceil(bytes / block) * block;
+}
+
+/**
+ * The device the jobs address: the base scenario's job size (what `size=%` and jobs without size
+ * refer to), or more when a job's byte offsets reach past it (offset + clones × offset_increment +
+ * size), so that every region the job file names fits (fio would run on the real device's size).
+ */
+function deviceSize(jobs: readonly FioJob[], baseBytes: number): number {
+  let bytes = baseBytes;
+  for (const job of jobs) {
+    const offset = job.offset.kind === 'bytes' ? job.offset.bytes : 0;
+    const step = job.offsetIncrement?.kind === 'bytes' ? job.offsetIncrement.bytes : 0;
+    // Without size fio uses the whole device: each clone gets at least the base size beyond its offset.
+    const size = job.size?.kind === 'bytes' ? job.size.bytes : (job.fileSizeBytes ?? Math.max(baseBytes, job.ioSize ?? 0));
+    bytes = Math.max(bytes, offset + (job.numjobs - 1) * step + size);
+  }
+  return bytes;
 }
 
 /** "0,1,2,3,8" → "0-3,8". */
@@ -97,6 +141,8 @@ export function fioToScenario(parsed: FioJobFile, base: Scenario, options: { nam
   if (parsed.jobs.length === 0) throw new WorkloadError(file, undefined, 'jobs', 'the job file defines no job (only global sections)');
   const notes: string[] = [];
   for (const warning of parsed.warnings) notes.push(`${warning.file}:${warning.line}: ${warning.option}: ${warning.message}`);
+  // The reader's notes: options present that are not simulated or only approximated.
+  for (const note of parsed.notes) notes.push(`${note.file}:${note.line}: ${note.option}: ${note.message}`);
   // Per-job notes with the same text are said once, naming every job; file-wide ones come last.
   const byText = new Map<string, FioJob[]>();
   const noteFor = (job: FioJob, text: string): void => {
@@ -117,34 +163,22 @@ export function fioToScenario(parsed: FioJobFile, base: Scenario, options: { nam
     if (odd !== undefined && job.direct) {
       throw new WorkloadError(job.file, job.line, 'bs', `${odd} is not a multiple of the disk's logical block size ${logicalBlock} (host ${base.host.preset}): direct=1 I/O must be whole blocks`);
     }
+    if (odd !== undefined) noteFor(job, `buffered bs=${odd} simulated as direct I/O of bs=${roundUp(odd, logicalBlock)} (whole ${logicalBlock}-byte logical blocks)`);
     let smallest = Math.min(...job.directions.map((d) => minBlockSize(job, d)));
-    const largest = Math.max(...job.directions.map((d) => maxBlockSize(job, d)));
-    if (smallest !== largest) noteFor(job, `${describeBs(job)} simulated as bs=${smallest} (the smallest block size: a scenario job has one)`);
-    if (smallest % logicalBlock !== 0) {
-      const rounded = Math.ceil(smallest / logicalBlock) * logicalBlock;
-      noteFor(job, `buffered bs=${smallest} simulated as direct I/O of bs=${rounded} (whole ${logicalBlock}-byte logical blocks)`);
-      smallest = rounded;
-    }
+    smallest = roundUp(smallest, logicalBlock);
     let sizeBytes = template.sizeBytes;
     if (job.size?.kind === 'bytes') sizeBytes = job.size.bytes;
     else if (job.size?.kind === 'percent') {
       sizeBytes = Math.floor((template.sizeBytes * job.size.percent) / 100);
-      noteFor(job, `size=${job.size.percent}% taken of the base scenario's ${template.sizeBytes} bytes per thread (the device size is not modelled)`);
+      noteFor(job, `size=${job.size.percent}% taken of a ${template.sizeBytes}-byte device (the base scenario's job size; the disks' capacity is not modelled)`);
     }
     if (sizeBytes < smallest) {
       noteFor(job, `size=${sizeBytes} is below one block; each thread works over ${smallest} bytes`);
       sizeBytes = smallest;
     }
     sizeBytes = Math.max(4096, Math.floor(sizeBytes / smallest) * smallest);
-    if ((job.rateIops && Object.values(job.rateIops).some((v) => v > 0)) || (job.rateBytes && Object.values(job.rateBytes).some((v) => v > 0))) {
-      noteFor(job, 'rate limits (rate_iops / rate) are not modelled: scenario jobs run closed-loop at full iodepth');
-    }
-    if (job.thinktimeNs > 0) noteFor(job, 'thinktime is not modelled');
-    if (job.randomDistribution.kind !== 'random' && job.random) noteFor(job, `random_distribution=${job.randomDistribution.kind} simulated as uniform random offsets`);
-    if (job.numberIos !== undefined || job.ioSize !== undefined) noteFor(job, 'number_ios / io_size are not modelled: threads run for the whole simulated duration');
-    if (job.seqAddBytes !== 0 && !job.random) noteFor(job, `rw=${job.rw}:${job.seqAddBytes} (holes or backwards steps) simulated as plain sequential I/O`);
+    if (job.zoneMode === 'zbd' && job.zoneSizeBytes === 0) noteFor(job, `zonemode=zbd without zonesize: zones of ${DEFAULT_ZONE_SIZE_BYTES / 2 ** 20} MiB (the simulated disks are not zoned devices)`);
     if (!job.direct) global.add('buffered I/O (direct=0) is simulated as direct I/O: the page cache is not modelled');
-    if ((job.stonewall || job.newGroup) && job.index > 0) global.add('stonewall / new_group: the jobs run concurrently in the simulation, not one after another');
     return {
       name: job.name,
       rw,
@@ -169,11 +203,12 @@ export function fioToScenario(parsed: FioJobFile, base: Scenario, options: { nam
     jobs: jobs.map(({ __line: _line, __file: _file, ...rest }) => rest),
     platform: platformFromFioJobs(parsed.jobs, base, notes),
   };
-  // Time: fio's runtime (after ramp_time and startdelay) becomes the simulated duration, ramp_time the warm-up.
+  // Time: the run lasts as long as fio's would: phases (stonewall) one after another, each as long
+  // as its longest timed job (startdelay + ramp_time + runtime); ramp_time becomes the warm-up.
   const timed = parsed.jobs.filter((j) => j.runtimeNs !== undefined && j.runtimeNs > 0);
   if (timed.length > 0) {
     const rampNs = Math.max(...parsed.jobs.map((j) => j.rampTimeNs + j.startDelayNs));
-    let durationMs = Math.max(...timed.map((j) => (j.startDelayNs + j.rampTimeNs + (j.runtimeNs as number)) / 1e6));
+    let durationMs = timedRunNs(parsed.jobs) / 1e6;
     if (durationMs > MAX_DURATION_MS) {
       notes.push(`runtime ${durationMs / 1e3} s is above the simulator's limit of ${MAX_DURATION_MS / 1e3} s; simulating ${MAX_DURATION_MS} ms`);
       durationMs = MAX_DURATION_MS;
@@ -182,11 +217,12 @@ export function fioToScenario(parsed: FioJobFile, base: Scenario, options: { nam
     if (rampNs > 0 && rampNs / 1e6 < durationMs) data.warmup_ms = rampNs / 1e6;
     else if (base.warmupMs >= durationMs) data.warmup_ms = durationMs / 4;
     if (durationMs > LONG_DURATION_MS && options.durationOverridden !== true) notes.push(`runtime: simulating ${durationMs} ms of a ${base.cpus}-CPU host takes a long time; pass --duration MS for a shorter run`);
+    if (timed.length < parsed.jobs.length && options.durationOverridden !== true) notes.push(`${parsed.jobs.filter((j) => !timed.includes(j)).map((j) => `[${j.name}]`).join(', ')} without runtime: the simulated duration counts only the timed jobs (${durationMs} ms)`);
   } else if (options.durationOverridden !== true) {
     notes.push(`no runtime in the job file: simulating ${base.durationMs} ms (the base scenario's duration; --duration to change)`);
   }
   try {
-    return { scenario: scenarioFromData(data, base, { label: file }), notes };
+    return { scenario: scenarioFromData(data, base, { label: file }), notes, deviceSizeBytes: deviceSize(parsed.jobs, template.sizeBytes) };
   } catch (error) {
     if (!(error instanceof ScenarioError)) throw error;
     const match = /^jobs\[(\d+)\]\.(\w+)$/.exec(error.field.slice(file.length + 2));

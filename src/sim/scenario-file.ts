@@ -1,14 +1,19 @@
 /**
  * A file to simulate: a scenario YAML, or a fio job file turned into a scenario on top of a base
- * preset (fio-scenario.ts says how, and lists what it approximated as notes). What `iovasim run`
- * and the library's `runScenario()` read; typed overrides apply last, the CPU count before the fio
- * jobs are mapped (their cpus_allowed must fit it).
+ * preset (fio-scenario.ts: the threads; fio-workload.ts: what each thread issues and when; `notes`
+ * lists what is not simulated). What `iovasim run` and the library's `runScenario()` read; typed
+ * overrides apply last, the CPU count before the fio jobs are mapped (their cpus_allowed must fit
+ * it). Every thread's I/O source is built once here, so a bad region or zone size is reported
+ * before anything runs.
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { WorkloadError } from '../workloads/errors.js';
 import { parseFioJobText } from '../workloads/fio-job.js';
+import type { SimulateOptions } from './engine.js';
 import { fioToScenario } from './fio-scenario.js';
+import { DEFAULT_ZONE_SIZE_BYTES, environmentSnapshot, fioIoSources, parseFioWorkload, type FioWorkload } from './fio-workload.js';
+import { scenarioHostSetup } from './host-setup.js';
 import { applyOverrides, DEFAULT_PRESET, parseScenarioText, presetScenario, type ScenarioLoadOptions } from './scenario-loader.js';
 import { ScenarioError } from './scenario-schema.js';
 import type { Scenario } from './scenario.js';
@@ -16,8 +21,19 @@ import type { Scenario } from './scenario.js';
 export interface ScenarioFileInput {
   readonly scenario: Scenario;
   readonly format: 'scenario-yaml' | 'fio-job';
-  /** Approximations made turning a fio job file into a scenario. */
+  /** What the simulation of a fio job file leaves out or approximates, one line each. */
   readonly notes: string[];
+  /** For a fio job file: each thread's I/O source, for `simulate(scenario, { ioSources })`. */
+  readonly ioSources?: SimulateOptions['ioSources'];
+  /** For a fio job file: the same sources as data, to rebuild them on a worker thread (fioIoSources). */
+  readonly fioWorkload?: FioWorkload;
+}
+
+export interface ScenarioOrJobFileOptions extends ScenarioLoadOptions {
+  /** fio's --section: run only the jobs of these sections of a job file. */
+  readonly sections?: readonly string[];
+  /** The environment a job file's `${VAR}` reads (default: process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A job file: `.fio`, or (not `.yaml`/`.yml`) text with `[section]` lines that fio's parser accepts. */
@@ -38,7 +54,7 @@ export function looksLikeFioJobFile(file: string, text: string): boolean {
  * Reads a scenario YAML or a fio job file. Errors: ScenarioError (`FILE:LINE:COLUMN: field:
  * problem`; a bad override names the override) or WorkloadError for a bad job file.
  */
-export async function readScenarioOrJobFile(file: string, options: ScenarioLoadOptions = {}): Promise<ScenarioFileInput> {
+export async function readScenarioOrJobFile(file: string, options: ScenarioOrJobFileOptions = {}): Promise<ScenarioFileInput> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -49,8 +65,20 @@ export async function readScenarioOrJobFile(file: string, options: ScenarioLoadO
   if (looksLikeFioJobFile(file, text)) {
     const base = presetScenario(options.preset ?? DEFAULT_PRESET);
     const sized = overrides.cpus === undefined ? base : applyOverrides(base, { cpus: overrides.cpus });
-    const { scenario, notes } = fioToScenario(parseFioJobText(text, file), sized, { durationOverridden: overrides.durationMs !== undefined });
-    return { scenario: applyOverrides(scenario, overrides), format: 'fio-job', notes };
+    const source = { file, text, env: environmentSnapshot(options.env ?? process.env, text), ncpus: sized.cpus, ...(options.sections === undefined ? {} : { sections: options.sections }) };
+    const mapped = fioToScenario(parseFioWorkload(source), sized, { durationOverridden: overrides.durationMs !== undefined });
+    const scenario = applyOverrides(mapped.scenario, overrides);
+    const fioWorkload: FioWorkload = {
+      ...source,
+      deviceSizeBytes: mapped.deviceSizeBytes,
+      deviceZoneSizeBytes: DEFAULT_ZONE_SIZE_BYTES,
+      logicalBlockSize: scenarioHostSetup(scenario).limits.logicalBlockSize,
+    };
+    const ioSources = fioIoSources(fioWorkload);
+    // Build every thread's source once: a region or zone the job cannot have fails here, not mid-run.
+    let thread = 0;
+    for (const job of scenario.jobs) for (let k = 0; k < job.numjobs; k++, thread++) ioSources(job, thread, 0);
+    return { scenario, format: 'fio-job', notes: mapped.notes, ioSources, fioWorkload };
   }
   return { scenario: parseScenarioText(text, file, options), format: 'scenario-yaml', notes: [] };
 }

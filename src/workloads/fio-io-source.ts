@@ -58,7 +58,7 @@
  * Engines without block-device I/O (ioengine=null, cpuio, net, …): the thread issues nothing —
  * `next()` returns IO_SOURCE_DONE at once. Trims carry no data and so no DMA mapping, and
  * `NextIo` has no trim: `next()` skips them (they still count toward the job's limits and
- * rates); `nextAny()` returns them.
+ * rates), and a trim-only job's `next()` returns IO_SOURCE_DONE at once; `nextAny()` returns them.
  */
 import { WorkloadError } from './errors.js';
 import { FIO_DDIRS, engineDoesDeviceIo, maxBlockSize, minBlockSize, type FioJob, type FioSizeSpec } from './fio-job.js';
@@ -159,6 +159,8 @@ export class FioIoSource implements ClosedLoopIoSource {
   private readonly directionCount: number;
   private readonly firstDdir: number;
   private readonly trimThenWrite: boolean;
+  /** rw=trim / randtrim: next() has nothing to return (it would otherwise skip every trim of the job in one call). */
+  private readonly trimOnly: boolean;
   private readonly limitBytes: number;
   private readonly limitIos: number;
   private readonly runNs: number;
@@ -269,6 +271,7 @@ export class FioIoSource implements ClosedLoopIoSource {
     this.directionCount = job.directions.length;
     this.firstDdir = FIO_DDIRS.indexOf(job.directions[0]);
     this.trimThenWrite = job.rw === 'trimwrite' || job.rw === 'randtrimwrite';
+    this.trimOnly = job.directions.every((d) => d === 'trim');
 
     this.limitBytes = job.timeBased ? Infinity : (job.ioSize ?? size) * job.loops;
     this.limitIos = job.numberIos !== undefined && job.numberIos > 0 ? job.numberIos : Infinity;
@@ -359,7 +362,7 @@ export class FioIoSource implements ClosedLoopIoSource {
    * time, or IO_SOURCE_DONE.
    */
   next(io: NextIo, nowNs: number): number {
-    if (!this.issuesDeviceIo) return IO_SOURCE_DONE;
+    if (!this.issuesDeviceIo || this.trimOnly) return IO_SOURCE_DONE;
     const state = this.state;
     state[S_NOW] = nowNs;
     let more = this.advance();

@@ -20,6 +20,14 @@ export interface NextIo {
 /** What `ClosedLoopIoSource.next` returns when the thread has no more I/O to issue (number_ios, io_size, verify done). */
 export const IO_SOURCE_DONE = -1;
 
+/**
+ * What `ClosedLoopIoSource.next` returns when the thread may not issue yet and the source cannot
+ * say until when (fio's stonewall and wait_for: until other threads have finished). The thread
+ * sleeps, issuing nothing, until the source calls the `wake` function it was given through
+ * `attachWake`; then it asks again. A source that returns this must implement `attachWake`.
+ */
+export const IO_SOURCE_BLOCKED = -2;
+
 export interface ClosedLoopIoSource {
   /**
    * Fills `io` with the thread's next I/O and returns the earliest simulated time (ns) at which it
@@ -31,4 +39,10 @@ export interface ClosedLoopIoSource {
   next(io: NextIo, nowNs: number): number;
   /** Tells the source an I/O it issued has completed (for sources whose pacing depends on completions, e.g. thinktime after N blocks, rate windows); optional. */
   completed?(io: NextIo, nowNs: number): void;
+  /**
+   * Called once by the simulator before the run with the function that wakes this thread after
+   * `next()` returned IO_SOURCE_BLOCKED: `wake(nowNs)` makes it ask again at `nowNs` (not before
+   * the simulated instant of the call that wakes it). Optional.
+   */
+  attachWake?(wake: (nowNs: number) => void): void;
 }

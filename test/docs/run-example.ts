@@ -123,7 +123,8 @@ function setOption(argv: string[], option: string, value: string): boolean {
  */
 export const SHORTEN_RULES: Readonly<Record<string, (argv: string[]) => boolean>> = {
   simulate: (argv) => setOption(argv, '--duration', '20'),
-  run: (argv) => setOption(argv, '--duration', '20'),
+  // fio's --runtime spelling sets the same time (the two together are an error).
+  run: (argv) => (argv.includes('--runtime') ? setOption(argv, '--runtime', '20ms') : setOption(argv, '--duration', '20')),
   'iova-trace': (argv) => argv.includes('--bench') && setOption(argv, '--runs', '1'),
   'alloc-bench': (argv) => {
     let changed = setOption(argv, '--runs', '1');

@@ -1,25 +1,30 @@
 /**
  * `iovasim run FILE`: simulate a workload given as a scenario YAML or a fio job file. A job file
- * becomes a scenario on top of a base preset (the host, IOMMU and costs), with its jobs mapped to
- * the engine's (src/sim/fio-scenario.ts says how, and the approximations are printed as notes).
- * `--compare` runs the same workload on several allocators or settings at once (worker threads),
- * `--json` prints fio-style JSON, `--report DIR` writes a self-contained HTML report.
+ * becomes a scenario on top of a base preset (the host, IOMMU and costs): its jobs become the
+ * engine's threads (src/sim/fio-scenario.ts) and each thread issues what fio would
+ * (src/sim/fio-workload.ts); what is not simulated is printed as notes before the run and kept in
+ * the JSON and the report. `--compare` runs the same workload on several allocators or settings at
+ * once (worker threads, which rebuild the job file's sources from its text), `--json` (fio's
+ * `--output-format=json`) prints fio-style JSON, `--report DIR` writes a self-contained HTML report.
+ * fio's own spellings `--runtime SECONDS` and `--section NAME` are accepted.
  */
 import { basename } from 'node:path';
 import { writeHtmlReport } from '../../report/html.js';
 import { simulate, type SimulationResult } from '../../sim/engine.js';
 import { simulateAll } from '../../sim/parallel.js';
 import { PRESETS } from '../../sim/presets.js';
+import { parseFioWorkload } from '../../sim/fio-workload.js';
 import { readScenarioOrJobFile, type ScenarioFileInput } from '../../sim/scenario-file.js';
 import { ScenarioError, type Scenario } from '../../sim/scenario.js';
 import { helpText, parseArgs, type OptionSpec } from '../args.js';
 import type { Command, CommandIo } from '../command.js';
 import { UsageError } from '../errors.js';
-import { compareVariants, fioStyleJson, iovasimVersion, OVERRIDE_OPTIONS, printNotes, ProgressBar, userErrors, type Direction, type Variant } from '../run-support.js';
+import { compareVariants, FIO_RUN_OPTIONS, fioStyleJson, iovasimVersion, jsonOutput, OVERRIDE_OPTIONS, printNotes, ProgressBar, runtimeOverride, sectionsOption, userErrors, type Direction, type Variant } from '../run-support.js';
 import { overridesFromOptions, platformHeader, scenarioUserError, summaryTable } from './simulate.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   ...OVERRIDE_OPTIONS,
+  ...FIO_RUN_OPTIONS,
   duration: { type: 'string', description: 'simulated milliseconds (default: the job file’s runtime, else the base scenario’s)' },
 };
 
@@ -33,30 +38,43 @@ export type RunInput = ScenarioFileInput;
 export async function loadRunInput(file: string, options: Record<string, string | boolean | undefined>): Promise<RunInput> {
   const preset = options.preset as string | undefined;
   if (preset !== undefined && !Object.prototype.hasOwnProperty.call(PRESETS, preset)) throw new UsageError(`--preset: unknown preset "${preset}" (known: ${Object.keys(PRESETS).join(', ')})`);
-  const overrides = overridesFromOptions(options);
+  const overrides = { ...overridesFromOptions(options), ...runtimeOverride(options) };
+  const sections = sectionsOption(options);
   try {
-    return await readScenarioOrJobFile(file, { ...(preset === undefined ? {} : { preset }), overrides });
+    return await readScenarioOrJobFile(file, { ...(preset === undefined ? {} : { preset }), overrides, ...(sections === undefined ? {} : { sections }) });
   } catch (error) {
     if (error instanceof ScenarioError) throw scenarioUserError(error);
     throw error;
   }
 }
 
-/** How fio would file the I/O: under write when every job writes, else under read. */
-export function scenarioDirection(scenario: Scenario, notes: string[]): Direction {
+/**
+ * How fio would file the I/O: under write when every job writes, else under read. `mixedJobs`:
+ * some job of a fio job file both reads and writes (its JobSpec names one direction only).
+ */
+export function scenarioDirection(scenario: Scenario, notes: string[], mixedJobs = false): Direction {
   const writes = scenario.jobs.filter((j) => j.rw === 'write' || j.rw === 'randwrite').length;
-  if (writes > 0 && writes < scenario.jobs.length) notes.push('the jobs both read and write: the JSON files all I/O under "read" (the engine does not count directions apart)');
-  return writes === scenario.jobs.length ? 'write' : 'read';
+  if (mixedJobs || (writes > 0 && writes < scenario.jobs.length)) notes.push('the jobs both read and write: the JSON files all I/O under "read" (the engine does not count directions apart)');
+  return writes === scenario.jobs.length && !mixedJobs ? 'write' : 'read';
 }
 
-/** Runs the variants: one in this thread with a progress bar, several on worker threads. */
-async function runVariants(variants: readonly Variant[], io: CommandIo): Promise<SimulationResult[]> {
+/** Does some job of the input's fio job file both read and write? */
+function hasMixedJobs(input: RunInput): boolean {
+  if (input.fioWorkload === undefined) return false;
+  return parseFioWorkload(input.fioWorkload).jobs.some((j) => j.directions.includes('read') && j.directions.includes('write'));
+}
+
+/**
+ * Runs the variants: one in this thread with a progress bar, several on worker threads. A fio job
+ * file's sources go along as the job file (`fioWorkload`): each worker rebuilds them.
+ */
+async function runVariants(variants: readonly Variant[], input: RunInput, io: CommandIo): Promise<SimulationResult[]> {
   const bar = new ProgressBar(io.stderr, io.isTTY);
   try {
     if (variants.length === 1) {
       const label = variants[0].label;
       bar.update(0, label);
-      const result = simulate(variants[0].scenario, { onProgress: (f) => bar.update(f, label) });
+      const result = simulate(variants[0].scenario, { onProgress: (f) => bar.update(f, label), ...(input.ioSources === undefined ? {} : { ioSources: input.ioSources }) });
       bar.update(1, label);
       return [result];
     }
@@ -65,6 +83,7 @@ async function runVariants(variants: readonly Variant[], io: CommandIo): Promise
     return await simulateAll(
       variants.map((v) => v.scenario),
       {
+        ...(input.fioWorkload === undefined ? {} : { fioWorkload: input.fioWorkload }),
         onResult: (index) => {
           done++;
           bar.update(done / variants.length, `${done}/${variants.length} variants (${variants[index].label} done)`);
@@ -82,19 +101,20 @@ export const runCommand: Command = {
   async run(argv, io) {
     const { options, positionals } = parseArgs('run', argv, OPTIONS);
     if (options.help) {
-      io.stdout.write(helpText('usage: iovasim run FILE [--preset NAME] [overrides] [--compare a,b,…] [--json] [--report DIR]\n\nFILE: a scenario YAML, or a fio job file (.fio, or any file of [sections] that fio’s parser accepts).', OPTIONS));
+      io.stdout.write(helpText('usage: iovasim run FILE [--preset NAME] [overrides] [--compare a,b,…] [--json | --output-format json|normal] [--runtime SECONDS] [--section NAME] [--report DIR]\n\nFILE: a scenario YAML, or a fio job file (.fio, or any file of [sections] that fio’s parser accepts).', OPTIONS));
       return 0;
     }
     if (positionals.length !== 1) throw new UsageError('needs one FILE: a scenario YAML or a fio job file');
     const file = positionals[0];
+    const json = jsonOutput(options);
     return userErrors(async () => {
       const input = await loadRunInput(file, options);
       const variants: Variant[] = options.compare === undefined ? [{ label: input.scenario.name, scenario: input.scenario }] : compareVariants(input.scenario, String(options.compare));
       const notes = [...input.notes];
-      const direction = scenarioDirection(input.scenario, notes);
+      const direction = scenarioDirection(input.scenario, notes, hasMixedJobs(input));
       printNotes(io.stderr, notes);
-      const results = await runVariants(variants, io);
-      if (options.json) {
+      const results = await runVariants(variants, input, io);
+      if (json) {
         io.stdout.write(JSON.stringify(fioStyleJson(variants, results, { command: 'run', input: file, format: input.format, direction, notes }), null, 2) + '\n');
       } else {
         io.stdout.write(platformHeader(variants.map((v) => v.scenario)) + summaryTable(results));
