@@ -19,8 +19,8 @@ import type { Scenario } from '../sim/scenario.js';
 import { scenarioFromData } from '../sim/scenario-loader.js';
 import { scenarioData, scenarioDataSchema } from '../sim/scenario-schema.js';
 import type { Assumption } from './assumptions.js';
-import type { Experiment, ExpressibleExperiment } from './experiment.js';
-import { outcomeOf, simulateDistinct, variantScenario, type ExperimentOutcome, type RunOptions } from './validation.js';
+import type { Experiment } from './experiment.js';
+import { outcomeOf, selected, simulateDistinct, variantScenario, type ExperimentOutcome, type RunOptions } from './validation.js';
 import { directionOf, flipsDirection, verdictOf } from './verdict.js';
 
 export const FACTORS = [0.5, 2] as const;
@@ -114,7 +114,7 @@ export function sensitivityRow(experimentId: string, parameter: string, baseline
 
 export async function runSensitivity(experiments: readonly Experiment[], parameters: readonly string[], options: RunOptions = {}): Promise<Sensitivity> {
   const short = options.short === true;
-  const runnable = experiments.filter((e): e is ExpressibleExperiment => e.status === 'expressible');
+  const runnable = selected(experiments, options.only);
   const scenarios: Scenario[] = [];
   for (const experiment of runnable) {
     scenarios.push(variantScenario(experiment, 'numerator', short), variantScenario(experiment, 'denominator', short));

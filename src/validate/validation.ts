@@ -17,6 +17,8 @@ export interface RunOptions {
   /** CI-sized runs (each experiment's `short:` cut). */
   readonly short?: boolean;
   readonly workers?: number;
+  /** Simulate only these experiment ids (calibrations and the not-expressible list still cover all). */
+  readonly only?: readonly string[];
   /** Called as each distinct simulation finishes: (finished, total). */
   readonly onProgress?: (finished: number, total: number) => void;
 }
@@ -80,9 +82,14 @@ export function outcomeOf(experiment: ExpressibleExperiment, numerator: Simulati
   return { experiment, numerator: top, denominator: bottom, verdict: verdictOf(bottom === 0 ? Number.NaN : top / bottom, experiment.published.ratio) };
 }
 
+/** The expressible experiments, or those of them named in `only`. */
+export function selected(experiments: readonly Experiment[], only: readonly string[] | undefined): ExpressibleExperiment[] {
+  return experiments.filter((e): e is ExpressibleExperiment => e.status === 'expressible' && (only === undefined || only.includes(e.id)));
+}
+
 export async function runValidation(experiments: readonly Experiment[], options: RunOptions = {}): Promise<Validation> {
   const short = options.short === true;
-  const runnable = experiments.filter((e): e is ExpressibleExperiment => e.status === 'expressible');
+  const runnable = selected(experiments, options.only);
   const scenarios = runnable.flatMap((e) => [variantScenario(e, 'numerator', short), variantScenario(e, 'denominator', short)]);
   const { results, simulations } = await simulateDistinct(scenarios, options);
   const outcomes = runnable.map((experiment, i) => outcomeOf(experiment, results[2 * i], results[2 * i + 1]));

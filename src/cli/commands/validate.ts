@@ -45,12 +45,11 @@ export const validateCommand: Command = {
     const assumptions = readAssumptions(dir);
     const problems = checkDeclarations(all, assumptions);
     if (problems.length > 0) throw new UserError(`${dir}: the rule of calibration is broken: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
-    let experiments = all;
+    let only: string[] | undefined;
     if (typeof options.only === 'string') {
-      const ids = options.only.split(',').map((id) => id.trim());
-      const unknown = ids.find((id) => !all.some((e) => e.id === id));
+      only = options.only.split(',').map((id) => id.trim());
+      const unknown = only.find((id) => !all.some((e) => e.id === id));
       if (unknown !== undefined) throw new UsageError(`--only: no experiment "${unknown}" (known: ${all.map((e) => e.id).join(', ')})`);
-      experiments = all.filter((e) => ids.includes(e.id));
     }
     const short = options.short === true;
     let parameters: string[] = [];
@@ -63,8 +62,8 @@ export const validateCommand: Command = {
     const progress = (finished: number, total: number): void => {
       if (io.isTTY) io.stderr.write(`\r  ${finished}/${total} simulations`);
     };
-    const validation = await runValidation(experiments, { short, workers, onProgress: progress });
-    const sensitivity: Sensitivity | undefined = options.sensitivity === true ? await runSensitivity(experiments, parameters, { short, workers, onProgress: progress }) : undefined;
+    const validation = await runValidation(all, { short, workers, onProgress: progress, ...(only === undefined ? {} : { only }) });
+    const sensitivity: Sensitivity | undefined = options.sensitivity === true ? await runSensitivity(all, parameters, { short, workers, onProgress: progress, ...(only === undefined ? {} : { only }) }) : undefined;
     if (io.isTTY) io.stderr.write('\n');
     if (options.json) {
       io.stdout.write(`${JSON.stringify(jsonOf(validation, sensitivity), null, 2)}\n`);
