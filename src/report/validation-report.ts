@@ -14,7 +14,11 @@ import { REPORT_CSS } from './html.js';
 import { escapeXml, tornadoChart } from './svg.js';
 import { formatTable } from './table.js';
 
-const percent = (error: number): string => (Number.isFinite(error) ? `${error >= 0 ? '+' : ''}${(error * 100).toFixed(0)}%` : 'n/a');
+function percent(error: number): string {
+  if (!Number.isFinite(error)) return 'n/a';
+  const whole = Math.round(error * 100) || 0; // no "-0%"
+  return `${whole >= 0 ? '+' : ''}${whole}%`;
+}
 const ratioText = (ratio: number): string => (Number.isFinite(ratio) ? ratio.toFixed(2) : 'n/a');
 const verdictWord = (o: ExperimentOutcome): string => (o.verdict.flipped ? 'MISS (flips)' : o.verdict.inside ? 'inside' : 'miss');
 
