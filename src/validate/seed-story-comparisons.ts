@@ -2,7 +2,8 @@
  * The seed story's published comparisons are experiments (`seed_story: true`), so that `npm start`
  * and `iovasim validate` judge the same figures the same way. Each experiment variant is matched to
  * the story variant that is the same scenario (all but the name); one that the story does not
- * have (an experiment on another kernel) is added to the story's runs under the experiment's id.
+ * have (an experiment on another kernel) is added to the story's runs as x1, x2, … with the
+ * experiment's label.
  */
 import type { StoryVariant } from '../sim/seed-story.js';
 import type { Experiment, ExpressibleExperiment } from './experiment.js';
@@ -22,7 +23,7 @@ export function seedStoryComparisons(variants: readonly StoryVariant[], experime
     const variant = experiment[side];
     const found = byScenario.get(scenarioKey(variant.scenario));
     if (found !== undefined) return found;
-    const key = `${experiment.id}:${variant.key}`;
+    const key = `x${all.length - variants.length + 1}`;
     all.push({ key, label: variant.label, scenario: variant.scenario });
     byScenario.set(scenarioKey(variant.scenario), key);
     return key;
