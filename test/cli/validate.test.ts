@@ -1,7 +1,7 @@
 // iovasim validate on one small experiment: the table, the count, the calibrations, the same bytes
 // on a second run; --sensitivity on one parameter writes a tornado into the HTML report; bad options
 // get one line.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,5 +41,17 @@ describe('iovasim validate', () => {
     expect(only.stderr).toMatch(/^iovasim validate: --only: no experiment "nope" \(known: deferred-iotlb-flush-netperf, /);
     const parameters = await runCommand(validateCommand, ['--sensitivity', '--parameters', 'link_mbs']);
     expect(parameters.stderr).toBe('iovasim validate: --parameters: "link_mbs" is not a scenario field (e.g. link_mbps, host.queue_depth, jobs.numjobs, costs.tree_step_ns)\n');
+  });
+
+  it('names a bad experiment file by file, line and field, and a broken rule of calibration', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iovasim-experiments-'));
+    copyFileSync(join(import.meta.dirname, '../../experiments/assumptions.yaml'), join(dir, 'assumptions.yaml'));
+    writeFileSync(join(dir, 'bad.yaml'), 'id: bad\ntitle: t\nsource: s\nstatus: expressible\nrole: prediction\nmetric: iops\npublished: { numerator: 1, denominator: 2, text: x }\nratio: { numerator: a, denominator: b }\nvariants:\n  a: { label: a, scenario: { link_mbps: -1 } }\n  b: { label: b }\n');
+    const bad = await runCommand(validateCommand, ['--experiments', dir]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(`iovasim validate: ${join(dir, 'bad.yaml')}:10:30: variants.a.scenario.link_mbps: must be between 1 and 10000000, got -1\n`);
+    writeFileSync(join(dir, 'bad.yaml'), 'id: bad\ntitle: t\nsource: s\nstatus: not-expressible\nreason: no model of it yet\n');
+    const rule = await runCommand(validateCommand, ['--experiments', dir]);
+    expect(rule.stderr).toBe(`iovasim validate: ${dir}: the rule of calibration is broken: costs.tree_step_ns: neither calibrated on an experiment nor assumed in assumptions.yaml\n`);
   });
 });

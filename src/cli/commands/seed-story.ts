@@ -13,7 +13,8 @@ import { seedStoryComparisons } from '../../validate/seed-story-comparisons.js';
 import { BAND, verdictOf } from '../../validate/verdict.js';
 import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
-import { UsageError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
+import { ScenarioError } from '../../sim/scenario-schema.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   workers: { type: 'string', description: 'worker threads (default: one per core)' },
@@ -34,7 +35,14 @@ export const seedStoryCommand: Command = {
     const workers = positiveInteger(options, 'workers') ?? availableParallelism();
     // The published comparisons are the experiments marked seed_story (experiments/*.yaml); a variant
     // they need that the story lacks (another kernel) runs too.
-    const { variants, comparisons } = seedStoryComparisons(storyVariants(), readExperiments());
+    let experiments: ReturnType<typeof readExperiments>;
+    try {
+      experiments = readExperiments();
+    } catch (error) {
+      if (error instanceof ScenarioError) throw new UserError(error.message);
+      throw error;
+    }
+    const { variants, comparisons } = seedStoryComparisons(storyVariants(), experiments);
     const base = variants[0].scenario;
     const started = Date.now();
     if (!options.json) {

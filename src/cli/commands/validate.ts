@@ -14,6 +14,7 @@ import { runValidation } from '../../validate/validation.js';
 import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError, UserError } from '../errors.js';
+import { ScenarioError } from '../../sim/scenario-schema.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   short: { type: 'boolean', description: `CI-sized runs: each experiment's short: cut (default ${DEFAULT_SHORT.durationMs} simulated ms, ${DEFAULT_SHORT.warmupMs} ms warm-up, at most ${DEFAULT_SHORT.ageingMaps} ageing maps)` },
@@ -41,8 +42,7 @@ export const validateCommand: Command = {
     if (positionals.length > 0) throw new UsageError(`validate takes no arguments, got "${positionals[0]}"`);
     const workers = positiveInteger(options, 'workers') ?? availableParallelism();
     const dir = typeof options.experiments === 'string' ? options.experiments : EXPERIMENTS_DIR;
-    const all = readExperiments(dir);
-    const assumptions = readAssumptions(dir);
+    const { all, assumptions } = readDeclarations(dir);
     const problems = checkDeclarations(all, assumptions);
     if (problems.length > 0) throw new UserError(`${dir}: the rule of calibration is broken: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
     let only: string[] | undefined;
@@ -90,6 +90,16 @@ export const validateCommand: Command = {
     return 0;
   },
 };
+
+/** The experiment files and the assumptions; a bad file is one line naming file, line and field. */
+function readDeclarations(dir: string): { all: ReturnType<typeof readExperiments>; assumptions: ReturnType<typeof readAssumptions> } {
+  try {
+    return { all: readExperiments(dir), assumptions: readAssumptions(dir) };
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new UserError(error.message);
+    throw error;
+  }
+}
 
 function jsonOf(validation: Awaited<ReturnType<typeof runValidation>>, sensitivity: Sensitivity | undefined): unknown {
   return {
