@@ -49,7 +49,7 @@ describe('iovasim validate', () => {
     writeFileSync(join(dir, 'bad.yaml'), 'id: bad\ntitle: t\nsource: s\nstatus: expressible\nrole: prediction\nmetric: iops\npublished: { numerator: 1, denominator: 2, text: x }\nratio: { numerator: a, denominator: b }\nvariants:\n  a: { label: a, scenario: { link_mbps: -1 } }\n  b: { label: b }\n');
     const bad = await runCommand(validateCommand, ['--experiments', dir]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe(`iovasim validate: ${join(dir, 'bad.yaml')}:10:30: variants.a.scenario.link_mbps: must be between 1 and 10000000, got -1\n`);
+    expect(bad.stderr).toBe(`iovasim validate: ${join(dir, 'bad.yaml')}:10:41: variants.a.scenario.link_mbps: must be between 1 and 10000000, got -1\n`);
     writeFileSync(join(dir, 'bad.yaml'), 'id: bad\ntitle: t\nsource: s\nstatus: not-expressible\nreason: no model of it yet\n');
     const rule = await runCommand(validateCommand, ['--experiments', dir]);
     expect(rule.stderr).toBe(`iovasim validate: ${dir}: the rule of calibration is broken: costs.tree_step_ns: neither calibrated on an experiment nor assumed in assumptions.yaml\n`);
