@@ -409,15 +409,15 @@ export interface TornadoChartOptions {
 }
 
 /**
- * A tornado chart: one horizontal bar per parameter, from the value at its low setting to the value
- * at its high setting (low in one colour, high in another, meeting at the baseline), on a shared
- * value axis with the baseline and a reference (the published value) marked.
+ * A tornado chart: one row per parameter, a bar from the baseline to the value at its low setting
+ * (upper half, one colour) and one to the value at its high setting (lower half, another colour),
+ * on a shared value axis with the baseline and a reference (the published value) marked.
  */
 export function tornadoChart(options: TornadoChartOptions): string {
   const rowHeight = 24;
   const width = options.width ?? 680;
   const longest = Math.max(8, ...options.bars.map((b) => b.name.length + (b.flagged ? 7 : 0)));
-  const x0 = 20 + longest * 6.6;
+  const x0 = 20 + longest * 7.5;
   const x1 = width - 24;
   const y1 = 44;
   const y0 = y1 + Math.max(1, options.bars.length) * rowHeight + 6;
@@ -447,15 +447,18 @@ export function tornadoChart(options: TornadoChartOptions): string {
     const y = y1 + i * rowHeight + 4;
     const label = bar.flagged ? `${bar.name} (flips)` : bar.name;
     parts.push(`<text class="tick${bar.flagged ? ' flagged' : ''}" x="${x0 - 6}" y="${y + 9}" text-anchor="end"${bar.flagged ? ' fill="#b2182b"' : ''}>${escapeXml(label)}</text>`);
-    for (const [value, colour, setting] of [
-      [bar.low, PALETTE[0], options.lowLabel],
-      [bar.high, PALETTE[1], options.highLabel],
+    // The low setting in the upper half of the row, the high one in the lower half, so that
+    // neither hides the other when both move the value the same way.
+    const half = (rowHeight - 8) / 2;
+    for (const [value, colour, setting, top] of [
+      [bar.low, PALETTE[0], options.lowLabel, y],
+      [bar.high, PALETTE[1], options.highLabel, y + half],
     ] as const) {
       if (!Number.isFinite(value)) continue;
       const x = sx(value);
       const left = Math.min(x, base);
       parts.push(
-        `<rect class="bar" x="${left.toFixed(1)}" y="${y}" width="${Math.max(1, Math.abs(x - base)).toFixed(1)}" height="${rowHeight - 8}" fill="${colour}"${bar.flagged ? ' stroke="#b2182b" stroke-width="2"' : ''}>` +
+        `<rect class="bar" x="${left.toFixed(1)}" y="${top}" width="${Math.max(1, Math.abs(x - base)).toFixed(1)}" height="${half}" fill="${colour}"${bar.flagged ? ' stroke="#b2182b" stroke-width="2"' : ''}>` +
           `<title>${escapeXml(`${bar.name} ${setting}: ${value.toFixed(3)}`)}</title></rect>`,
       );
     }
