@@ -54,4 +54,18 @@ describe('iovasim validate', () => {
     const rule = await runCommand(validateCommand, ['--experiments', dir]);
     expect(rule.stderr).toBe(`iovasim validate: ${dir}: the rule of calibration is broken: costs.tree_step_ns: neither calibrated on an experiment nor assumed in assumptions.yaml\n`);
   });
+
+  it('runs every expressible experiment in short mode (what CI runs), each with a finite ratio and a verdict', async () => {
+    const result = await runCommand(validateCommand, ['--short', '--json']);
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as { experiments: { id: string; role: string; simulatedRatio: number; inside: boolean; missReason?: string | null }[]; predictions: number; predictionsInside: number; notExpressible: unknown[] };
+    expect(json.experiments.length).toBeGreaterThanOrEqual(8);
+    for (const e of json.experiments) {
+      expect(Number.isFinite(e.simulatedRatio), e.id).toBe(true);
+      if (!e.inside) expect(typeof e.missReason, `${e.id} misses without a reason`).toBe('string');
+    }
+    expect(json.predictions).toBe(json.experiments.filter((e) => e.role === 'prediction').length);
+    expect(json.predictionsInside).toBe(json.experiments.filter((e) => e.role === 'prediction' && e.inside).length);
+    expect(json.notExpressible.length).toBeGreaterThanOrEqual(10);
+  }, 300_000);
 });
