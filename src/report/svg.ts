@@ -382,3 +382,91 @@ export function scatterChart(
   parts.push(axisLabels(options, plot), '</svg>');
   return parts.join('');
 }
+
+export interface TornadoBar {
+  readonly name: string;
+  /** The value at the low and the high setting of the parameter (either may be the larger). */
+  readonly low: number;
+  readonly high: number;
+  /** Drawn in the warning colour, with "flips" after the name. */
+  readonly flagged: boolean;
+}
+
+export interface TornadoChartOptions {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly xLabel: string;
+  /** The vertical lines: the baseline (solid) and the published value (dashed). */
+  readonly baseline: number;
+  readonly reference: number;
+  readonly referenceLabel: string;
+  /** Largest swing first (the caller sorts). */
+  readonly bars: readonly TornadoBar[];
+  readonly lowLabel: string;
+  readonly highLabel: string;
+  readonly width?: number;
+}
+
+/**
+ * A tornado chart: one row per parameter, a bar from the baseline to the value at its low setting
+ * (upper half, one colour) and one to the value at its high setting (lower half, another colour),
+ * on a shared value axis with the baseline and a reference (the published value) marked.
+ */
+export function tornadoChart(options: TornadoChartOptions): string {
+  const rowHeight = 24;
+  const width = options.width ?? 680;
+  const longest = Math.max(8, ...options.bars.map((b) => b.name.length + (b.flagged ? 7 : 0)));
+  const x0 = 20 + longest * 7.5;
+  const x1 = width - 24;
+  const y1 = 44;
+  const y0 = y1 + Math.max(1, options.bars.length) * rowHeight + 6;
+  const height = y0 + 52;
+  const values = [options.baseline, options.reference, ...options.bars.flatMap((b) => [b.low, b.high])].filter(Number.isFinite);
+  const ticks = niceTicks(Math.min(...values, 1), Math.max(...values, 1), 5);
+  const lo = ticks[0];
+  const hi = ticks[ticks.length - 1];
+  const sx = (v: number): number => x0 + ((Math.max(lo, Math.min(hi, v)) - lo) / (hi - lo || 1)) * (x1 - x0);
+  const id = escapeXml(options.id);
+  const parts = [
+    `<svg id="${id}" class="chart-svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${id}-title ${id}-desc" xmlns="http://www.w3.org/2000/svg">`,
+    `<title id="${id}-title">${escapeXml(options.title)}</title><desc id="${id}-desc">${escapeXml(options.description)}</desc>`,
+  ];
+  parts.push(
+    `<g class="legend"><rect x="${x0}" y="7" width="14" height="10" rx="2" fill="${PALETTE[0]}"/><text x="${x0 + 19}" y="16">${escapeXml(options.lowLabel)}</text>` +
+      `<rect x="${x0 + 120}" y="7" width="14" height="10" rx="2" fill="${PALETTE[1]}"/><text x="${x0 + 139}" y="16">${escapeXml(options.highLabel)}</text>` +
+      `<text x="${x0 + 240}" y="16">— baseline, - - ${escapeXml(options.referenceLabel)}</text></g>`,
+  );
+  for (const t of ticks) {
+    const x = sx(t).toFixed(1);
+    parts.push(`<line class="grid" x1="${x}" x2="${x}" y1="${y1}" y2="${y0}"/><text class="tick" x="${x}" y="${y0 + 16}" text-anchor="middle">${escapeXml(compactNumber(t))}</text>`);
+  }
+  if (options.bars.length === 0) parts.push(`<text class="no-data" x="${(x0 + x1) / 2}" y="${(y0 + y1) / 2}" text-anchor="middle">nothing varied</text>`);
+  const base = sx(options.baseline);
+  options.bars.forEach((bar, i) => {
+    const y = y1 + i * rowHeight + 4;
+    const label = bar.flagged ? `${bar.name} (flips)` : bar.name;
+    parts.push(`<text class="tick${bar.flagged ? ' flagged' : ''}" x="${x0 - 6}" y="${y + 9}" text-anchor="end"${bar.flagged ? ' fill="#b2182b"' : ''}>${escapeXml(label)}</text>`);
+    // The low setting in the upper half of the row, the high one in the lower half, so that
+    // neither hides the other when both move the value the same way.
+    const half = (rowHeight - 8) / 2;
+    for (const [value, colour, setting, top] of [
+      [bar.low, PALETTE[0], options.lowLabel, y],
+      [bar.high, PALETTE[1], options.highLabel, y + half],
+    ] as const) {
+      if (!Number.isFinite(value)) continue;
+      const x = sx(value);
+      const left = Math.min(x, base);
+      parts.push(
+        `<rect class="bar" x="${left.toFixed(1)}" y="${top}" width="${Math.max(1, Math.abs(x - base)).toFixed(1)}" height="${half}" fill="${colour}"${bar.flagged ? ' stroke="#b2182b" stroke-width="2"' : ''}>` +
+          `<title>${escapeXml(`${bar.name} ${setting}: ${value.toFixed(3)}`)}</title></rect>`,
+      );
+    }
+  });
+  parts.push(`<line class="axis" x1="${base.toFixed(1)}" x2="${base.toFixed(1)}" y1="${y1 - 4}" y2="${y0}" stroke="#1b2330" stroke-width="1.5"/>`);
+  const ref = sx(options.reference).toFixed(1);
+  parts.push(`<line x1="${ref}" x2="${ref}" y1="${y1 - 4}" y2="${y0}" stroke="#b2182b" stroke-width="1.5" stroke-dasharray="5 4"/>`);
+  parts.push(`<line class="axis" x1="${x0}" x2="${x1}" y1="${y0}" y2="${y0}"/>`);
+  parts.push(`<text class="axis-label" x="${(x0 + x1) / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(options.xLabel)}</text></svg>`);
+  return parts.join('');
+}

@@ -1,6 +1,7 @@
 /**
  * The seed's story on the 128-CPU SAS host: one built-in scenario, varied the way the 2021-22 threads
- * varied the kernel, each simulated with the same cost constants, beside the published figures.
+ * varied the kernel, each simulated with the same cost constants. The published figures it is
+ * compared with are experiments (experiments/*.yaml with `seed_story: true`, src/validate/).
  */
 import { ALLOCATOR_NAMES } from '../allocators/registry.js';
 import { SAS_128CPU } from './presets.js';
@@ -10,16 +11,6 @@ export interface StoryVariant {
   readonly key: string;
   readonly label: string;
   readonly scenario: Scenario;
-}
-
-export interface PublishedRatio {
-  readonly label: string;
-  /** Variant keys: the ratio is iops(numerator) / iops(denominator). */
-  readonly numerator: string;
-  readonly denominator: string;
-  readonly published: number;
-  readonly publishedText: string;
-  readonly source: string;
 }
 
 /** Every allocator of the registry but Linux's own. */
@@ -40,36 +31,4 @@ export function storyVariants(base: Scenario = SAS_128CPU, allocators: readonly 
     variant('e2', 'lazy, rcache covers every size', (s) => ({ ...s, iommu: { ...s.iommu, invalidation: 'lazy', rcacheClasses: allSizes } }), base),
     ...allocators.map((name) => variant(`f-${name}`, `allocator: ${name}`, (s) => ({ ...s, allocator: name }), base)),
   ];
-}
-
-export const PUBLISHED_RATIOS: readonly PublishedRatio[] = [
-  {
-    label: 'retry pass, strict',
-    numerator: 'a',
-    denominator: 'b',
-    published: 893.5 / 1655.6,
-    publishedText: '1655.6K -> 893.5K',
-    source: 'Zhen Lei, iommu list, 29 Jan 2021',
-  },
-  {
-    label: 'rcache for every size, strict',
-    numerator: 'd',
-    denominator: 'a',
-    published: 1800 / 1200,
-    publishedText: '1200K -> 1800K',
-    source: 'John Garry, rcache range v4, 14 Jul 2021',
-  },
-  {
-    label: 'rcache for every size, lazy',
-    numerator: 'e2',
-    denominator: 'e',
-    published: 1.0,
-    publishedText: '~1800K either way',
-    source: 'John Garry, rcache range v4, 14 Jul 2021',
-  },
-];
-
-/** Within ±25 % of the published ratio (the project's acceptance band). */
-export function withinBand(simulated: number, published: number): boolean {
-  return Math.abs(simulated / published - 1) <= 0.25;
 }
