@@ -8,6 +8,7 @@ import { basename, extname } from 'node:path';
 import { PRESETS as HOST_PRESETS } from '../block/presets.js';
 import { WorkloadError } from '../workloads/errors.js';
 import { maxBlockSize, minBlockSize, type FioJob, type FioJobFile } from '../workloads/fio-job.js';
+import { warmupForDuration } from './measured-window.js';
 import { scenarioFromData } from './scenario-loader.js';
 import { ScenarioError } from './scenario-schema.js';
 import type { ReadWrite, Scenario } from './scenario.js';
@@ -178,7 +179,7 @@ export function fioToScenario(parsed: FioJobFile, base: Scenario, options: { nam
     }
     data.duration_ms = durationMs;
     if (rampNs > 0 && rampNs / 1e6 < durationMs) data.warmup_ms = rampNs / 1e6;
-    else if (base.warmupMs >= durationMs) data.warmup_ms = durationMs / 4;
+    else data.warmup_ms = warmupForDuration(durationMs, base.warmupMs);
     if (durationMs > LONG_DURATION_MS && options.durationOverridden !== true) notes.push(`runtime: simulating ${durationMs} ms of a ${base.cpus}-CPU host takes a long time; pass --duration MS for a shorter run`);
   } else if (options.durationOverridden !== true) {
     notes.push(`no runtime in the job file: simulating ${base.durationMs} ms (the base scenario's duration; --duration to change)`);
