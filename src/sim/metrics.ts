@@ -5,9 +5,13 @@
  * The histogram is fio's layout (stat.h: FIO_IO_U_PLAT_BITS = 6): each power of two is split into
  * 64 equal sub-buckets, so a bucket is at most 1/64 (1.6 %) of its values wide, and values below 64
  * (integer nanoseconds, integer steps) each get a bucket of their own. Two percentiles that differ
- * by more than that land in different buckets, so p50 < p99 < max whenever the run's latencies
- * spread at all. 49 powers of two (1 to 2^48) take 3,136 counters; recording is a few integer
- * operations and allocates nothing.
+ * by more than that land in different buckets. Within a bucket a percentile is interpolated
+ * linearly by rank between the bucket's edges, narrowed to the smallest and largest value recorded
+ * (as Prometheus' histogram_quantile does), so two percentiles of one bucket still come out in
+ * order and apart, and a run whose I/Os all took the same time reports that time for every
+ * percentile; the error stays within the bucket's width (values below 1, in practice zero steps,
+ * share bucket 0 and read as the smallest of them). 49 powers of two (1 to 2^48) take 3,136
+ * counters; recording is a few integer operations and allocates nothing.
  */
 
 const POWERS_OF_TWO = Float64Array.from({ length: 64 }, (_, i) => 2 ** i);
@@ -16,16 +20,19 @@ const OCTAVES = 49;
 /** A log-linear histogram: 64 buckets per power of two, from 1 to 2^48; percentiles to within 1.6 %. */
 export class LogHistogram {
   static readonly SUB_BUCKETS = 64;
-  static readonly BUCKETS = OCTAVES * LogHistogram.SUB_BUCKETS;
+  /** Bucket 0 holds values below 1 (zero steps, say); buckets 1.. the 49 powers of two from 1. */
+  static readonly BUCKETS = 1 + OCTAVES * LogHistogram.SUB_BUCKETS;
   readonly counts = new Float64Array(LogHistogram.BUCKETS);
   count = 0;
   sum = 0;
   max = 0;
+  min = Number.POSITIVE_INFINITY;
 
   record(value: number): void {
     this.count++;
     this.sum += value;
     if (value > this.max) this.max = value;
+    if (value < this.min) this.min = value;
     this.counts[LogHistogram.bucketOf(value)]++;
   }
 
@@ -34,24 +41,40 @@ export class LogHistogram {
     // Below 2^32 the exponent is a count of leading zeros, far cheaper than a logarithm.
     const exponent = value < 4294967296 ? 31 - Math.clz32(value) : Math.floor(Math.log2(value));
     const fraction = value / POWERS_OF_TWO[exponent] - 1;
-    return Math.min(exponent * LogHistogram.SUB_BUCKETS + Math.floor(fraction * LogHistogram.SUB_BUCKETS), LogHistogram.BUCKETS - 1);
+    return Math.min(1 + exponent * LogHistogram.SUB_BUCKETS + Math.floor(fraction * LogHistogram.SUB_BUCKETS), LogHistogram.BUCKETS - 1);
   }
 
   /** The upper edge of a bucket. */
   static bucketLimit(bucket: number): number {
-    const exponent = Math.floor(bucket / LogHistogram.SUB_BUCKETS);
-    const sub = bucket % LogHistogram.SUB_BUCKETS;
+    if (bucket === 0) return 1;
+    const exponent = Math.floor((bucket - 1) / LogHistogram.SUB_BUCKETS);
+    const sub = (bucket - 1) % LogHistogram.SUB_BUCKETS;
     return 2 ** exponent * (1 + (sub + 1) / LogHistogram.SUB_BUCKETS);
   }
 
-  /** The value below which p % of the samples lie (bucket upper edge, capped by the maximum). */
+  /** The lower edge of a bucket. */
+  static bucketStart(bucket: number): number {
+    return bucket === 0 ? 0 : LogHistogram.bucketLimit(bucket - 1);
+  }
+
+  /**
+   * The p-th percentile (nearest rank): in the bucket holding that rank, interpolated by rank
+   * between the bucket's edges narrowed to [min, max].
+   */
   percentile(p: number): number {
     if (this.count === 0) return 0;
     const rank = Math.max(1, Math.ceil((p / 100) * this.count));
     let seen = 0;
     for (let bucket = 0; bucket < this.counts.length; bucket++) {
-      seen += this.counts[bucket];
-      if (seen >= rank) return Math.min(LogHistogram.bucketLimit(bucket), this.max);
+      const inBucket = this.counts[bucket];
+      if (seen + inBucket >= rank) {
+        // Below 1 there is no scale to interpolate on: such values (zero steps) read as the smallest.
+        if (bucket === 0) return this.min;
+        const low = Math.max(LogHistogram.bucketStart(bucket), this.min);
+        const high = Math.min(LogHistogram.bucketLimit(bucket), this.max);
+        return low + ((rank - seen) / inBucket) * (high - low);
+      }
+      seen += inBucket;
     }
     return this.max;
   }
@@ -83,6 +106,7 @@ export class LogHistogram {
     this.count += other.count;
     this.sum += other.sum;
     if (other.max > this.max) this.max = other.max;
+    if (other.min < this.min) this.min = other.min;
   }
 
   mean(): number {
@@ -94,6 +118,7 @@ export class LogHistogram {
     this.count = 0;
     this.sum = 0;
     this.max = 0;
+    this.min = Number.POSITIVE_INFINITY;
   }
 }
 
