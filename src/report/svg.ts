@@ -2,6 +2,11 @@
  * Hand-drawn SVG charts for the HTML report: line charts, grouped bar charts and a latency
  * percentile (CDF) chart. Each returns a self-contained `<svg>` string with an `id`, a `<title>`
  * and a `<desc>`, axis labels with units and a legend; styling comes from the report's CSS classes.
+ *
+ * The legend sits above the plot, never inside it: it is laid out first (rows wrap at the plot's
+ * width), and the plot starts below its last row, the picture growing taller by as much, so
+ * however many series and however long their names, no legend entry covers a line or a point.
+ * The plot rectangle is emitted as an invisible `rect.plot-area` so tests can check that.
  */
 
 export interface Point {
@@ -73,6 +78,19 @@ export function niceTicks(min: number, max: number, target = 5): number[] {
 
 const MARGIN = { left: 72, right: 20, top: 44, bottom: 52 };
 
+/** Legend geometry: rows of 16 px; an entry's width allows 7.2 px per character (12 px text). */
+const LEGEND_ROW = 16;
+const LEGEND_FIRST_BASELINE = 16;
+const LEGEND_CHAR_WIDTH = 7.2;
+
+interface LegendEntry {
+  readonly name: string;
+  readonly colour: string;
+  readonly x: number;
+  /** Baseline of the text. */
+  readonly y: number;
+}
+
 interface Plot {
   readonly width: number;
   readonly height: number;
@@ -80,15 +98,44 @@ interface Plot {
   readonly x1: number;
   readonly y0: number;
   readonly y1: number;
+  readonly legend: readonly LegendEntry[];
 }
 
-/** The plot rectangle; the left margin grows with the longest y tick label. */
-function plotArea(frame: ChartFrame, yTickLabels: readonly string[] = []): Plot {
+/** Legend entries in rows from x0, wrapping before x1. */
+function layOutLegend(items: readonly { name: string; colour: string }[], x0: number, x1: number): LegendEntry[] {
+  const entries: LegendEntry[] = [];
+  let x = x0;
+  let y = LEGEND_FIRST_BASELINE;
+  // A name too long for one row is cut with an ellipsis (the series' own <title> keeps it whole).
+  const maxChars = Math.max(4, Math.floor((x1 - x0 - 35) / LEGEND_CHAR_WIDTH));
+  for (const item of items) {
+    const name = item.name.length > maxChars ? `${item.name.slice(0, maxChars - 1)}…` : item.name;
+    const width = 19 + name.length * LEGEND_CHAR_WIDTH + 16;
+    if (x + width > x1 && x > x0) {
+      x = x0;
+      y += LEGEND_ROW;
+    }
+    entries.push({ name, colour: item.colour, x, y });
+    x += width;
+  }
+  return entries;
+}
+
+/**
+ * The plot rectangle: the left margin grows with the longest y tick label, the top one with the
+ * legend's rows (and the picture with it, so the plot keeps its height).
+ */
+function plotArea(frame: ChartFrame, yTickLabels: readonly string[] = [], legendItems: readonly { name: string; colour: string }[] = []): Plot {
   const width = frame.width ?? 680;
-  const height = frame.height ?? 320;
   const longest = Math.max(0, ...yTickLabels.map((l) => l.length));
   const left = Math.max(MARGIN.left, 34 + longest * 7);
-  return { width, height, x0: left, x1: width - MARGIN.right, y0: height - MARGIN.bottom, y1: MARGIN.top };
+  const right = width - MARGIN.right;
+  const legend = layOutLegend(legendItems, left, right);
+  const legendBottom = legend.length === 0 ? 0 : Math.max(...legend.map((e) => e.y)) + 4;
+  // The plot's top edge, plus room for the topmost tick label (half a line above the edge).
+  const top = Math.max(MARGIN.top, legendBottom + 16);
+  const height = (frame.height ?? 320) + (top - MARGIN.top);
+  return { width, height, x0: left, x1: right, y0: height - MARGIN.bottom, y1: top, legend };
 }
 
 function open(frame: ChartFrame, plot: Plot): string {
@@ -109,22 +156,16 @@ function axisLabels(frame: ChartFrame, plot: Plot): string {
   );
 }
 
-/** The legend along the top, wrapping onto a second row when it must. */
-function legend(items: readonly { name: string; colour: string }[], plot: Plot): string {
-  let x = plot.x0;
-  let y = 16;
+/** The legend laid out by plotArea, above the plot; then the (invisible) plot rectangle. */
+function legend(plot: Plot): string {
   const parts: string[] = ['<g class="legend">'];
-  for (const item of items) {
-    const width = 22 + item.name.length * 6.6 + 14;
-    if (x + width > plot.x1 && x > plot.x0) {
-      x = plot.x0;
-      y += 16;
-    }
-    parts.push(`<rect x="${x}" y="${y - 9}" width="14" height="10" rx="2" fill="${item.colour}"/>`);
-    parts.push(`<text x="${x + 19}" y="${y}">${escapeXml(item.name)}</text>`);
-    x += width;
+  for (const entry of plot.legend) {
+    const x = Number(entry.x.toFixed(1));
+    parts.push(`<rect x="${x}" y="${entry.y - 9}" width="14" height="10" rx="2" fill="${entry.colour}"/>`);
+    parts.push(`<text x="${Number((x + 19).toFixed(1))}" y="${entry.y}">${escapeXml(entry.name)}</text>`);
   }
   parts.push('</g>');
+  parts.push(`<rect class="plot-area" x="${plot.x0}" y="${plot.y1}" width="${plot.x1 - plot.x0}" height="${plot.y0 - plot.y1}" fill="none" stroke="none"/>`);
   return parts.join('');
 }
 
@@ -159,9 +200,9 @@ export function lineChart(options: LineChartOptions): string {
   const all = options.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   const spreadTop = options.series.flatMap((s) => (s.spread ?? []).map((b) => b.hi)).filter(Number.isFinite);
   const yTicks = niceTicks(0, all.length === 0 ? 1 : Math.max(...all.map((p) => p.y), ...spreadTop), 5);
-  const plot = plotArea(options, yTicks.map(yFormat));
+  const plot = plotArea(options, yTicks.map(yFormat), options.series);
   const parts = [open(options, plot)];
-  parts.push(legend(options.series, plot));
+  parts.push(legend(plot));
   if (all.length === 0) {
     parts.push(frameLines(plot), noData(plot, 'no samples in the measured interval'), axisLabels(options, plot), '</svg>');
     return parts.join('');
@@ -220,8 +261,8 @@ export function barChart(options: BarChartOptions): string {
   const yFormat = options.yFormat ?? compactNumber;
   const values = options.groups.flatMap((g) => g.values).filter((v): v is number => v !== null && Number.isFinite(v));
   const yTicks = niceTicks(0, options.yMax ?? Math.max(...values, 0), 5);
-  const plot = plotArea(options, yTicks.map(yFormat));
-  const parts = [open(options, plot), legend(options.groups, plot)];
+  const plot = plotArea(options, yTicks.map(yFormat), options.groups);
+  const parts = [open(options, plot), legend(plot)];
   if (options.categories.length === 0 || values.length === 0) {
     parts.push(frameLines(plot), noData(plot, options.emptyMessage ?? 'nothing to show'), axisLabels(options, plot), '</svg>');
     return parts.join('');
@@ -273,8 +314,8 @@ function nines(percentile: number, top: number): number {
  * max evenly spaced), so the tail is as readable as the median.
  */
 export function percentileChart(options: ChartFrame & { readonly curves: readonly PercentileCurve[]; readonly xFormat?: (v: number) => string }): string {
-  const plot = plotArea(options);
-  const parts = [open(options, plot), legend(options.curves, plot)];
+  const plot = plotArea(options, [], options.curves);
+  const parts = [open(options, plot), legend(plot)];
   const values = options.curves.flatMap((c) => c.points.map((p) => p.value)).filter((v) => Number.isFinite(v) && v > 0);
   if (values.length === 0) {
     parts.push(frameLines(plot), noData(plot, 'no I/O completed in the measured interval'), axisLabels(options, plot), '</svg>');
@@ -356,8 +397,8 @@ export function scatterChart(
   const all = options.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   const yFormat = options.yFormat ?? compactNumber;
   const yTicks = all.length === 0 ? [0, 1] : (options.binaryTicks ? binaryTicks : niceTicks)(Math.min(...all.map((p) => p.y)), Math.max(...all.map((p) => p.y)), 5);
-  const plot = plotArea(options, yTicks.map(yFormat));
-  const parts = [open(options, plot), legend(options.series, plot)];
+  const plot = plotArea(options, yTicks.map(yFormat), options.series);
+  const parts = [open(options, plot), legend(plot)];
   if (all.length === 0) {
     parts.push(frameLines(plot), noData(plot, 'no mappings'), axisLabels(options, plot), '</svg>');
     return parts.join('');

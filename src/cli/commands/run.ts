@@ -3,7 +3,7 @@
  * becomes a scenario on top of a base preset (the host, IOMMU and costs), with its jobs mapped to
  * the engine's (src/sim/fio-scenario.ts says how, and the approximations are printed as notes).
  * `--compare` runs the same workload on several allocators or settings at once (worker threads),
- * `--json` prints fio-style JSON, `--report DIR` writes a self-contained HTML report.
+ * `--json` prints fio-style JSON, `--report FILE.html` (or DIR, for DIR/index.html) a self-contained HTML report.
  */
 import { basename } from 'node:path';
 import { writeHtmlReport } from '../../report/html.js';
@@ -11,11 +11,11 @@ import { simulate, type SimulationResult } from '../../sim/engine.js';
 import { simulateAll } from '../../sim/parallel.js';
 import { PRESETS } from '../../sim/presets.js';
 import { readScenarioOrJobFile, type ScenarioFileInput } from '../../sim/scenario-file.js';
-import { ScenarioError, type Scenario } from '../../sim/scenario.js';
+import { ScenarioError } from '../../sim/scenario.js';
 import { helpText, parseArgs, type OptionSpec } from '../args.js';
 import type { Command, CommandIo } from '../command.js';
 import { UsageError } from '../errors.js';
-import { compareVariants, fioStyleJson, iovasimVersion, OVERRIDE_OPTIONS, printNotes, ProgressBar, userErrors, type Direction, type Variant } from '../run-support.js';
+import { compareVariants, fioStyleJson, iovasimVersion, OVERRIDE_OPTIONS, printNotes, ProgressBar, userErrors, type Variant } from '../run-support.js';
 import { overridesFromOptions, scenarioUserError, summaryTable } from './simulate.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -40,13 +40,6 @@ export async function loadRunInput(file: string, options: Record<string, string 
     if (error instanceof ScenarioError) throw scenarioUserError(error);
     throw error;
   }
-}
-
-/** How fio would file the I/O: under write when every job writes, else under read. */
-export function scenarioDirection(scenario: Scenario, notes: string[]): Direction {
-  const writes = scenario.jobs.filter((j) => j.rw === 'write' || j.rw === 'randwrite').length;
-  if (writes > 0 && writes < scenario.jobs.length) notes.push('the jobs both read and write: the JSON files all I/O under "read" (the engine does not count directions apart)');
-  return writes === scenario.jobs.length ? 'write' : 'read';
 }
 
 /** Runs the variants: one in this thread with a progress bar, several on worker threads. */
@@ -78,11 +71,11 @@ async function runVariants(variants: readonly Variant[], io: CommandIo): Promise
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'simulate a scenario YAML or a fio job file; --compare variants, --json (fio-style), --report DIR (HTML)',
+  summary: 'simulate a scenario YAML or a fio job file; --compare variants, --json (fio-style), --report FILE.html|DIR (HTML)',
   async run(argv, io) {
     const { options, positionals } = parseArgs('run', argv, OPTIONS);
     if (options.help) {
-      io.stdout.write(helpText('usage: iovasim run FILE [--preset NAME] [overrides] [--compare a,b,…] [--json] [--report DIR]\n\nFILE: a scenario YAML, or a fio job file (.fio, or any file of [sections] that fio’s parser accepts).', OPTIONS));
+      io.stdout.write(helpText('usage: iovasim run FILE [--preset NAME] [overrides] [--compare a,b,…] [--json] [--report FILE.html|DIR]\n\nFILE: a scenario YAML, or a fio job file (.fio, or any file of [sections] that fio’s parser accepts).', OPTIONS));
       return 0;
     }
     if (positionals.length !== 1) throw new UsageError('needs one FILE: a scenario YAML or a fio job file');
@@ -91,11 +84,10 @@ export const runCommand: Command = {
       const input = await loadRunInput(file, options);
       const variants: Variant[] = options.compare === undefined ? [{ label: input.scenario.name, scenario: input.scenario }] : compareVariants(input.scenario, String(options.compare));
       const notes = [...input.notes];
-      const direction = scenarioDirection(input.scenario, notes);
       printNotes(io.stderr, notes);
       const results = await runVariants(variants, io);
       if (options.json) {
-        io.stdout.write(JSON.stringify(fioStyleJson(variants, results, { command: 'run', input: file, format: input.format, direction, notes }), null, 2) + '\n');
+        io.stdout.write(JSON.stringify(fioStyleJson(variants, results, { command: 'run', input: file, format: input.format, notes }), null, 2) + '\n');
       } else {
         io.stdout.write(summaryTable(results));
       }
