@@ -61,6 +61,7 @@ const CSS = `
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 main{max-width:1240px;margin:0 auto;padding:28px 28px 64px}
+@media (max-width:700px){main{padding:20px 14px 48px}}
 header h1{font-size:27px;line-height:1.2;margin:0 0 6px;letter-spacing:-.01em}
 header .sub{color:var(--muted);margin:2px 0}
 header code{font-size:13px}
@@ -75,7 +76,7 @@ p.lead{color:var(--muted);margin:0 0 14px;max-width:80ch}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:10px 16px;min-width:150px}
 .card .v{font-size:22px;font-weight:650;font-variant-numeric:tabular-nums}
 .card .k{color:var(--muted);font-size:12.5px;text-transform:uppercase;letter-spacing:.04em}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:18px}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(540px,100%),1fr));gap:18px}
 figure.chart{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:14px 16px 10px;margin:0;min-width:0}
 figure.chart svg{width:100%;height:auto;display:block}
 figure.chart h3{margin:0 0 2px}

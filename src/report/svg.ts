@@ -322,9 +322,14 @@ export function percentileChart(options: ChartFrame & { readonly curves: readonl
     return parts.join('');
   }
   const top = 3.6; // where "max" sits, above 99.9 % (= 3)
-  const lo = Math.floor(Math.log10(Math.min(...values)));
-  let hi = Math.ceil(Math.log10(Math.max(...values)));
-  if (hi === lo) hi = lo + 1;
+  // Whole decades when the latencies span one or more; else the axis closes in on them (a run at
+  // saturation spreads over a few per cent, which a decade-wide axis draws as one vertical line).
+  const spanLo = Math.log10(Math.min(...values));
+  const spanHi = Math.log10(Math.max(...values));
+  const decades = spanHi - spanLo >= 1;
+  const pad = Math.max(0.004, (spanHi - spanLo) * 0.08);
+  const lo = decades ? Math.floor(spanLo) : spanLo - pad;
+  const hi = decades ? Math.ceil(spanHi) : spanHi + pad;
   const sx = (v: number): number => plot.x0 + ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo)) * (plot.x1 - plot.x0);
   const sy = (p: number): number => plot.y0 - (nines(p, top) / top) * (plot.y0 - plot.y1);
   const yTicks: [number, string][] = [
@@ -338,10 +343,18 @@ export function percentileChart(options: ChartFrame & { readonly curves: readonl
   for (const [p, label] of yTicks) {
     const y = sy(p).toFixed(1);
     parts.push(`<line class="grid" x1="${plot.x0}" x2="${plot.x1}" y1="${y}" y2="${y}"/>`);
-    parts.push(`<text class="tick" x="${plot.x0 - 6}" y="${y}" dy="0.32em" text-anchor="end">${label}</text>`);
+    // 0 % sits just below 50 % on a nines axis: its label would overprint.
+    if (p > 0 || sy(0) - sy(50) >= 14) parts.push(`<text class="tick" x="${plot.x0 - 6}" y="${y}" dy="0.32em" text-anchor="end">${label}</text>`);
   }
   const xFormat = options.xFormat ?? compactNumber;
-  for (let e = lo; e <= hi; e++) {
+  if (!decades) {
+    for (const t of niceTicks(10 ** lo, 10 ** hi, 5).filter((v) => v >= 10 ** lo && v <= 10 ** hi)) {
+      const x = sx(t).toFixed(1);
+      parts.push(`<line class="grid grid-v" x1="${x}" x2="${x}" y1="${plot.y0}" y2="${plot.y1}"/>`);
+      parts.push(`<text class="tick" x="${x}" y="${plot.y0 + 18}" text-anchor="middle">${escapeXml(xFormat(t))}</text>`);
+    }
+  }
+  for (let e = lo; decades && e <= hi; e++) {
     const x = sx(10 ** e).toFixed(1);
     parts.push(`<line class="grid grid-v" x1="${x}" x2="${x}" y1="${plot.y0}" y2="${plot.y1}"/>`);
     parts.push(`<text class="tick" x="${x}" y="${plot.y0 + 18}" text-anchor="middle">${escapeXml(xFormat(10 ** e))}</text>`);
@@ -358,7 +371,8 @@ export function percentileChart(options: ChartFrame & { readonly curves: readonl
     if (points.length === 0) continue;
     const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.value).toFixed(1)},${sy(p.percentile).toFixed(1)}`).join('');
     parts.push(`<g class="series"><title>${escapeXml(curve.name)}</title><path d="${path}" fill="none" stroke="${curve.colour}" stroke-width="2"/>`);
-    for (const p of points) {
+    // A marker per histogram bucket while they are few; a long curve is drawn as its line only.
+    for (const p of points.length <= 40 ? points : []) {
       parts.push(
         `<circle cx="${sx(p.value).toFixed(1)}" cy="${sy(p.percentile).toFixed(1)}" r="3.5" fill="${curve.colour}">` +
           `<title>${escapeXml(`${curve.name}: ${p.percentile >= 100 ? 'max' : `p${Number(p.percentile.toFixed(3))}`} = ${xFormat(p.value)}`)}</title></circle>`,

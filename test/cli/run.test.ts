@@ -123,9 +123,12 @@ describe('iovasim run', () => {
     expect(read.total_ios).toBeGreaterThan(0);
     expect(write.total_ios).toBeGreaterThan(0);
     expect(read.total_ios + write.total_ios).toBe(all.ios);
-    // 4 KiB reads and 64 KiB writes: each group's bytes are its own I/Os' sizes.
+    // 4 KiB reads and 256 KiB writes: each group's bytes are its own I/Os' sizes.
     expect(read.io_bytes).toBe(read.total_ios * 4096);
-    expect(write.io_bytes).toBe(write.total_ios * 65536);
+    expect(write.io_bytes).toBe(write.total_ios * 262144);
+    // The writes' 64-granule mappings are above the rcache's largest class: counted, not hidden.
+    expect(all.rcache.tooLarge).toBeGreaterThan(0);
+    expect(all.rcache.hitRate).toBeCloseTo(all.rcache.hits / (all.rcache.hits + all.rcache.misses + all.rcache.tooLarge), 12);
     expect(write.lat_ns.N).toBe(write.total_ios);
     expect(read.lat_ns.percentile['50.000000']).toBe(Math.round(all.read.latencyUs.p50 * 1e3));
     expect(write.lat_ns.percentile['99.000000']).toBe(Math.round(all.write.latencyUs.p99 * 1e3));
