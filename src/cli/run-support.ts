@@ -6,6 +6,7 @@ import { KernelVersionError } from '../allocators/kernel-version.js';
 import { ALLOCATOR_NAMES } from '../allocators/registry.js';
 import { dmaKernelFeatures } from '../dma/kernel-features.js';
 import type { SimulationResult } from '../sim/engine.js';
+import type { DirectionResult } from '../sim/simulation-result.js';
 import type { Scenario } from '../sim/scenario.js';
 import { ScenarioError } from '../sim/scenario.js';
 import { WorkloadError } from '../workloads/errors.js';
@@ -25,7 +26,7 @@ export const OVERRIDE_OPTIONS: Record<string, OptionSpec> = {
   seed: { type: 'string', description: 'seed for every random choice' },
   compare: { type: 'string', description: 'comma-separated variants run on the same workload: allocator names, strict, lazy, passthrough, seed, merged, none, kernel versions (join with + to combine, e.g. gap-tree+lazy)' },
   json: { type: 'boolean', description: 'print fio-style JSON (jobs[].read …, plus an "iovasim" object with every figure)' },
-  report: { type: 'string', description: 'write a self-contained HTML report to DIR/index.html' },
+  report: { type: 'string', description: 'write a self-contained HTML report: to FILE when it ends in .html, else to DIR/index.html' },
   help: { type: 'boolean', description: 'show this help' },
 };
 
@@ -151,34 +152,6 @@ export class ProgressBar {
 export { iovasimVersion } from './version.js';
 import { iovasimVersion } from './version.js';
 
-/** The direction fio would report the I/O under: writes when every job writes, else reads. */
-export type Direction = 'read' | 'write';
-
-function directionStats(result: SimulationResult): Record<string, unknown> {
-  const runtimeMs = result.measuredMs;
-  const ioBytes = Math.round(result.bandwidthMBps * 1e6 * (runtimeMs / 1e3));
-  const ns = (us: number): number => Math.round(us * 1e3);
-  return {
-    io_bytes: ioBytes,
-    io_kbytes: Math.floor(ioBytes / 1024),
-    bw_bytes: Math.round(result.bandwidthMBps * 1e6),
-    bw: Math.round((result.bandwidthMBps * 1e6) / 1024),
-    iops: result.iops,
-    runtime: Math.round(runtimeMs),
-    total_ios: result.ios,
-    lat_ns: {
-      max: ns(result.latencyUs.max),
-      mean: result.latencyUs.mean * 1e3,
-      N: result.ios,
-      percentile: {
-        '50.000000': ns(result.latencyUs.p50),
-        '99.000000': ns(result.latencyUs.p99),
-        '99.900000': ns(result.latencyUs.p999),
-      },
-    },
-  };
-}
-
 const ZERO_DIRECTION = {
   io_bytes: 0,
   io_kbytes: 0,
@@ -190,17 +163,43 @@ const ZERO_DIRECTION = {
   lat_ns: { max: 0, mean: 0, N: 0, percentile: { '50.000000': 0, '99.000000': 0, '99.900000': 0 } },
 };
 
+/** One of fio's direction groups from the engine's figures for that direction (zeros when it had no I/O). */
+function directionStats(result: SimulationResult, direction: DirectionResult): Record<string, unknown> {
+  if (direction.ios === 0) return ZERO_DIRECTION;
+  const ns = (us: number): number => Math.round(us * 1e3);
+  return {
+    io_bytes: direction.bytes,
+    io_kbytes: Math.floor(direction.bytes / 1024),
+    bw_bytes: Math.round(direction.bandwidthMBps * 1e6),
+    bw: Math.round((direction.bandwidthMBps * 1e6) / 1024),
+    iops: direction.iops,
+    runtime: Math.round(result.measuredMs),
+    total_ios: direction.ios,
+    lat_ns: {
+      max: ns(direction.latencyUs.max),
+      mean: direction.latencyUs.mean * 1e3,
+      N: direction.ios,
+      percentile: {
+        '50.000000': ns(direction.latencyUs.p50),
+        '99.000000': ns(direction.latencyUs.p99),
+        '99.900000': ns(direction.latencyUs.p999),
+      },
+    },
+  };
+}
+
+
 /**
  * fio's --output-format=json where it overlaps: `"fio version"`, `jobs[]` with `jobname`, and
- * `read` / `write` / `trim` (`io_bytes`, `bw` in KiB/s, `iops`, `lat_ns` with percentiles); one
- * job entry per variant. Everything else is under `"iovasim"`: the run's metadata and each
+ * `read` / `write` / `trim` (`io_bytes`, `bw` in KiB/s, `iops`, `lat_ns` with percentiles), reads
+ * and writes each from the engine's own count of that direction; one job entry per variant. Everything else is under `"iovasim"`: the run's metadata and each
  * variant's full SimulationResult (`results[i]` belongs to `jobs[i]`). No wall-clock fields, so
  * the same input and seed give byte-identical output.
  */
 export function fioStyleJson(
   variants: readonly Variant[],
   results: readonly SimulationResult[],
-  meta: { command: string; input: string; format: string; direction: Direction; notes: readonly string[]; extra?: Record<string, unknown> },
+  meta: { command: string; input: string; format: string; notes: readonly string[]; extra?: Record<string, unknown> },
 ): Record<string, unknown> {
   return {
     'fio version': `iovasim-${iovasimVersion()}`,
@@ -209,8 +208,8 @@ export function fioStyleJson(
       groupid: i,
       error: 0,
       'job options': { scenario: result.scenario.name, allocator: result.scenario.allocator, kernel: result.scenario.kernel, iommu: iommuWord(result.scenario), cap: result.scenario.host.cap },
-      read: meta.direction === 'read' ? directionStats(result) : ZERO_DIRECTION,
-      write: meta.direction === 'write' ? directionStats(result) : ZERO_DIRECTION,
+      read: directionStats(result, result.read),
+      write: directionStats(result, result.write),
       trim: ZERO_DIRECTION,
     })),
     iovasim: {

@@ -70,6 +70,12 @@ export class Rcache<P extends number | bigint = number> {
   depotOverflows = 0;
   /** Magazines the 6.7+ depot trimmer freed to the allocator. */
   depotTrims = 0;
+  /**
+   * alloc_iova_fast() calls for a size above the largest class: iova_rcache_get() returns 0 for
+   * them without looking (order >= IOVA_RANGE_CACHE_MAX_SIZE) and they always go to the allocator.
+   * Counted apart from the classes' misses so a hit rate can be taken over every allocation.
+   */
+  tooLarge = 0;
   private readonly magazineSize: number;
   private readonly zero: P;
 
@@ -153,7 +159,10 @@ export class Rcache<P extends number | bigint = number> {
   /** iova_rcache_get() + __iova_rcache_get(); `limitPfn` is exclusive. */
   private rcacheGet(size: P, limitPfn: P): P {
     const order = orderBase2(size);
-    if (order >= this.cacheClasses) return this.zero;
+    if (order >= this.cacheClasses) {
+      this.tooLarge++;
+      return this.zero;
+    }
     const rcache = this.classes[order];
     const cpuRcache = rcache.cpus[this.currentCpu];
     if (cpuRcache.loaded.size === 0) {

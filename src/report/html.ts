@@ -7,12 +7,20 @@
  * chart-rcache-hit, chart-depot-magazines, chart-live-iovas, chart-lock-wait, and the occupancy
  * pictures in chart-occupancy (images occupancy-0, occupancy-1, …). An IOMMU-trace replay report
  * has chart-placement and chart-occupancy (occupancy-recorded, occupancy-0, …).
+ *
+ * A chart with nothing to show (every value of every variant zero, or no data at all) is not drawn:
+ * a flat line at zero looks like a broken page. Instead the list #omitted-charts says in one line
+ * per chart why it is absent (`<li data-chart="chart-lock-wait">`). The header states the measured
+ * window (#measured-window), and reads and writes have a table of their own (#direction-table), as
+ * fio reports them.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UserError } from '../errors.js';
 import { COST_MODEL_KEYS } from '../sim/cost-model.js';
 import type { SimulationResult } from '../sim/engine.js';
 import type { PlacementResult } from '../sim/ftrace-replay.js';
+import { measuredWindowText } from '../sim/measured-window.js';
 import { occupancyPng } from './png.js';
 import { scenarioDifferences, scenarioYaml } from './scenario-text.js';
 import { barChart, colourOf, compactNumber, escapeXml, lineChart, percentileChart, scatterChart } from './svg.js';
@@ -53,6 +61,7 @@ const CSS = `
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 main{max-width:1240px;margin:0 auto;padding:28px 28px 64px}
+@media (max-width:700px){main{padding:20px 14px 48px}}
 header h1{font-size:27px;line-height:1.2;margin:0 0 6px;letter-spacing:-.01em}
 header .sub{color:var(--muted);margin:2px 0}
 header code{font-size:13px}
@@ -67,7 +76,7 @@ p.lead{color:var(--muted);margin:0 0 14px;max-width:80ch}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:10px 16px;min-width:150px}
 .card .v{font-size:22px;font-weight:650;font-variant-numeric:tabular-nums}
 .card .k{color:var(--muted);font-size:12.5px;text-transform:uppercase;letter-spacing:.04em}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:18px}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(540px,100%),1fr));gap:18px}
 figure.chart{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:14px 16px 10px;margin:0;min-width:0}
 figure.chart svg{width:100%;height:auto;display:block}
 figure.chart h3{margin:0 0 2px}
@@ -80,6 +89,7 @@ figcaption{color:var(--muted);font-size:13px;margin-top:4px}
 .chart-svg .no-data{fill:#8b94a4;font-style:italic;font-size:14px}
 .chart-svg .legend text{font-size:12px;fill:#1b2330}
 .chart-svg .bar-value{font-size:11px;fill:#3a4352}
+ul.omitted{color:var(--muted);font-size:13.5px;margin:14px 0 0;padding-left:20px}ul.omitted li{margin:3px 0}
 .table-wrap{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:12px}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:14px}
 th,td{padding:6px 12px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
@@ -118,14 +128,20 @@ interface MetricRow {
   readonly better?: 'higher' | 'lower';
 }
 
+/** Latency in µs as the tables print it: one decimal below 1 ms, so close percentiles stay apart. */
+const latency = (v: number): string => (!Number.isFinite(v) ? '–' : v < 1000 ? v.toFixed(1) : v.toFixed(0));
+
+/** All IOVA allocations the rcache was asked for: hits, misses and sizes too large for it. */
+const allocations = (r: SimulationResult): number => r.rcache.hits + r.rcache.misses + r.rcache.tooLarge;
+
 const METRICS: readonly MetricRow[] = [
   { label: 'Throughput', unit: 'IOPS', value: (r) => r.iops, format: compactNumber, better: 'higher' },
   { label: 'Bandwidth', unit: 'MB/s', value: (r) => r.bandwidthMBps, format: fixed(0), better: 'higher' },
-  { label: 'Latency mean', unit: 'µs', value: (r) => r.latencyUs.mean, format: fixed(1), better: 'lower' },
-  { label: 'Latency p50', unit: 'µs', value: (r) => r.latencyUs.p50, format: fixed(1), better: 'lower' },
-  { label: 'Latency p99', unit: 'µs', value: (r) => r.latencyUs.p99, format: fixed(1), better: 'lower' },
-  { label: 'Latency p99.9', unit: 'µs', value: (r) => r.latencyUs.p999, format: fixed(1), better: 'lower' },
-  { label: 'Latency max', unit: 'µs', value: (r) => r.latencyUs.max, format: fixed(1), better: 'lower' },
+  { label: 'Latency mean', unit: 'µs', value: (r) => r.latencyUs.mean, format: latency, better: 'lower' },
+  { label: 'Latency p50', unit: 'µs', value: (r) => r.latencyUs.p50, format: latency, better: 'lower' },
+  { label: 'Latency p99', unit: 'µs', value: (r) => r.latencyUs.p99, format: latency, better: 'lower' },
+  { label: 'Latency p99.9', unit: 'µs', value: (r) => r.latencyUs.p999, format: latency, better: 'lower' },
+  { label: 'Latency max', unit: 'µs', value: (r) => r.latencyUs.max, format: latency, better: 'lower' },
   { label: 'I/Os measured', unit: 'count', value: (r) => r.ios, format: compactNumber },
   { label: 'Bios per request', unit: 'merged', value: (r) => r.biosPerRequest, format: fixed(2) },
   { label: 'DMA map+unmap CPU', unit: 'ns / I/O', value: (r) => r.mapping.cpuNsPerIo, format: fixed(0), better: 'lower' },
@@ -137,7 +153,11 @@ const METRICS: readonly MetricRow[] = [
   { label: '32-bit (SAC) attempts / failures', unit: 'count', value: (r) => r.mapping.sac32Attempts, format: fixed(0) },
   { label: 'Tree lock busy', unit: 'of time', value: (r) => r.lock.utilisation, format: pct, better: 'lower' },
   { label: 'Tree lock wait', unit: 'ns / I/O', value: (r) => r.lock.waitNsPerIo, format: fixed(0), better: 'lower' },
-  { label: 'rcache hit rate', unit: 'of allocs', value: (r) => r.rcache.hitRate, format: pct, better: 'higher' },
+  { label: 'rcache hit rate', unit: 'of all allocs', value: (r) => r.rcache.hitRate, format: pct, better: 'higher' },
+  { label: 'rcache hits', unit: 'count', value: (r) => r.rcache.hits, format: compactNumber },
+  { label: 'rcache misses', unit: 'count', value: (r) => r.rcache.misses, format: compactNumber },
+  { label: 'Too large for the rcache', unit: 'count', value: (r) => r.rcache.tooLarge, format: compactNumber },
+  { label: 'Too large for the rcache', unit: 'of all allocs', value: (r) => (allocations(r) === 0 ? 0 : r.rcache.tooLarge / allocations(r)), format: pct },
   { label: 'Depot magazines', unit: 'at end', value: (r) => r.rcache.depotMagazines, format: fixed(0) },
   { label: 'IOTLB invalidations', unit: 'strict', value: (r) => r.iotlb.invalidations, format: compactNumber },
   { label: 'IOTLB flushes', unit: 'lazy', value: (r) => r.iotlb.flushes, format: compactNumber },
@@ -147,6 +167,7 @@ const METRICS: readonly MetricRow[] = [
   { label: 'External fragmentation < 4 GiB', unit: '1 − largest/free', value: (r) => r.allocator.externalFragmentation32, format: pct, better: 'lower' },
   { label: 'CPU utilisation', unit: 'all CPUs', value: (r) => r.cpuUtilisation, format: pct },
   { label: 'Simulated time measured', unit: 'ms', value: (r) => r.measuredMs, format: fixed(1) },
+  { label: 'Warm-up before it', unit: 'ms', value: (r) => r.warmupMs, format: fixed(1) },
 ];
 
 function swatch(index: number): string {
@@ -174,11 +195,42 @@ function summaryTable(runs: readonly ReportRun[]): string {
   return `<div class="table-wrap"><table id="summary-table"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
+/** Reads and writes apart, one row per variant and direction, as fio reports its groups. */
+function directionTable(runs: readonly ReportRun[]): string {
+  const head = '<tr><th>variant</th><th>direction</th><th>I/Os</th><th>IOPS</th><th>MB/s</th><th>mean µs</th><th>p50 µs</th><th>p99 µs</th><th>p99.9 µs</th><th>max µs</th></tr>';
+  const rows: string[] = [];
+  runs.forEach((run, i) => {
+    for (const [name, d] of [
+      ['read', run.result.read],
+      ['write', run.result.write],
+    ] as const) {
+      const cells =
+        d.ios === 0
+          ? `<td>0</td><td colspan="7" style="text-align:left;color:var(--muted)">no ${name}s in the measured window</td>`
+          : [compactNumber(d.ios), compactNumber(d.iops), fixed(0)(d.bandwidthMBps), latency(d.latencyUs.mean), latency(d.latencyUs.p50), latency(d.latencyUs.p99), latency(d.latencyUs.p999), latency(d.latencyUs.max)].map((v) => `<td>${esc(v)}</td>`).join('');
+      rows.push(`<tr data-direction="${name}"><td>${swatch(i)}${esc(run.label)}</td><td>${name}</td>${cells}</tr>`);
+    }
+  });
+  return `<div class="table-wrap"><table id="direction-table"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;
+}
+
+/** "Measured 150 ms after a 50 ms warm-up", once when every variant shares it. */
+function windowText(runs: readonly ReportRun[]): string {
+  const texts = runs.map((r) => measuredWindowText(r.result));
+  const line = texts.every((t) => t === texts[0]) ? texts[0] : runs.map((r, i) => `${r.label}: ${texts[i]}`).join('; ');
+  return `Simulated time ${line}. Every figure below counts only I/Os completed in the measured window.`;
+}
+
+/** A chart, or the reason it is left out. */
+type Chart = { readonly html: string } | { readonly id: string; readonly title: string; readonly omitted: string };
+
 function figure(svg: string, title: string, caption: string): string {
   return `<figure class="chart"><h3>${esc(title)}</h3>${svg}<figcaption>${caption}</figcaption></figure>`;
 }
 
-function timeSeries(runs: readonly ReportRun[], id: string, title: string, yLabel: string, pick: (s: SimulationResult['series'][number]) => number, description: string, caption: string): string {
+/** A time-series chart, or left out with `whyEmpty` when every sample of every variant is zero. */
+function timeSeries(runs: readonly ReportRun[], id: string, title: string, yLabel: string, pick: (s: SimulationResult['series'][number]) => number, description: string, caption: string, whyEmpty: string): Chart {
+  if (runs.every((r) => r.result.series.every((s) => pick(s) === 0))) return { id, title, omitted: whyEmpty };
   const svg = lineChart({
     id,
     title,
@@ -187,7 +239,7 @@ function timeSeries(runs: readonly ReportRun[], id: string, title: string, yLabe
     yLabel,
     series: runs.map((r, i) => ({ name: r.label, colour: colourOf(i), points: r.result.series.map((s) => ({ x: s.timeMs, y: pick(s) })) })),
   });
-  return figure(svg, title, caption);
+  return { html: figure(svg, title, caption) };
 }
 
 function sizeClassLabel(order: number): string {
@@ -241,85 +293,116 @@ function runsSections(runs: readonly ReportRun[]): string {
   const first = runs[0].result;
   const cards: [string, string][] = [
     ['IOPS', compactNumber(first.iops)],
-    ['p99 latency', `${first.latencyUs.p99.toFixed(0)} µs`],
+    ['p50 / p99 latency', `${latency(first.latencyUs.p50)} / ${latency(first.latencyUs.p99)} µs`],
     ['map+unmap CPU', `${first.mapping.cpuNsPerIo.toFixed(0)} ns/IO`],
-    ['rcache hits', pct(first.rcache.hitRate)],
+    ['rcache hits', `${pct(first.rcache.hitRate)} of ${compactNumber(allocations(first))}`],
     ['tree lock busy', pct(first.lock.utilisation)],
     ['live IOVAs', compactNumber(first.allocator.liveIovas)],
   ];
   if (runs.length === 1) parts.push(`<div class="cards">${cards.map(([k, v]) => `<div class="card"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div></div>`).join('')}</div>`);
   parts.push(`<section id="summary"><h2>Summary${runs.length > 1 ? ' — variants side by side' : ''}</h2>${runs.length > 1 ? '<p class="lead">Bold: the best variant, where one is better by more than 2 %.</p>' : ''}${summaryTable(runs)}</section>`);
+  parts.push(
+    `<section id="directions"><h2>Reads and writes</h2><p class="lead">Each direction on its own, as fio reports its read and write groups: I/Os of that direction completed in the measured window, their bandwidth and their latency, submission to completion.</p>${directionTable(runs)}</section>`,
+  );
 
-  const charts: string[] = [];
+  const translated = runs.some((r) => r.result.scenario.iommu.mode === 'translated');
+  const noIommu = 'the IOMMU does not translate (passthrough): no IOVAs are allocated';
+  const charts: Chart[] = [];
   charts.push(
-    timeSeries(runs, 'chart-iops', 'IOPS over time', 'IOPS (I/Os per second)', (s) => s.iops, 'Completed I/Os per second in each sampling interval of the measured run.', 'I/Os completed per second, one point per sampling interval after the warm-up.'),
+    timeSeries(runs, 'chart-iops', 'IOPS over time', 'IOPS (I/Os per second)', (s) => s.iops, 'Completed I/Os per second in each sampling interval of the measured run.', 'I/Os completed per second, one point per sampling interval after the warm-up.', 'no I/O completed in any sampling interval of the measured window'),
   );
+  if (runs.every((r) => r.result.latencyCdf.length === 0)) {
+    charts.push({ id: 'chart-latency-cdf', title: 'Latency distribution', omitted: 'no I/O completed in the measured window' });
+  } else {
+    charts.push({
+      html: figure(
+        percentileChart({
+          id: 'chart-latency-cdf',
+          title: 'Latency distribution',
+          description: 'Latency distribution of every I/O, submission to completion, on a log latency axis.',
+          xLabel: 'latency, submission to completion (µs, log scale)',
+          yLabel: 'fraction of I/Os at or below',
+          curves: runs.map((r, i) => ({
+            name: r.label,
+            colour: colourOf(i),
+            points: r.result.latencyCdf.map((p) => ({ value: p.us, percentile: p.fraction * 100 })),
+          })),
+        }),
+        'Latency distribution',
+        'The CDF of the simulation\'s latency histogram (64 buckets per power of two as in fio, so within 1.6 %), on a "nines" axis so the tail reads as clearly as the median.',
+      ),
+    });
+  }
+  const stepsShown = runs.some((r) => r.result.mapping.treeStepsPerMap > 0 || r.result.mapping.treeStepsP99 > 0);
+  if (!stepsShown) {
+    charts.push({
+      id: 'chart-alloc-steps',
+      title: 'Allocation steps per mapping',
+      omitted: translated ? 'no allocation walked the allocator: every one was an rcache hit or found its place without a step' : noIommu,
+    });
+  } else {
+    charts.push({
+      html: figure(
+        barChart({
+          id: 'chart-alloc-steps',
+          title: 'Allocation steps per mapping',
+          description: 'Allocator search steps per dma_map_sg: mean and 99th percentile.',
+          xLabel: 'statistic',
+          yLabel: 'allocator steps per map',
+          categories: ['mean', 'p99'],
+          groups: runs.map((r, i) => ({ name: r.label, colour: colourOf(i), values: r.result.scenario.iommu.mode === 'translated' ? [r.result.mapping.treeStepsPerMap, r.result.mapping.treeStepsP99] : [null, null] })),
+          valueFormat: (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1)),
+          emptyMessage: 'no IOVA allocations (IOMMU not translating)',
+        }),
+        'Allocation steps per mapping',
+        'Steps the allocator walked per mapping (rb-tree nodes for Linux; an rcache hit takes none), under the domain’s tree lock.',
+      ),
+    });
+  }
+  charts.push(rcacheChart(runs, translated, noIommu));
   charts.push(
-    figure(
-      percentileChart({
-        id: 'chart-latency-cdf',
-        title: 'Latency distribution',
-        description: 'Latency distribution of every I/O, submission to completion, on a log latency axis.',
-        xLabel: 'latency, submission to completion (µs, log scale)',
-        yLabel: 'fraction of I/Os at or below',
-        curves: runs.map((r, i) => ({
-          name: r.label,
-          colour: colourOf(i),
-          points: r.result.latencyCdf.map((p) => ({ value: p.us, percentile: p.fraction * 100 })),
-        })),
-      }),
-      'Latency distribution',
-      'The CDF of the simulation\'s latency histogram (8 buckets per power of two, so within ±9 %), on a "nines" axis so the tail reads as clearly as the median.',
+    timeSeries(
+      runs,
+      'chart-depot-magazines',
+      'Depot magazines over time',
+      'magazines in the depots',
+      (s) => s.depotMagazines,
+      'Full magazines held in the rcache depots of all size classes, sampled each interval.',
+      'Full magazines parked in the depots of all size classes (the 6.7+ depot shrinks after 100 ms idle).',
+      translated ? 'the depots held no magazine in any interval: no CPU’s magazines overflowed' : noIommu,
     ),
   );
   charts.push(
-    figure(
-      barChart({
-        id: 'chart-alloc-steps',
-        title: 'Allocation steps per mapping',
-        description: 'Allocator search steps per dma_map_sg: mean and 99th percentile.',
-        xLabel: 'statistic',
-        yLabel: 'allocator steps per map',
-        categories: ['mean', 'p99'],
-        groups: runs.map((r, i) => ({ name: r.label, colour: colourOf(i), values: r.result.scenario.iommu.mode === 'translated' ? [r.result.mapping.treeStepsPerMap, r.result.mapping.treeStepsP99] : [null, null] })),
-        valueFormat: (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1)),
-        emptyMessage: 'no IOVA allocations (IOMMU not translating)',
-      }),
-      'Allocation steps per mapping',
-      'Steps the allocator walked per mapping (rb-tree nodes for Linux; an rcache hit takes none), under the domain’s tree lock.',
+    timeSeries(
+      runs,
+      'chart-live-iovas',
+      'Live IOVAs over time',
+      'IOVAs allocated in the tree',
+      (s) => s.liveIovas,
+      'IOVA ranges allocated from the allocator (in flight or cached in the rcache), sampled each interval.',
+      'Ranges allocated in the allocator: mapped, or freed into the rcache and flush queue but not yet returned.',
+      translated ? 'no IOVA was allocated at any sample' : noIommu,
     ),
   );
-  const orders = [...new Set(runs.flatMap((r) => r.result.rcache.perClass.map((k) => k.order)))].sort((a, b) => a - b);
   charts.push(
-    figure(
-      barChart({
-        id: 'chart-rcache-hit',
-        title: 'rcache hit rate per size class',
-        description: 'Fraction of IOVA allocations served by the per-CPU magazines and depot, per size class.',
-        xLabel: 'size class (mapping size, rounded up to a power of two)',
-        yLabel: 'hit rate (%)',
-        categories: orders.map(sizeClassLabel),
-        groups: runs.map((r, i) => ({
-          name: r.label,
-          colour: colourOf(i),
-          values: orders.map((o) => {
-            const k = r.result.rcache.perClass.find((c) => c.order === o);
-            return k === undefined || k.hits + k.misses === 0 ? null : (100 * k.hits) / (k.hits + k.misses);
-          }),
-        })),
-        yMax: 100,
-        yFormat: (v) => `${v.toFixed(0)}%`,
-        valueFormat: (v) => `${v.toFixed(0)}%`,
-        emptyMessage: runs.some((r) => r.result.scenario.iommu.mode === 'translated') ? 'no mapping of a cached size (all above the largest class)' : 'no rcache (IOMMU not translating)',
-      }),
-      'rcache hit rate per size class',
-      'Per size class: allocations served by the IOVA rcache instead of the allocator. No bar: no allocation of that size. Sizes above the largest class always go to the allocator.',
+    timeSeries(
+      runs,
+      'chart-lock-wait',
+      'Tree-lock wait over time',
+      'lock wait (ns per I/O)',
+      (s) => s.lockWaitNsPerIo,
+      'Time CPUs spent spinning on the IOVA tree lock per I/O, per interval.',
+      'Spinning on iova_rbtree_lock per completed I/O in each interval: contention as it emerges from hold times.',
+      translated ? 'no CPU waited for the tree lock (iova_rbtree_lock) in any interval: it was never contended' : noIommu,
     ),
   );
-  charts.push(timeSeries(runs, 'chart-depot-magazines', 'Depot magazines over time', 'magazines in the depots', (s) => s.depotMagazines, 'Full magazines held in the rcache depots of all size classes, sampled each interval.', 'Full magazines parked in the depots of all size classes (the 6.7+ depot shrinks after 100 ms idle).'));
-  charts.push(timeSeries(runs, 'chart-live-iovas', 'Live IOVAs over time', 'IOVAs allocated in the tree', (s) => s.liveIovas, 'IOVA ranges allocated from the allocator (in flight or cached in the rcache), sampled each interval.', 'Ranges allocated in the allocator: mapped, or freed into the rcache and flush queue but not yet returned.'));
-  charts.push(timeSeries(runs, 'chart-lock-wait', 'Tree-lock wait over time', 'lock wait (ns per I/O)', (s) => s.lockWaitNsPerIo, 'Time CPUs spent spinning on the IOVA tree lock per I/O, per interval.', 'Spinning on iova_rbtree_lock per completed I/O in each interval: contention as it emerges from hold times.'));
-  parts.push(`<section id="charts"><h2>Charts</h2><div class="grid">${charts.join('')}</div></section>`);
+  const drawn = charts.flatMap((c) => ('html' in c ? [c.html] : []));
+  const omitted = charts.flatMap((c) => ('omitted' in c ? [c] : []));
+  const omittedList =
+    omitted.length === 0
+      ? ''
+      : `<ul id="omitted-charts" class="omitted">${omitted.map((c) => `<li data-chart="${esc(c.id)}"><strong>${esc(c.title)}</strong> is not drawn: ${esc(c.omitted)}.</li>`).join('')}</ul>`;
+  parts.push(`<section id="charts"><h2>Charts</h2><div class="grid">${drawn.join('')}</div>${omittedList}</section>`);
 
   const pictures = runs.map((r, i) => occupancyPicture(`occupancy-${i}`, r.result.occupancy32, runs.length > 1 ? r.label : 'At the end of the run', OCCUPANCY_CAPTION));
   parts.push(
@@ -327,6 +410,57 @@ function runsSections(runs: readonly ReportRun[]): string {
   );
   parts.push(scenarioSection(runs.map((r) => ({ label: r.label, scenario: r.result.scenario }))));
   return parts.join('');
+}
+
+/**
+ * rcache hit rate per size class, plus one category for the sizes above the largest class (never
+ * cached: 0 %), so the chart accounts for every allocation; the caption gives the counts.
+ */
+function rcacheChart(runs: readonly ReportRun[], translated: boolean, noIommu: string): Chart {
+  const id = 'chart-rcache-hit';
+  const title = 'rcache hit rate per size class';
+  if (!translated) return { id, title, omitted: noIommu };
+  if (runs.every((r) => allocations(r.result) === 0)) return { id, title, omitted: 'no IOVA was allocated in the measured window' };
+  const orders = [...new Set(runs.flatMap((r) => r.result.rcache.perClass.map((k) => k.order)))].sort((a, b) => a - b);
+  const largest = orders.length === 0 ? 0 : orders[orders.length - 1];
+  const anyTooLarge = runs.some((r) => r.result.rcache.tooLarge > 0);
+  const categories = orders.map(sizeClassLabel).concat(anyTooLarge ? [`> ${sizeClassLabel(largest)}`] : []);
+  const svg = barChart({
+    id,
+    title,
+    description: 'Fraction of IOVA allocations served by the per-CPU magazines and depot, per size class; sizes above the largest class are never cached.',
+    xLabel: 'size class (mapping size, rounded up to a power of two)',
+    yLabel: 'hit rate (%)',
+    categories,
+    groups: runs.map((r, i) => ({
+      name: r.label,
+      colour: colourOf(i),
+      values: orders
+        .map((o): number | null => {
+          const k = r.result.rcache.perClass.find((c) => c.order === o);
+          return k === undefined || k.hits + k.misses === 0 ? null : (100 * k.hits) / (k.hits + k.misses);
+        })
+        .concat(anyTooLarge ? [r.result.rcache.tooLarge > 0 ? 0 : null] : []),
+    })),
+    yMax: 100,
+    yFormat: (v) => `${v.toFixed(0)}%`,
+    valueFormat: (v) => `${v.toFixed(0)}%`,
+  });
+  const counts = runs
+    .map((r) => {
+      const c = r.result.rcache;
+      const all = allocations(r.result);
+      const share = (n: number): string => (all === 0 ? '0%' : pct(n / all));
+      return `${runs.length > 1 ? `${r.label}: ` : ''}${compactNumber(all)} allocations: ${compactNumber(c.hits)} hits (${share(c.hits)}), ${compactNumber(c.misses)} misses (${share(c.misses)}), ${compactNumber(c.tooLarge)} too large for the rcache (${share(c.tooLarge)})`;
+    })
+    .join('; ');
+  return {
+    html: figure(
+      svg,
+      title,
+      `Per size class: allocations served by the IOVA rcache instead of the allocator. No bar: no allocation of that size. Sizes above the largest class always go to the allocator. ${esc(counts)}.`,
+    ),
+  };
 }
 
 const hexTick = (v: number): string => `0x${Math.max(0, Math.round(v)).toString(16)}`;
@@ -388,6 +522,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   if (input.input) parts.push(`<p class="sub">Input <code>${esc(input.input.file)}</code> (${esc(input.input.format)})${input.input.summary ? ` — ${esc(input.input.summary)}` : ''}</p>`);
   if (variants.length > 0) parts.push(`<p class="sub">Variants: ${variants.map((v, i) => `${swatch(i)}${esc(v)}`).join(' &nbsp; ')}</p>`);
   if (input.command) parts.push(`<p class="sub"><code>${esc(input.command)}</code></p>`);
+  if (runs.length > 0) parts.push(`<p class="sub" id="measured-window">${esc(windowText(runs))}</p>`);
   parts.push('</header>');
   if (notes.length > 0) parts.push(`<div class="notes" id="notes"><strong>Notes</strong><ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></div>`);
   if (runs.length > 0) parts.push(runsSections(runs));
@@ -398,14 +533,30 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   return parts.join('');
 }
 
-/** Writes DIR/index.html atomically (DIR/index.html.tmp, then rename); returns its path. */
-export async function writeHtmlReport(dir: string, input: HtmlReportInput): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, 'index.html');
-  const tmp = `${path}.tmp`;
-  await writeFile(tmp, renderHtmlReport(input), 'utf8');
-  await rename(tmp, path);
+/**
+ * Writes the report atomically (a temporary file beside it, then a rename, so a reader never sees
+ * half a page) and returns its path: `target` itself when it ends in `.html` (its folder must
+ * exist), else `target/index.html` (the folder is made).
+ */
+export async function writeHtmlReport(target: string, input: HtmlReportInput): Promise<string> {
+  const path = reportPath(target);
+  if (path !== target) await mkdir(target, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, renderHtmlReport(input), 'utf8');
+    await rename(tmp, path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why: Record<string, string> = { ENOENT: 'its folder does not exist', ENOTDIR: 'a part of the path is not a folder', EISDIR: 'it is a folder', EACCES: 'permission denied', EROFS: 'read-only file system' };
+    if (code !== undefined && code in why) throw new UserError(`cannot write the report ${path}: ${why[code]}`);
+    throw error;
+  }
   return path;
+}
+
+/** Where `--report TARGET` writes: TARGET when it names an .html file, else TARGET/index.html. */
+export function reportPath(target: string): string {
+  return /\.html?$/i.test(target) ? target : join(target, 'index.html');
 }
 
 /** The report stylesheet, for other pages drawn with ./svg.ts (the sweep report). */

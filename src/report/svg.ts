@@ -2,6 +2,11 @@
  * Hand-drawn SVG charts for the HTML report: line charts, grouped bar charts and a latency
  * percentile (CDF) chart. Each returns a self-contained `<svg>` string with an `id`, a `<title>`
  * and a `<desc>`, axis labels with units and a legend; styling comes from the report's CSS classes.
+ *
+ * The legend sits above the plot, never inside it: it is laid out first (rows wrap at the plot's
+ * width), and the plot starts below its last row, the picture growing taller by as much, so
+ * however many series and however long their names, no legend entry covers a line or a point.
+ * The plot rectangle is emitted as an invisible `rect.plot-area` so tests can check that.
  */
 
 export interface Point {
@@ -73,6 +78,19 @@ export function niceTicks(min: number, max: number, target = 5): number[] {
 
 const MARGIN = { left: 72, right: 20, top: 44, bottom: 52 };
 
+/** Legend geometry: rows of 16 px; an entry's width allows 7.2 px per character (12 px text). */
+const LEGEND_ROW = 16;
+const LEGEND_FIRST_BASELINE = 16;
+const LEGEND_CHAR_WIDTH = 7.2;
+
+interface LegendEntry {
+  readonly name: string;
+  readonly colour: string;
+  readonly x: number;
+  /** Baseline of the text. */
+  readonly y: number;
+}
+
 interface Plot {
   readonly width: number;
   readonly height: number;
@@ -80,15 +98,44 @@ interface Plot {
   readonly x1: number;
   readonly y0: number;
   readonly y1: number;
+  readonly legend: readonly LegendEntry[];
 }
 
-/** The plot rectangle; the left margin grows with the longest y tick label. */
-function plotArea(frame: ChartFrame, yTickLabels: readonly string[] = []): Plot {
+/** Legend entries in rows from x0, wrapping before x1. */
+function layOutLegend(items: readonly { name: string; colour: string }[], x0: number, x1: number): LegendEntry[] {
+  const entries: LegendEntry[] = [];
+  let x = x0;
+  let y = LEGEND_FIRST_BASELINE;
+  // A name too long for one row is cut with an ellipsis (the series' own <title> keeps it whole).
+  const maxChars = Math.max(4, Math.floor((x1 - x0 - 35) / LEGEND_CHAR_WIDTH));
+  for (const item of items) {
+    const name = item.name.length > maxChars ? `${item.name.slice(0, maxChars - 1)}…` : item.name;
+    const width = 19 + name.length * LEGEND_CHAR_WIDTH + 16;
+    if (x + width > x1 && x > x0) {
+      x = x0;
+      y += LEGEND_ROW;
+    }
+    entries.push({ name, colour: item.colour, x, y });
+    x += width;
+  }
+  return entries;
+}
+
+/**
+ * The plot rectangle: the left margin grows with the longest y tick label, the top one with the
+ * legend's rows (and the picture with it, so the plot keeps its height).
+ */
+function plotArea(frame: ChartFrame, yTickLabels: readonly string[] = [], legendItems: readonly { name: string; colour: string }[] = []): Plot {
   const width = frame.width ?? 680;
-  const height = frame.height ?? 320;
   const longest = Math.max(0, ...yTickLabels.map((l) => l.length));
   const left = Math.max(MARGIN.left, 34 + longest * 7);
-  return { width, height, x0: left, x1: width - MARGIN.right, y0: height - MARGIN.bottom, y1: MARGIN.top };
+  const right = width - MARGIN.right;
+  const legend = layOutLegend(legendItems, left, right);
+  const legendBottom = legend.length === 0 ? 0 : Math.max(...legend.map((e) => e.y)) + 4;
+  // The plot's top edge, plus room for the topmost tick label (half a line above the edge).
+  const top = Math.max(MARGIN.top, legendBottom + 16);
+  const height = (frame.height ?? 320) + (top - MARGIN.top);
+  return { width, height, x0: left, x1: right, y0: height - MARGIN.bottom, y1: top, legend };
 }
 
 function open(frame: ChartFrame, plot: Plot): string {
@@ -109,22 +156,16 @@ function axisLabels(frame: ChartFrame, plot: Plot): string {
   );
 }
 
-/** The legend along the top, wrapping onto a second row when it must. */
-function legend(items: readonly { name: string; colour: string }[], plot: Plot): string {
-  let x = plot.x0;
-  let y = 16;
+/** The legend laid out by plotArea, above the plot; then the (invisible) plot rectangle. */
+function legend(plot: Plot): string {
   const parts: string[] = ['<g class="legend">'];
-  for (const item of items) {
-    const width = 22 + item.name.length * 6.6 + 14;
-    if (x + width > plot.x1 && x > plot.x0) {
-      x = plot.x0;
-      y += 16;
-    }
-    parts.push(`<rect x="${x}" y="${y - 9}" width="14" height="10" rx="2" fill="${item.colour}"/>`);
-    parts.push(`<text x="${x + 19}" y="${y}">${escapeXml(item.name)}</text>`);
-    x += width;
+  for (const entry of plot.legend) {
+    const x = Number(entry.x.toFixed(1));
+    parts.push(`<rect x="${x}" y="${entry.y - 9}" width="14" height="10" rx="2" fill="${entry.colour}"/>`);
+    parts.push(`<text x="${Number((x + 19).toFixed(1))}" y="${entry.y}">${escapeXml(entry.name)}</text>`);
   }
   parts.push('</g>');
+  parts.push(`<rect class="plot-area" x="${plot.x0}" y="${plot.y1}" width="${plot.x1 - plot.x0}" height="${plot.y0 - plot.y1}" fill="none" stroke="none"/>`);
   return parts.join('');
 }
 
@@ -159,9 +200,9 @@ export function lineChart(options: LineChartOptions): string {
   const all = options.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   const spreadTop = options.series.flatMap((s) => (s.spread ?? []).map((b) => b.hi)).filter(Number.isFinite);
   const yTicks = niceTicks(0, all.length === 0 ? 1 : Math.max(...all.map((p) => p.y), ...spreadTop), 5);
-  const plot = plotArea(options, yTicks.map(yFormat));
+  const plot = plotArea(options, yTicks.map(yFormat), options.series);
   const parts = [open(options, plot)];
-  parts.push(legend(options.series, plot));
+  parts.push(legend(plot));
   if (all.length === 0) {
     parts.push(frameLines(plot), noData(plot, 'no samples in the measured interval'), axisLabels(options, plot), '</svg>');
     return parts.join('');
@@ -220,8 +261,8 @@ export function barChart(options: BarChartOptions): string {
   const yFormat = options.yFormat ?? compactNumber;
   const values = options.groups.flatMap((g) => g.values).filter((v): v is number => v !== null && Number.isFinite(v));
   const yTicks = niceTicks(0, options.yMax ?? Math.max(...values, 0), 5);
-  const plot = plotArea(options, yTicks.map(yFormat));
-  const parts = [open(options, plot), legend(options.groups, plot)];
+  const plot = plotArea(options, yTicks.map(yFormat), options.groups);
+  const parts = [open(options, plot), legend(plot)];
   if (options.categories.length === 0 || values.length === 0) {
     parts.push(frameLines(plot), noData(plot, options.emptyMessage ?? 'nothing to show'), axisLabels(options, plot), '</svg>');
     return parts.join('');
@@ -273,17 +314,22 @@ function nines(percentile: number, top: number): number {
  * max evenly spaced), so the tail is as readable as the median.
  */
 export function percentileChart(options: ChartFrame & { readonly curves: readonly PercentileCurve[]; readonly xFormat?: (v: number) => string }): string {
-  const plot = plotArea(options);
-  const parts = [open(options, plot), legend(options.curves, plot)];
+  const plot = plotArea(options, [], options.curves);
+  const parts = [open(options, plot), legend(plot)];
   const values = options.curves.flatMap((c) => c.points.map((p) => p.value)).filter((v) => Number.isFinite(v) && v > 0);
   if (values.length === 0) {
     parts.push(frameLines(plot), noData(plot, 'no I/O completed in the measured interval'), axisLabels(options, plot), '</svg>');
     return parts.join('');
   }
   const top = 3.6; // where "max" sits, above 99.9 % (= 3)
-  const lo = Math.floor(Math.log10(Math.min(...values)));
-  let hi = Math.ceil(Math.log10(Math.max(...values)));
-  if (hi === lo) hi = lo + 1;
+  // Whole decades when the latencies span one or more; else the axis closes in on them (a run at
+  // saturation spreads over a few per cent, which a decade-wide axis draws as one vertical line).
+  const spanLo = Math.log10(Math.min(...values));
+  const spanHi = Math.log10(Math.max(...values));
+  const decades = spanHi - spanLo >= 1;
+  const pad = Math.max(0.004, (spanHi - spanLo) * 0.08);
+  const lo = decades ? Math.floor(spanLo) : spanLo - pad;
+  const hi = decades ? Math.ceil(spanHi) : spanHi + pad;
   const sx = (v: number): number => plot.x0 + ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo)) * (plot.x1 - plot.x0);
   const sy = (p: number): number => plot.y0 - (nines(p, top) / top) * (plot.y0 - plot.y1);
   const yTicks: [number, string][] = [
@@ -297,10 +343,18 @@ export function percentileChart(options: ChartFrame & { readonly curves: readonl
   for (const [p, label] of yTicks) {
     const y = sy(p).toFixed(1);
     parts.push(`<line class="grid" x1="${plot.x0}" x2="${plot.x1}" y1="${y}" y2="${y}"/>`);
-    parts.push(`<text class="tick" x="${plot.x0 - 6}" y="${y}" dy="0.32em" text-anchor="end">${label}</text>`);
+    // 0 % sits just below 50 % on a nines axis: its label would overprint.
+    if (p > 0 || sy(0) - sy(50) >= 14) parts.push(`<text class="tick" x="${plot.x0 - 6}" y="${y}" dy="0.32em" text-anchor="end">${label}</text>`);
   }
   const xFormat = options.xFormat ?? compactNumber;
-  for (let e = lo; e <= hi; e++) {
+  if (!decades) {
+    for (const t of niceTicks(10 ** lo, 10 ** hi, 5).filter((v) => v >= 10 ** lo && v <= 10 ** hi)) {
+      const x = sx(t).toFixed(1);
+      parts.push(`<line class="grid grid-v" x1="${x}" x2="${x}" y1="${plot.y0}" y2="${plot.y1}"/>`);
+      parts.push(`<text class="tick" x="${x}" y="${plot.y0 + 18}" text-anchor="middle">${escapeXml(xFormat(t))}</text>`);
+    }
+  }
+  for (let e = lo; decades && e <= hi; e++) {
     const x = sx(10 ** e).toFixed(1);
     parts.push(`<line class="grid grid-v" x1="${x}" x2="${x}" y1="${plot.y0}" y2="${plot.y1}"/>`);
     parts.push(`<text class="tick" x="${x}" y="${plot.y0 + 18}" text-anchor="middle">${escapeXml(xFormat(10 ** e))}</text>`);
@@ -317,7 +371,8 @@ export function percentileChart(options: ChartFrame & { readonly curves: readonl
     if (points.length === 0) continue;
     const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.value).toFixed(1)},${sy(p.percentile).toFixed(1)}`).join('');
     parts.push(`<g class="series"><title>${escapeXml(curve.name)}</title><path d="${path}" fill="none" stroke="${curve.colour}" stroke-width="2"/>`);
-    for (const p of points) {
+    // A marker per histogram bucket while they are few; a long curve is drawn as its line only.
+    for (const p of points.length <= 40 ? points : []) {
       parts.push(
         `<circle cx="${sx(p.value).toFixed(1)}" cy="${sy(p.percentile).toFixed(1)}" r="3.5" fill="${curve.colour}">` +
           `<title>${escapeXml(`${curve.name}: ${p.percentile >= 100 ? 'max' : `p${Number(p.percentile.toFixed(3))}`} = ${xFormat(p.value)}`)}</title></circle>`,
@@ -356,8 +411,8 @@ export function scatterChart(
   const all = options.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   const yFormat = options.yFormat ?? compactNumber;
   const yTicks = all.length === 0 ? [0, 1] : (options.binaryTicks ? binaryTicks : niceTicks)(Math.min(...all.map((p) => p.y)), Math.max(...all.map((p) => p.y)), 5);
-  const plot = plotArea(options, yTicks.map(yFormat));
-  const parts = [open(options, plot), legend(options.series, plot)];
+  const plot = plotArea(options, yTicks.map(yFormat), options.series);
+  const parts = [open(options, plot), legend(plot)];
   if (all.length === 0) {
     parts.push(frameLines(plot), noData(plot, 'no mappings'), axisLabels(options, plot), '</svg>');
     return parts.join('');

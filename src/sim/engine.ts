@@ -363,6 +363,8 @@ class Simulation {
     const result = assembleResult({
       scenario: this.scenario,
       measuredNs,
+      warmupNs: this.warmupNs,
+      replay: this.records !== null,
       m: this.m,
       treeLock: this.treeLock,
       iommuQueue: this.iommuQueue,
@@ -752,7 +754,15 @@ class Simulation {
       if (this.measuring) {
         m.ios++;
         m.intervalIos++;
-        m.latency.record(t - ios.submitNs[io]);
+        if (ios.write[io] === 1) {
+          m.writeIos++;
+          m.writeBytes += ios.bytes[io];
+          m.writeLatency.record(t - ios.submitNs[io]);
+        } else {
+          m.readIos++;
+          m.readBytes += ios.bytes[io];
+          m.readLatency.record(t - ios.submitNs[io]);
+        }
       }
       const source = thread.source;
       if (source !== null && source.completed !== undefined) {

@@ -16,6 +16,7 @@ import { maxBlockSize, minBlockSize, type FioJob, type FioJobFile } from '../wor
 import { platformFromFioJobs } from './platform-profile.js';
 import { planFioPhases } from '../workloads/fio-phases.js';
 import { DEFAULT_ZONE_SIZE_BYTES } from './fio-workload.js';
+import { warmupForDuration } from './measured-window.js';
 import { scenarioFromData } from './scenario-loader.js';
 import { ScenarioError } from './scenario-schema.js';
 import type { ReadWrite, Scenario } from './scenario.js';
@@ -215,7 +216,7 @@ export function fioToScenario(parsed: FioJobFile, base: Scenario, options: { nam
     }
     data.duration_ms = durationMs;
     if (rampNs > 0 && rampNs / 1e6 < durationMs) data.warmup_ms = rampNs / 1e6;
-    else if (base.warmupMs >= durationMs) data.warmup_ms = durationMs / 4;
+    else data.warmup_ms = warmupForDuration(durationMs, base.warmupMs);
     if (durationMs > LONG_DURATION_MS && options.durationOverridden !== true) notes.push(`runtime: simulating ${durationMs} ms of a ${base.cpus}-CPU host takes a long time; pass --duration MS for a shorter run`);
     if (timed.length < parsed.jobs.length && options.durationOverridden !== true) notes.push(`${parsed.jobs.filter((j) => !timed.includes(j)).map((j) => `[${j.name}]`).join(', ')} without runtime: the simulated duration counts only the timed jobs (${durationMs} ms)`);
   } else if (options.durationOverridden !== true) {

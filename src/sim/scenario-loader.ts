@@ -20,6 +20,7 @@ import { readFile } from 'node:fs/promises';
 import { check, formatPath, SchemaError, YamlFile, type FieldPath, type Issue } from '../schema.js';
 import { PRESETS, SAS_128CPU } from './presets.js';
 import { COST_MODEL_KEYS, OPTIONAL_COST_KEYS } from './cost-model.js';
+import { warmupForDuration } from './measured-window.js';
 import { DEFAULT_PLATFORM, platformFromData, rederiveCosts } from './platform-profile.js';
 import { cpuListOf, DEFAULT_AGEING_MAPS_PER_HOUR, objectPath, relatedFieldIssues, scenarioData, scenarioDataSchema, scenarioFileSchema, ScenarioError, type JobData, type ScenarioData } from './scenario-schema.js';
 import type { AgeingModel, CapVariant, JobSpec, Scenario } from './scenario.js';
@@ -287,8 +288,8 @@ export function applyOverrides(scenario: Scenario, overrides: ScenarioOverrides)
   if (overrides.cap !== undefined) patch.host = { cap: overrides.cap };
   if (overrides.durationMs !== undefined) {
     patch.duration_ms = overrides.durationMs;
-    // A shorter run keeps a warm-up: a quarter of it when the old one would not fit.
-    if (typeof overrides.durationMs === 'number' && scenario.warmupMs >= overrides.durationMs) patch.warmup_ms = overrides.durationMs / 4;
+    // The scenario's warm-up, at most a quarter of the run (./measured-window.ts: a longer run never measures less).
+    if (typeof overrides.durationMs === 'number') patch.warmup_ms = warmupForDuration(overrides.durationMs, scenario.warmupMs);
   }
   if (overrides.iommu !== undefined) {
     const mode = overrides.iommu as string;

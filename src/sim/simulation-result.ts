@@ -1,6 +1,12 @@
 /**
  * What a simulation run reports, and the counters the engine keeps to assemble it. Counters start at
  * the end of the warm-up (Measurements is replaced then), so the result covers the measured span only.
+ *
+ * Reads and writes are counted apart as fio does (its "read" and "write" groups): each completed I/O
+ * adds its bytes and its latency to its direction, and the all-I/O latency is the two histograms
+ * added together at the end (one histogram update per I/O). Total bandwidth counts the bytes of the
+ * requests completed in the window, the per-direction figures the bytes of the I/Os completed in it
+ * (as fio does); the two differ only by I/Os split across the warm-up's end.
  */
 import type { UptimeAgeingResult } from './ageing.js';
 import type { CountingAllocator } from './counting-allocator.js';
@@ -12,15 +18,40 @@ import type { IommuDmaDomain } from '../dma/iommu-dma-domain.js';
 /** Buckets of the 32-bit IOVA space in the occupancy picture. */
 export const OCCUPANCY_BUCKETS = 4096;
 
+/** Latency percentiles of I/Os, submission to completion, in µs. */
+export interface LatencySummary {
+  readonly mean: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+/** One direction's figures, as fio reports a "read" or "write" group. */
+export interface DirectionResult {
+  /** I/Os of this direction completed in the measured window. */
+  readonly ios: number;
+  readonly bytes: number;
+  readonly iops: number;
+  readonly bandwidthMBps: number;
+  readonly latencyUs: LatencySummary;
+}
+
 export interface SimulationResult {
   readonly scenario: Scenario;
   /** Simulated time measured (after the warm-up), ms. */
   readonly measuredMs: number;
+  /** Simulated time before measuring started, ms (0 for a trace replay, which measures from its first record). */
+  readonly warmupMs: number;
+  /** True for a trace replay (open loop: the window runs from the first record to the last completion). */
+  readonly replay: boolean;
   /** I/Os completed (a job's I/O counts once however many requests it was split into). */
   readonly ios: number;
   readonly iops: number;
   readonly bandwidthMBps: number;
-  readonly latencyUs: { readonly mean: number; readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
+  readonly latencyUs: LatencySummary;
+  readonly read: DirectionResult;
+  readonly write: DirectionResult;
   /** Latency CDF from the histogram (µs, fraction of I/Os at or below), one point per non-empty bucket. */
   readonly latencyCdf: readonly { readonly us: number; readonly fraction: number }[];
   /** Requests (commands, one DMA mapping each) completed. */
@@ -47,7 +78,17 @@ export interface SimulationResult {
     /** Fraction of the measured time the command queue was busy. */
     readonly utilisation: number;
   };
-  readonly rcache: { readonly hitRate: number; readonly perClass: readonly { readonly order: number; readonly hits: number; readonly misses: number }[]; readonly depotMagazines: number };
+  readonly rcache: {
+    /** hits / (hits + misses + tooLarge): the share of every IOVA allocation the rcache served. */
+    readonly hitRate: number;
+    readonly hits: number;
+    /** Allocations of a cached size the magazines and depot could not serve. */
+    readonly misses: number;
+    /** Allocations above the largest size class: never cached, always the allocator. */
+    readonly tooLarge: number;
+    readonly perClass: readonly { readonly order: number; readonly hits: number; readonly misses: number }[];
+    readonly depotMagazines: number;
+  };
   readonly allocator: { readonly name: string; readonly liveIovas: number; readonly freeGranules32: number; readonly largestFree32: number; readonly externalFragmentation32: number };
   readonly cpuUtilisation: number;
   readonly series: readonly TimeSample[];
@@ -72,24 +113,33 @@ export class Measurements {
   sac32Attempts = 0;
   sac32Failures = 0;
   allocFailures = 0;
-  readonly latency = new LogHistogram();
+  readIos = 0;
+  writeIos = 0;
+  readBytes = 0;
+  writeBytes = 0;
+  readonly readLatency = new LogHistogram();
+  readonly writeLatency = new LogHistogram();
   readonly mapNs = new LogHistogram();
   readonly stepsPerMap = new LogHistogram();
   intervalIos = 0;
   intervalLockWait = 0;
   readonly classHitsAtStart: number[];
   readonly classMissesAtStart: number[];
+  readonly tooLargeAtStart: number;
 
   constructor(domain: IommuDmaDomain | null) {
     const classes = domain?.rcache?.classes ?? [];
     this.classHitsAtStart = classes.map((k) => k.hits);
     this.classMissesAtStart = classes.map((k) => k.misses);
+    this.tooLargeAtStart = domain?.rcache?.tooLarge ?? 0;
   }
 }
 
 export interface ResultInputs {
   readonly scenario: Scenario;
   readonly measuredNs: number;
+  readonly warmupNs: number;
+  readonly replay: boolean;
   readonly m: Measurements;
   readonly treeLock: SharedResource;
   readonly iommuQueue: SharedResource;
@@ -109,6 +159,18 @@ export function assembleResult(input: ResultInputs): SimulationResult {
   const perClass = classes.map((k, i) => ({ order: k.order, hits: k.hits - (m.classHitsAtStart[i] ?? 0), misses: k.misses - (m.classMissesAtStart[i] ?? 0) }));
   const hits = perClass.reduce((n, k) => n + k.hits, 0);
   const misses = perClass.reduce((n, k) => n + k.misses, 0);
+  const tooLarge = (input.domain?.rcache?.tooLarge ?? 0) - m.tooLargeAtStart;
+  const lookups = hits + misses + tooLarge;
+  const latency = new LogHistogram();
+  latency.add(m.readLatency);
+  latency.add(m.writeLatency);
+  const direction = (ios: number, bytes: number, histogram: LogHistogram): DirectionResult => ({
+    ios,
+    bytes,
+    iops: ios / measuredS,
+    bandwidthMBps: bytes / 1e6 / measuredS,
+    latencyUs: latencySummary(histogram),
+  });
   let depot = 0;
   for (const k of classes) depot += k.depot.length;
   const allocator = counting?.inner;
@@ -116,17 +178,15 @@ export function assembleResult(input: ResultInputs): SimulationResult {
   return {
     scenario,
     measuredMs: measuredNs / 1e6,
+    warmupMs: input.warmupNs / 1e6,
+    replay: input.replay,
     ios,
     iops: ios / measuredS,
     bandwidthMBps: m.bytes / 1e6 / measuredS,
-    latencyUs: {
-      mean: m.latency.mean() / 1e3,
-      p50: m.latency.percentile(50) / 1e3,
-      p99: m.latency.percentile(99) / 1e3,
-      p999: m.latency.percentile(99.9) / 1e3,
-      max: m.latency.max / 1e3,
-    },
-    latencyCdf: m.latency.cdf().map((p) => ({ us: p.value / 1e3, fraction: p.fraction })),
+    latencyUs: latencySummary(latency),
+    read: direction(m.readIos, m.readBytes, m.readLatency),
+    write: direction(m.writeIos, m.writeBytes, m.writeLatency),
+    latencyCdf: latency.cdf().map((p) => ({ us: p.value / 1e3, fraction: p.fraction })),
     requests: m.requests,
     biosPerRequest: m.requests === 0 ? 0 : ios / m.requests,
     mapping: {
@@ -147,7 +207,7 @@ export function assembleResult(input: ResultInputs): SimulationResult {
       utilisation: treeLock.holdNs / measuredNs,
     },
     iotlb: { invalidations: m.invalidations, flushes: m.flushes, waitNsPerIo: perIo(iommuQueue.waitNs), utilisation: iommuQueue.holdNs / measuredNs },
-    rcache: { hitRate: hits + misses === 0 ? 0 : hits / (hits + misses), perClass, depotMagazines: depot },
+    rcache: { hitRate: lookups === 0 ? 0 : hits / lookups, hits, misses, tooLarge, perClass, depotMagazines: depot },
     allocator: {
       name: allocator?.name ?? 'none',
       liveIovas: counting === null ? 0 : counting.allocSuccesses - counting.freeSuccesses,
@@ -159,6 +219,16 @@ export function assembleResult(input: ResultInputs): SimulationResult {
     series: input.series,
     occupancy32: counting === null ? [] : occupancy(counting),
     simulatedEvents: input.simulatedEvents,
+  };
+}
+
+function latencySummary(histogram: LogHistogram): LatencySummary {
+  return {
+    mean: histogram.mean() / 1e3,
+    p50: histogram.percentile(50) / 1e3,
+    p99: histogram.percentile(99) / 1e3,
+    p999: histogram.percentile(99.9) / 1e3,
+    max: histogram.max / 1e3,
   };
 }
 

@@ -76,8 +76,8 @@ function axisCharts(spec: SweepSpec, cells: readonly Cell[], metric: 'iops' | 'l
     series,
     xFormat: numeric ? compactNumber : (v) => (Number.isInteger(v) && v >= 0 && v < axis.values.length ? label(axis.values[v]) : ''),
   });
-  const dropped = groups.size > MAX_SERIES ? `<p class="lead">Showing ${MAX_SERIES} of ${groups.size} combinations of the other axes.</p>` : '';
-  return `<figure>${svg}</figure>${dropped}`;
+  const dropped = groups.size > MAX_SERIES ? `<figcaption>Showing ${MAX_SERIES} of ${groups.size} combinations of the other axes.</figcaption>` : '';
+  return `<figure class="chart"><h3>${escapeXml(`${what} against ${axis.path}`)}</h3>${svg}${dropped}</figure>`;
 }
 
 export function renderSweepReport(spec: SweepSpec, results: readonly PointSummary[], totalPoints: number): string {
@@ -93,7 +93,7 @@ export function renderSweepReport(spec: SweepSpec, results: readonly PointSummar
   ];
   for (const [i, axis] of spec.axes.entries()) {
     if (axis.values.length < 2) continue;
-    parts.push(`<section><h2>Against ${esc(axis.path)}</h2>${axisCharts(spec, cells, 'iops', i)}${axisCharts(spec, cells, 'latencyP99Us', i)}</section>`);
+    parts.push(`<section><h2>Against ${esc(axis.path)}</h2><div class="grid">${axisCharts(spec, cells, 'iops', i)}${axisCharts(spec, cells, 'latencyP99Us', i)}</div></section>`);
   }
   const head = [...spec.axes.map((a) => a.path), 'seeds', 'IOPS mean', 'IOPS min–max', 'p50 µs', 'p99 µs', 'lock busy', 'map ns/IO', 'rcache hit', 'live IOVAs'];
   const rows = cells.map((c) => {

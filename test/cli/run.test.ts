@@ -1,5 +1,5 @@
 // `iovasim run`: fio job files and scenario YAML in, summary / fio-style JSON / HTML report out.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { runCommand } from './helpers.js';
 
 const fio = (name: string): string => join(repoRoot, 'test/fixtures/workloads/fio', name);
 const SMALL = join(repoRoot, 'test/fixtures/scenarios/small.yaml');
+const MIXED = join(repoRoot, 'test/fixtures/scenarios/mixed.yaml');
 const QUICK = ['--duration', '30', '--cpus', '8'];
 const dir = mkdtempSync(join(tmpdir(), 'iovasim-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -113,6 +114,51 @@ describe('iovasim run', () => {
     expect(json.iovasim.format).toBe('fio-job');
   });
 
+  it('fills the JSON "read" and "write" groups each from its own direction', async () => {
+    const result = await runCommand(run, [MIXED, '--json']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/directions apart/);
+    const json = JSON.parse(result.stdout);
+    const { read, write } = json.jobs[0];
+    const all = json.iovasim.results[0];
+    expect(read.total_ios).toBeGreaterThan(0);
+    expect(write.total_ios).toBeGreaterThan(0);
+    expect(read.total_ios + write.total_ios).toBe(all.ios);
+    // 4 KiB reads and 256 KiB writes: each group's bytes are its own I/Os' sizes.
+    expect(read.io_bytes).toBe(read.total_ios * 4096);
+    expect(write.io_bytes).toBe(write.total_ios * 262144);
+    // The writes' 64-granule mappings are above the rcache's largest class: counted, not hidden.
+    expect(all.rcache.tooLarge).toBeGreaterThan(0);
+    expect(all.rcache.hitRate).toBeCloseTo(all.rcache.hits / (all.rcache.hits + all.rcache.misses + all.rcache.tooLarge), 12);
+    expect(write.lat_ns.N).toBe(write.total_ios);
+    expect(read.lat_ns.percentile['50.000000']).toBe(Math.round(all.read.latencyUs.p50 * 1e3));
+    expect(write.lat_ns.percentile['99.000000']).toBe(Math.round(all.write.latencyUs.p99 * 1e3));
+    expect(read.lat_ns.percentile['50.000000']).toBeLessThan(read.lat_ns.percentile['99.000000']);
+  });
+
+  it('prints reads and writes apart and the measured window in the text summary', async () => {
+    const result = await runCommand(run, [MIXED]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.find((l) => /^mixed\s+read\s/.test(l))).toBeDefined();
+    expect(lines.find((l) => /^mixed\s+write\s/.test(l))).toBeDefined();
+    expect(result.stdout).toContain('measured 30 ms after a 10 ms warm-up\n');
+    const short = await runCommand(run, [SMALL, '--duration', '200']);
+    expect(short.stdout).toContain('measured 190 ms after a 10 ms warm-up');
+  });
+
+  it('--report FILE.html writes that file, not a folder, and the page states the window', async () => {
+    const out = join(dir, 'one.html');
+    const result = await runCommand(run, [SMALL, '--duration', '20', '--report', out]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`report: ${out}\n`);
+    expect(statSync(out).isFile()).toBe(true);
+    expect(readFileSync(out, 'utf8')).toContain('id="measured-window">Simulated time measured 15 ms after a 5 ms warm-up.');
+    const missing = await runCommand(run, [SMALL, '--duration', '20', '--report', join(dir, 'absent', 'x.html')]);
+    expect(missing.code).toBe(1);
+    expectCleanError(missing.stderr, /^iovasim run: cannot write the report .*x\.html: its folder does not exist\n/);
+  });
+
   it('is deterministic: the same seed gives byte-identical JSON', async () => {
     const args = [fio('fio-rand-write.fio'), ...QUICK, '--seed', '7', '--json'];
     const a = await runCommand(run, args);
@@ -181,14 +227,14 @@ describe('iovasim run', () => {
     expect(json.iovasim.results[0].scenario.jobs[0]).toMatchObject({ name: 'reader', bs: 8192, iodepth: 4 });
   });
 
-  it('--report writes one self-contained index.html with every chart', async () => {
+  it('--report DIR writes one self-contained index.html with every chart drawn or its absence explained', async () => {
     const out = join(dir, 'report');
     const result = await runCommand(run, [SMALL, '--compare', 'linux,gap-tree', '--report', out]);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`report: ${join(out, 'index.html')}`);
     const html = readFileSync(join(out, 'index.html'), 'utf8');
     expect(existsSync(join(out, 'index.html.tmp'))).toBe(false);
-    for (const id of REPORT_CHART_IDS) expect(html).toContain(`id="${id}"`);
+    for (const id of REPORT_CHART_IDS) expect(html).toMatch(new RegExp(`<svg id="${id}"|<figure id="${id}"|<li data-chart="${id}">[^<]*<strong>[^<]+</strong> is not drawn: [^<]+</li>`));
     expect(html).toContain('id="occupancy-0"');
     expect(html).toContain('id="occupancy-1"');
     expect(html).toMatch(/<img id="occupancy-0" [^>]*src="data:image\/png;base64,iVBORw0KGgo/);

@@ -43,6 +43,8 @@ interface PageDocument {
 
 interface Seen {
   charts: Record<string, { width: number; height: number; title: string | null }>;
+  /** Charts the page leaves out (all zero), each with the reason it prints. */
+  omitted: Record<string, string>;
   images: { id: string; complete: boolean; naturalWidth: number; naturalHeight: number; width: number }[];
   outside: string[];
 }
@@ -77,7 +79,9 @@ async function inspect(executablePath: string, file: string, ids: readonly strin
         naturalHeight: img.naturalHeight ?? 0,
         width: img.getBoundingClientRect().width,
       }));
-      return { charts, images };
+      const omitted: Record<string, string> = {};
+      for (const item of Array.from(document.querySelectorAll('#omitted-charts li'))) omitted[(item as unknown as { dataset: { chart: string } }).dataset.chart] = item.textContent ?? '';
+      return { charts, images, omitted };
     }, [...ids]);
     await page.screenshot({ path: join(dir, 'report.png'), fullPage: true });
     return { ...seen, outside };
@@ -87,13 +91,18 @@ async function inspect(executablePath: string, file: string, ids: readonly strin
 }
 
 describe('the HTML report in Chromium', () => {
-  it('lays out every chart and decodes the occupancy pictures', async (context) => {
+  it('lays out every chart (or names it with the reason it is left out) and decodes the occupancy pictures', async (context) => {
     const browser = needBrowser(context);
     const out = join(dir, 'run');
     const made = await runCommand(run, [join(repoRoot, 'test/fixtures/scenarios/small.yaml'), '--compare', 'linux,lazy', '--report', out]);
     expect(made.code).toBe(0);
     const seen = await inspect(browser, join(out, 'index.html'), REPORT_CHART_IDS);
     for (const id of REPORT_CHART_IDS) {
+      if (id in seen.omitted) {
+        expect(seen.charts[id], `${id} both drawn and left out`).toBeUndefined();
+        expect(seen.omitted[id], id).toMatch(/ is not drawn: .{10,}/);
+        continue;
+      }
       expect(seen.charts[id], id).toBeDefined();
       expect(seen.charts[id].width, id).toBeGreaterThan(0);
       expect(seen.charts[id].height, id).toBeGreaterThan(0);

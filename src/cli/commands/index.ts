@@ -17,7 +17,7 @@ export interface CommandEntry {
 export const commands: readonly CommandEntry[] = [
   { name: 'seed-story', summary: 'the main scenario (npm start): the 2021-22 IOVA story on a 128-CPU SAS host, simulated', load: async () => (await import('./seed-story.js')).seedStoryCommand },
   { name: 'validate', summary: 'simulate every published experiment that a scenario can express: simulated vs published ratio, calibration or prediction, sensitivity', load: async () => (await import('./validate.js')).validateCommand },
-  { name: 'run', summary: 'simulate a scenario YAML or a fio job file; --compare variants, --json (fio-style), --report DIR (HTML)', load: async () => (await import('./run.js')).runCommand },
+  { name: 'run', summary: 'simulate a scenario YAML or a fio job file; --compare variants, --json (fio-style), --report FILE.html|DIR (HTML)', load: async () => (await import('./run.js')).runCommand },
   { name: 'replay', summary: 'replay a block trace (blkparse, blktrace, fio iolog, MSR, CloudPhysics, MQSim, …) or an IOMMU ftrace capture through the model', load: async () => (await import('./replay.js')).replayCommand },
   { name: 'sweep', summary: 'run a parameter sweep (grid of scenarios × seeds) on every core or on BullMQ workers, resumable', load: async () => (await import('./sweep.js')).sweepCommand },
   { name: 'worker', summary: 'take sweep points from a BullMQ queue (iovasim sweep --queue), simulate them and return their summaries', load: async () => (await import('./worker.js')).workerCommand },

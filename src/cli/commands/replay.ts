@@ -213,7 +213,7 @@ export const replayCommand: Command = {
     if (options.help) {
       io.stdout.write(
         helpText(
-          'usage: iovasim replay TRACE [--format FMT] [--max-records N] [--preset NAME] [overrides] [--compare a,b,…] [--json] [--report DIR]\n\nThe trace is read into memory (at most --max-records records) and replayed open-loop at its recorded times.',
+          'usage: iovasim replay TRACE [--format FMT] [--max-records N] [--preset NAME] [overrides] [--compare a,b,…] [--json] [--report FILE.html|DIR]\n\nThe trace is read into memory (at most --max-records records) and replayed open-loop at its recorded times.',
           OPTIONS,
         ),
       );
@@ -253,10 +253,8 @@ export const replayCommand: Command = {
 
       const { results, notes, extra, variants: used } = await replayBlock(file, format, variants, maxRecords, io);
       const records = extra.records as { reads: number; writes: number; replayed: number };
-      const direction = records.writes > records.reads ? 'write' : 'read';
       const allNotes = [...notes, 'replay holds the trace in memory (about 30 bytes per record; --max-records caps it)'];
-      if (records.reads > 0 && records.writes > 0) allNotes.push(`the trace both reads and writes: the JSON files all I/O under "${direction}" (the engine does not count directions apart)`);
-      if (options.json) io.stdout.write(JSON.stringify(fioStyleJson(used, results, { command: 'replay', input: file, format, direction, notes: allNotes, extra }), null, 2) + '\n');
+      if (options.json) io.stdout.write(JSON.stringify(fioStyleJson(used, results, { command: 'replay', input: file, format, notes: allNotes, extra }), null, 2) + '\n');
       else io.stdout.write(summaryTable(results));
       await report({ ...common, input: { file, format, summary: `${records.replayed} reads and writes` }, notes: allNotes, runs: used.map((v, i) => ({ label: v.label, result: results[i] })) });
       return 0;

@@ -5,7 +5,8 @@
  * (src/sim/fio-workload.ts); what is not simulated is printed as notes before the run and kept in
  * the JSON and the report. `--compare` runs the same workload on several allocators or settings at
  * once (worker threads, which rebuild the job file's sources from its text), `--json` (fio's
- * `--output-format=json`) prints fio-style JSON, `--report DIR` writes a self-contained HTML report.
+ * `--output-format=json`) prints fio-style JSON with reads and writes apart, `--report FILE.html`
+ * (or DIR, for DIR/index.html) writes a self-contained HTML report.
  * fio's own spellings `--runtime SECONDS` and `--section NAME` are accepted.
  */
 import { basename } from 'node:path';
@@ -13,13 +14,12 @@ import { writeHtmlReport } from '../../report/html.js';
 import { simulate, type SimulationResult } from '../../sim/engine.js';
 import { simulateAll } from '../../sim/parallel.js';
 import { PRESETS } from '../../sim/presets.js';
-import { parseFioWorkload } from '../../sim/fio-workload.js';
 import { readScenarioOrJobFile, type ScenarioFileInput } from '../../sim/scenario-file.js';
-import { ScenarioError, type Scenario } from '../../sim/scenario.js';
+import { ScenarioError } from '../../sim/scenario.js';
 import { helpText, parseArgs, type OptionSpec } from '../args.js';
 import type { Command, CommandIo } from '../command.js';
 import { UsageError } from '../errors.js';
-import { compareVariants, FIO_RUN_OPTIONS, fioStyleJson, iovasimVersion, jsonOutput, OVERRIDE_OPTIONS, printNotes, ProgressBar, runtimeOverride, sectionsOption, userErrors, type Direction, type Variant } from '../run-support.js';
+import { compareVariants, FIO_RUN_OPTIONS, fioStyleJson, iovasimVersion, jsonOutput, OVERRIDE_OPTIONS, printNotes, ProgressBar, runtimeOverride, sectionsOption, userErrors, type Variant } from '../run-support.js';
 import { overridesFromOptions, platformHeader, scenarioUserError, summaryTable } from './simulate.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -46,22 +46,6 @@ export async function loadRunInput(file: string, options: Record<string, string 
     if (error instanceof ScenarioError) throw scenarioUserError(error);
     throw error;
   }
-}
-
-/**
- * How fio would file the I/O: under write when every job writes, else under read. `mixedJobs`:
- * some job of a fio job file both reads and writes (its JobSpec names one direction only).
- */
-export function scenarioDirection(scenario: Scenario, notes: string[], mixedJobs = false): Direction {
-  const writes = scenario.jobs.filter((j) => j.rw === 'write' || j.rw === 'randwrite').length;
-  if (mixedJobs || (writes > 0 && writes < scenario.jobs.length)) notes.push('the jobs both read and write: the JSON files all I/O under "read" (the engine does not count directions apart)');
-  return writes === scenario.jobs.length && !mixedJobs ? 'write' : 'read';
-}
-
-/** Does some job of the input's fio job file both read and write? */
-function hasMixedJobs(input: RunInput): boolean {
-  if (input.fioWorkload === undefined) return false;
-  return parseFioWorkload(input.fioWorkload).jobs.some((j) => j.directions.includes('read') && j.directions.includes('write'));
 }
 
 /**
@@ -97,11 +81,11 @@ async function runVariants(variants: readonly Variant[], input: RunInput, io: Co
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'simulate a scenario YAML or a fio job file; --compare variants, --json (fio-style), --report DIR (HTML)',
+  summary: 'simulate a scenario YAML or a fio job file; --compare variants, --json (fio-style), --report FILE.html|DIR (HTML)',
   async run(argv, io) {
     const { options, positionals } = parseArgs('run', argv, OPTIONS);
     if (options.help) {
-      io.stdout.write(helpText('usage: iovasim run FILE [--preset NAME] [overrides] [--compare a,b,…] [--json | --output-format json|normal] [--runtime SECONDS] [--section NAME] [--report DIR]\n\nFILE: a scenario YAML, or a fio job file (.fio, or any file of [sections] that fio’s parser accepts).', OPTIONS));
+      io.stdout.write(helpText('usage: iovasim run FILE [--preset NAME] [overrides] [--compare a,b,…] [--json | --output-format json|normal] [--runtime SECONDS] [--section NAME] [--report FILE.html|DIR]\n\nFILE: a scenario YAML, or a fio job file (.fio, or any file of [sections] that fio’s parser accepts).', OPTIONS));
       return 0;
     }
     if (positionals.length !== 1) throw new UsageError('needs one FILE: a scenario YAML or a fio job file');
@@ -111,11 +95,10 @@ export const runCommand: Command = {
       const input = await loadRunInput(file, options);
       const variants: Variant[] = options.compare === undefined ? [{ label: input.scenario.name, scenario: input.scenario }] : compareVariants(input.scenario, String(options.compare));
       const notes = [...input.notes];
-      const direction = scenarioDirection(input.scenario, notes, hasMixedJobs(input));
       printNotes(io.stderr, notes);
       const results = await runVariants(variants, input, io);
       if (json) {
-        io.stdout.write(JSON.stringify(fioStyleJson(variants, results, { command: 'run', input: file, format: input.format, direction, notes }), null, 2) + '\n');
+        io.stdout.write(JSON.stringify(fioStyleJson(variants, results, { command: 'run', input: file, format: input.format, notes }), null, 2) + '\n');
       } else {
         io.stdout.write(platformHeader(variants.map((v) => v.scenario)) + summaryTable(results));
       }

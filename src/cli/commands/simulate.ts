@@ -5,6 +5,7 @@
 import { formatRate, formatTable } from '../../report/table.js';
 import { simulate, type SimulationResult } from '../../sim/engine.js';
 import { describePlatform } from '../../sim/platform-profile.js';
+import { measuredWindowText } from '../../sim/measured-window.js';
 import { PRESETS } from '../../sim/presets.js';
 import { applyOverrides as applyScenarioOverrides, DEFAULT_PRESET, presetScenario, readScenarioFile, type ScenarioOverrides } from '../../sim/scenario-loader.js';
 import { ScenarioError, type CapVariant, type Scenario } from '../../sim/scenario.js';
@@ -85,24 +86,59 @@ export function platformHeader(scenarios: readonly Scenario[]): string {
   return lines.map((line, i) => `platform (${scenarios[i].name}): ${line}\n`).join('');
 }
 
+/** Latency in µs: one decimal below 1 ms, so close percentiles stay apart in print. */
+function latencyText(us: number): string {
+  return us < 1000 ? us.toFixed(1) : us.toFixed(0);
+}
+
+/**
+ * The terminal summary: one row per run; then, as fio reports them, reads and writes apart (IOPS,
+ * bandwidth, latency percentiles of each direction that had I/O); then the measured window.
+ */
 export function summaryTable(results: readonly SimulationResult[]): string {
-  return formatTable(
-    ['scenario', 'IOPS', 'MB/s', 'p50 us', 'p99 us', 'bios/req', 'map ns/IO', 'steps/map', 'lock busy', 'rcache hit', 'IOTLB inv', 'live IOVAs'],
+  const main = formatTable(
+    ['scenario', 'IOPS', 'MB/s', 'p50 us', 'p99 us', 'bios/req', 'map ns/IO', 'steps/map', 'lock busy', 'rcache hit', 'too large', 'IOTLB inv', 'live IOVAs'],
     results.map((r) => [
       r.scenario.name,
       formatRate(r.iops),
       r.bandwidthMBps.toFixed(0),
-      r.latencyUs.p50.toFixed(0),
-      r.latencyUs.p99.toFixed(0),
+      latencyText(r.latencyUs.p50),
+      latencyText(r.latencyUs.p99),
       r.biosPerRequest.toFixed(1),
       r.mapping.cpuNsPerIo.toFixed(0),
       r.mapping.treeStepsPerMap.toFixed(1),
       `${(r.lock.utilisation * 100).toFixed(0)}%`,
       `${(r.rcache.hitRate * 100).toFixed(0)}%`,
+      tooLargeShare(r),
       String(r.iotlb.invalidations + r.iotlb.flushes),
       String(r.allocator.liveIovas),
     ]),
   );
+  const rows: string[][] = [];
+  for (const r of results) {
+    for (const [name, d] of [
+      ['read', r.read],
+      ['write', r.write],
+    ] as const) {
+      if (d.ios === 0) continue;
+      rows.push([r.scenario.name, name, formatRate(d.iops), d.bandwidthMBps.toFixed(0), latencyText(d.latencyUs.mean), latencyText(d.latencyUs.p50), latencyText(d.latencyUs.p99), latencyText(d.latencyUs.p999), latencyText(d.latencyUs.max)]);
+    }
+  }
+  const directions = rows.length === 0 ? '' : '\n' + formatTable(['scenario', 'dir', 'IOPS', 'MB/s', 'mean us', 'p50 us', 'p99 us', 'p99.9 us', 'max us'], rows);
+  return main + directions + '\n' + windowLines(results);
+}
+
+/** The share of IOVA allocations above the rcache's largest class, as printed. */
+export function tooLargeShare(r: SimulationResult): string {
+  const all = r.rcache.hits + r.rcache.misses + r.rcache.tooLarge;
+  return all === 0 ? '0%' : `${((100 * r.rcache.tooLarge) / all).toFixed(0)}%`;
+}
+
+/** "measured 150 ms after a 50 ms warm-up", once when every run shares it, else one line per run. */
+function windowLines(results: readonly SimulationResult[]): string {
+  const texts = results.map((r) => measuredWindowText(r));
+  if (texts.every((t) => t === texts[0])) return `${texts[0] ?? ''}\n`;
+  return results.map((r, i) => `${r.scenario.name}: ${texts[i]}\n`).join('');
 }
 
 export const simulateCommand: Command = {
