@@ -29,7 +29,7 @@ import { bigintPfn, numberPfn, type PfnArithmetic } from '../allocators/pfn.js';
 import { RbNode } from '../allocators/rbtree.js';
 import { createAllocator, type AllocatorName } from '../allocators/registry.js';
 import { Op, type IovaTrace, type ParsedOp } from '../conformance/iova-trace.js';
-import { IOVA_RANGE_CACHE_MAX_SIZE, Magazine, Rcache } from '../rcache/rcache.js';
+import { Magazine, Rcache } from '../rcache/rcache.js';
 
 /** What a handle resolves to when its alloc failed. */
 const FAILED = -1;
@@ -112,6 +112,8 @@ export interface SessionModel {
   /** 'linux' or an alternative of ../allocators/registry.ts. */
   readonly allocator: AllocatorName;
   readonly profile: KernelProfile;
+  /** rcache size classes (default: mainline's IOVA_RANGE_CACHE_MAX_SIZE). */
+  readonly rcacheClasses?: number;
 }
 
 export class ExploreSession<P extends number | bigint = number> {
@@ -232,7 +234,7 @@ export class ExploreSession<P extends number | bigint = number> {
         return { output: '', outcome: 0 };
       }
       case Op.Rcache:
-        this.rcache = new Rcache<P>(this.allocator as IovaAllocator<P>, arith, this.model.profile, this.cpus);
+        this.rcache = new Rcache<P>(this.allocator as IovaAllocator<P>, arith, this.model.profile, this.cpus, undefined, this.model.rcacheClasses);
         this.rcache.currentCpu = this.currentCpu;
         return { output: '', outcome: 0 };
       case Op.Cpu:
@@ -388,7 +390,7 @@ export class ExploreSession<P extends number | bigint = number> {
       for (let i = 0; i < size; i++) text += ' ' + format(pfns[i]);
       return text;
     };
-    for (let order = 0; order < IOVA_RANGE_CACHE_MAX_SIZE; order++) {
+    for (let order = 0; order < rcache.classes.length; order++) {
       const sizeClass = rcache.classes[order];
       out.push(`rc ${order} depot ${sizeClass.depot.length}`);
       sizeClass.cpus.forEach((cpuRcache, cpu) => {
