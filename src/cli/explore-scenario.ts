@@ -39,8 +39,8 @@ interface Recording {
   readonly model: ModelChoice;
 }
 
-function record(scenario: Scenario, maxOperations: number, ioSources: SimulateOptions['ioSources'], label: string, stderr: NodeJS.WritableStream): Recording {
-  stderr.write(`explore: simulating ${label} (${scenario.durationMs} ms, ${scenario.ageingMaps.toLocaleString('en-US')} ageing maps) with the allocator recorded…\n`);
+function record(scenario: Scenario, maxOperations: number, ioSources: SimulateOptions['ioSources'], label: string, progress: NodeJS.WritableStream | null): Recording {
+  progress?.write(`explore: simulating ${label} (${scenario.durationMs} ms, ${scenario.ageingMaps.toLocaleString('en-US')} ageing maps) with the allocator recorded…\n`);
   const recorder = new IovaRecorder({ maxOperations });
   simulate(scenario, { iovaRecorder: recorder, ...(ioSources === undefined ? {} : { ioSources }) });
   const domain = recorder.domain;
@@ -57,8 +57,11 @@ function recordingNote(label: string, scenario: Scenario, recording: Recording):
   return r.capped ? `${what} The cap of ${r.maxOperations.toLocaleString('en-US')} operations was reached: the recording stops there, before the simulation ended (raise it with --max-operations).` : what;
 }
 
-/** Simulates the scenario or job file (twice with --compare) and makes the page's input. */
-export async function recordedScenarioInput(file: string, options: Record<string, string | boolean | undefined>, stderr: NodeJS.WritableStream): Promise<ExploreInput> {
+/**
+ * Simulates the scenario or job file (twice with --compare) and makes the page's input; a line per
+ * simulation goes to `progress` (the terminal) when given.
+ */
+export async function recordedScenarioInput(file: string, options: Record<string, string | boolean | undefined>, progress: NodeJS.WritableStream | null): Promise<ExploreInput> {
   if (options.iommu === 'passthrough' || options.iommu === 'none') throw new UsageError(`--iommu: ${options.iommu} has no IOVA allocator to explore (strict or lazy)`);
   const maxOperations = positiveInteger(options, 'max-operations') ?? undefined;
   return userErrors(async () => {
@@ -72,7 +75,7 @@ export async function recordedScenarioInput(file: string, options: Record<string
       scenarios.push(compareVariants(input.scenario, options.compare)[0]);
     }
     const cap = maxOperations ?? new IovaRecorder().maxOperations;
-    const recordings = scenarios.map(({ label, scenario }) => record(scenario, cap, ioSources, label, stderr));
+    const recordings = scenarios.map(({ label, scenario }) => record(scenario, cap, ioSources, label, progress));
     const notes = [
       ...input.notes,
       ...recordings.map((recording, i) => recordingNote(scenarios[i].label, scenarios[i].scenario, recording)),

@@ -135,6 +135,11 @@ export class IovaTrace {
     return this.bigints !== null;
   }
 
+  /** Argument k of op `index` (0 for an unused slot; a bigint when needsBigintPfns). */
+  value(index: number, k: number): number | bigint {
+    return this.bigints !== null ? this.bigints[index * VALUES_PER_OP + k] : this.numbers[index * VALUES_PER_OP + k];
+  }
+
   private opObjects: ParsedOp[] | null = null;
 
   /** The ops as objects, built on first use and kept (tests and the explorer; the replay reads the arrays). */

@@ -140,7 +140,7 @@ export const exploreCommand: Command = {
     const file = positionals[0];
     let input: ExploreInput;
     if (await isScenarioInput(file)) {
-      input = await recordedScenarioInput(file, options, io.stderr);
+      input = await recordedScenarioInput(file, options, io.isTTY ? io.stderr : null);
     } else {
       for (const name of SCENARIO_ONLY) if (options[name] !== undefined) throw new UsageError(`--${name}: only for a scenario YAML or a fio job file`);
       input = await exploreInput(file, parseModels(options));
