@@ -77,7 +77,8 @@ export async function recordedScenarioInput(file: string, options: Record<string
     const cap = maxOperations ?? new IovaRecorder().maxOperations;
     const recordings = scenarios.map(({ label, scenario }) => record(scenario, cap, ioSources, label, progress));
     const notes = [
-      ...input.notes,
+      // The page runs the notes together: each ends its sentence.
+      ...input.notes.map((note) => (/[.!?]$/.test(note) ? note : `${note}.`)),
       ...recordings.map((recording, i) => recordingNote(scenarios[i].label, scenarios[i].scenario, recording)),
       'The trace’s tick lines are its own clock: they only place the depot trimmer’s runs between the same operations as in the simulation.',
     ];
