@@ -83,8 +83,10 @@ export async function recordedScenarioInput(file: string, options: Record<string
       'The trace’s tick lines are its own clock: they only place the depot trimmer’s runs between the same operations as in the simulation.',
     ];
     const cpus = Math.max(...scenarios.map((s) => s.scenario.cpus));
-    // Two variants may run the same model (--compare lazy): the variant names them apart.
-    const models = recordings.map((r, i) => (i === 0 ? r.model : { ...r.model, label: `${modelLabel(r.model)} [${scenarios[i].label}]` }));
+    // Two variants may run the same model (--compare lazy): then the variant names them apart.
+    const models = recordings.map((r, i) =>
+      i === 0 || modelLabel(r.model) !== modelLabel(recordings[0].model) ? r.model : { ...r.model, label: `${modelLabel(r.model)} [${scenarios[i].label}]` },
+    );
     return {
       name: file,
       traceText: recordings[0].recorder.traceText,
