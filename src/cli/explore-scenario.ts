@@ -39,12 +39,12 @@ interface Recording {
   readonly model: ModelChoice;
 }
 
-function record(scenario: Scenario, maxOperations: number, ioSources: SimulateOptions['ioSources'], label: string, progress: NodeJS.WritableStream | null): Recording {
+function record(file: string, scenario: Scenario, maxOperations: number, ioSources: SimulateOptions['ioSources'], label: string, progress: NodeJS.WritableStream | null): Recording {
   progress?.write(`explore: simulating ${label} (${scenario.durationMs} ms, ${scenario.ageingMaps.toLocaleString('en-US')} ageing maps) with the allocator recorded…\n`);
   const recorder = new IovaRecorder({ maxOperations });
   simulate(scenario, { iovaRecorder: recorder, ...(ioSources === undefined ? {} : { ioSources }) });
   const domain = recorder.domain;
-  if (domain === null) throw new UserError(`${label}: the IOMMU is in ${scenario.iommu.mode} mode: no IOVA allocator runs, so there is nothing to explore (use --iommu strict or lazy)`);
+  if (domain === null) throw new UserError(`${file}: ${label}: the IOMMU is in ${scenario.iommu.mode} mode: no IOVA allocator runs, so there is nothing to explore (use --iommu strict or lazy)`);
   return {
     recorder,
     model: { allocator: domain.allocator, kernel: domain.kernel, retryPass: domain.retryPass, ...(domain.rcacheClasses === 6 ? {} : { rcacheClasses: domain.rcacheClasses }) },
@@ -75,7 +75,7 @@ export async function recordedScenarioInput(file: string, options: Record<string
       scenarios.push(compareVariants(input.scenario, options.compare)[0]);
     }
     const cap = maxOperations ?? new IovaRecorder().maxOperations;
-    const recordings = scenarios.map(({ label, scenario }) => record(scenario, cap, ioSources, label, progress));
+    const recordings = scenarios.map(({ label, scenario }) => record(file, scenario, cap, ioSources, label, progress));
     const notes = [
       // The page runs the notes together: each ends its sentence.
       ...input.notes.map((note) => (/[.!?]$/.test(note) ? note : `${note}.`)),

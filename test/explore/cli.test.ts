@@ -56,6 +56,8 @@ describe('iovasim explore', () => {
   it('refuses bad input with one line naming what is wrong', async () => {
     const badYaml = join(dir, 'bad.yaml');
     writeFileSync(badYaml, 'preset: sas-128cpu\njobs: [{ name: a, rw: read, bs: 4096, iodepth: -1, numjobs: 1, cpus_allowed: "0" }]\n');
+    const passthrough = join(dir, 'passthrough.yaml');
+    writeFileSync(passthrough, 'preset: sas-128cpu\ncpus: 8\nduration_ms: 20\nwarmup_ms: 5\nageing_maps: 0\niommu:\n  mode: passthrough\n');
     const bad = join(dir, 'bad.trace');
     writeFileSync(bad, 'cpus 2\ndomain 4096 1\nalloc 1 x 0\n');
     const cases: [string[], number, RegExp][] = [
@@ -70,6 +72,7 @@ describe('iovasim explore', () => {
       [[join(repoRoot, 'test/fixtures/scenarios/small.yaml'), '--max-operations', '0'], 2, /--max-operations/],
       [[badYaml, '--out', join(dir, 'z.html')], 1, /bad\.yaml:2:\d+: .*iodepth/],
       [[t01, '--preset', 'sas-128cpu'], 2, /--preset: only for a scenario YAML or a fio job file/],
+      [[passthrough, '--out', join(dir, 'p.html')], 1, /passthrough\.yaml: sas-128cpu: the IOMMU is in passthrough mode: no IOVA allocator runs/],
       [[join(repoRoot, 'README.md'), '--out', join(dir, 'y.html')], 1, /README\.md:\d+: .*not an ftrace event line/],
       [[], 2, /exactly one INPUT/],
     ];

@@ -130,7 +130,7 @@ export const exploreCommand: Command = {
   async run(argv, io) {
     const { positionals, options } = parseArgs('explore', argv, OPTIONS);
     if (options.help) {
-      io.stdout.write(helpText('usage: iovasim explore INPUT [--kernel VERSION] [--compare VERSION|ALLOCATOR] [--out FILE.html | --port N] [--no-open] [--serve-seconds S]', OPTIONS));
+      io.stdout.write(helpText('usage: iovasim explore INPUT [--kernel VERSION] [--compare VERSION|ALLOCATOR] [--out FILE.html | --port N] [--no-open] [--serve-seconds S]\n\nINPUT: a conformance trace, an iommu/dma ftrace capture, or a scenario YAML or fio job file (simulated with the allocator recorded; --preset, --duration, --seed, --iommu, --cpus, --max-operations apply to it).', OPTIONS));
       return 0;
     }
     if (positionals.length !== 1) throw new UsageError('explore takes exactly one INPUT (a conformance trace, an ftrace capture, a scenario YAML or a fio job file)');
