@@ -136,6 +136,11 @@ export class IovaTrace {
     return this.bigints !== null;
   }
 
+  /** Argument k of op `index` (0 for an unused slot; a bigint when needsBigintPfns). */
+  value(index: number, k: number): number | bigint {
+    return this.bigints !== null ? this.bigints[index * VALUES_PER_OP + k] : this.numbers[index * VALUES_PER_OP + k];
+  }
+
   private opObjects: ParsedOp[] | null = null;
 
   /** The ops as objects, built on first use and kept (tests and the explorer; the replay reads the arrays). */
@@ -247,6 +252,8 @@ function findSpec(bytes: Uint8Array, start: number, end: number): OpSpec | undef
 
 /** Checks of order and ranges across lines (the README's rules for each op). */
 class TraceChecker {
+  constructor(private readonly maxCpus: number) {}
+
   cpus = 1;
   cpusGiven = false;
   domainLine = 0;
@@ -260,7 +267,7 @@ class TraceChecker {
     switch (spec.op) {
       case Op.Cpus:
         if (this.rcacheLine !== 0) return `cpus after "rcache" (line ${this.rcacheLine})`;
-        if (values[0] < 1 || values[0] > 64) return `N ${values[0]} is outside 1..64`;
+        if (values[0] < 1 || values[0] > this.maxCpus) return `N ${values[0]} is outside 1..${this.maxCpus}`;
         this.cpus = Number(values[0]);
         this.cpusGiven = true;
         return null;
@@ -320,11 +327,19 @@ function lineOf(bytes: Uint8Array, at: number): number {
   return line;
 }
 
+export interface ParseOptions {
+  /**
+   * Most CPUs a `cpus` line may give: 64 in the conformance format (its harness); a trace recorded
+   * from a simulated host (../sim/iova-recorder.ts) may have more.
+   */
+  readonly maxCpus?: number;
+}
+
 /**
  * Parses and checks a whole trace, given as the file's bytes (or as text, which is encoded first);
  * a UTF-8 byte order mark is skipped. Throws TraceError naming the file (and the line).
  */
-export function parseIovaTrace(input: Uint8Array | string, file: string): IovaTrace {
+export function parseIovaTrace(input: Uint8Array | string, file: string, options: ParseOptions = {}): IovaTrace {
   const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input;
   const length = bytes.length;
   if (length === 0) throw new TraceError(file, 0, 'empty file (a trace has at least a "domain" line)');
@@ -340,7 +355,7 @@ export function parseIovaTrace(input: Uint8Array | string, file: string): IovaTr
   let large: Map<number, bigint> | null = null;
   let count = 0;
   const values: (number | bigint)[] = [0, 0, 0];
-  const checker = new TraceChecker();
+  const checker = new TraceChecker(options.maxCpus ?? 64);
   const tokenStart = new Int32Array(MAX_TOKENS);
   const tokenEnd = new Int32Array(MAX_TOKENS);
   let needsBigintPfns = false;

@@ -57,7 +57,8 @@ td.code, code { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; }
 .badge { display: inline-block; font-size: 11px; padding: 0 5px; border-radius: 8px; background: #e5e7eb; color: #374151; }
 .badge.fail { background: #fde2e2; color: #b91c1c; } .badge.hang { background: #b91c1c; color: #fff; }
 .badge.flush { background: #ede9fe; color: #6d28d9; } .badge.hit { background: #dcfce7; color: #166534; } .badge.b32 { background: #fef3c7; color: #92400e; }
-.panels { display: grid; gap: 12px; }
+.panels { display: grid; gap: 12px; min-width: 0; }
+#panels, #panels * { min-width: 0; } .panels { grid-template-columns: minmax(0, 1fr); } #panels .card { overflow-x: auto; }
 .panel { background: #fff; border: 1px solid #e3e6eb; border-radius: 6px; padding: 8px 10px; }
 .panel h3 { margin: 0 0 4px; font-size: 14px; }
 .result { margin-bottom: 4px; }

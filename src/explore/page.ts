@@ -122,8 +122,11 @@ async function refreshRows(serial: number): Promise<void> {
   body.innerHTML = rows
     .map((row) => {
       const cls = row.index === cursor ? ' class="current"' : row.index === summary.divergence ? ' class="diverge"' : '';
-      const outputs = row.outputs.map((o, i) => `<td class="out">${escapeHtml(o.split('\n')[0])}${o.includes('\n') ? ' …' : ''} ${outcomeBadges(row.outcomes[i] & ~OUTCOME_32BIT)}</td>`).join('');
-      return `<tr data-index="${row.index}"${cls}><td class="num">${row.index}</td><td class="num">${row.line}</td><td class="code">${escapeHtml(row.text)}</td>${outputs}</tr>`;
+      const output = (o: string, i: number): string => `<td class="out">${escapeHtml(o.split('\n')[0])}${o.includes('\n') ? ' …' : ''} ${outcomeBadges(row.outcomes[i] & ~OUTCOME_32BIT)}</td>`;
+      // Each model's own recorded stream: its operation beside its result.
+      const texts = row.texts;
+      if (texts !== undefined) return `<tr data-index="${row.index}"${cls}><td class="num">${row.index}</td><td class="num">${row.line}</td>${row.outputs.map((o, i) => `<td class="code">${escapeHtml(texts[i])}</td>${output(o, i)}`).join('')}</tr>`;
+      return `<tr data-index="${row.index}"${cls}><td class="num">${row.index}</td><td class="num">${row.line}</td><td class="code">${escapeHtml(row.text)}</td>${row.outputs.map(output).join('')}</tr>`;
     })
     .join('');
 }
@@ -653,7 +656,12 @@ async function start(): Promise<void> {
   if (summary.labels.length === 2) {
     $('divergence').textContent = summary.divergence < 0 ? 'no divergence: every operation printed the same' : `first divergence at op ${summary.divergence} (d)`;
     $('divergence').dataset.index = String(summary.divergence);
-    $('events-head').innerHTML = `<th>op</th><th>line</th><th>operation</th><th>${escapeHtml(summary.labels[0])}</th><th>${escapeHtml(summary.labels[1])}</th>`;
+    $('events-head').innerHTML = summary.ownTraces
+      ? `<th>op</th><th>line</th><th>operation: ${escapeHtml(summary.labels[0])}</th><th>result</th><th>operation: ${escapeHtml(summary.labels[1])}</th><th>result</th>`
+      : `<th>op</th><th>line</th><th>operation</th><th>${escapeHtml(summary.labels[0])}</th><th>${escapeHtml(summary.labels[1])}</th>`;
+    if (summary.ownTraces) {
+      $('divergence').textContent = `${summary.divergence < 0 ? 'the two recorded streams are identical' : `the recorded streams first differ at op ${summary.divergence} (d)`}; each model ran its own simulation, compared by operation index`;
+    }
   }
   const failures = summary.outcomes[0].reduce((n, o) => n + ((o & (OUTCOME_FAIL | OUTCOME_HANG)) !== 0 && (o & OUTCOME_ALLOC) !== 0 ? 1 : 0), 0);
   setStatus(`${summary.opCount.toLocaleString()} operations, ${failures.toLocaleString()} failed allocations; opened in ${Math.round(openedMs)} ms`);

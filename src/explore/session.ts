@@ -28,8 +28,8 @@ import type { KernelProfile } from '../allocators/kernel-version.js';
 import { bigintPfn, numberPfn, type PfnArithmetic } from '../allocators/pfn.js';
 import { NIL, type RbHandle } from '../allocators/rbtree.js';
 import { createAllocator, type AllocatorName } from '../allocators/registry.js';
-import { Op, type IovaTrace, type ParsedOp } from '../conformance/iova-trace.js';
-import { IOVA_RANGE_CACHE_MAX_SIZE, Magazine, Rcache } from '../rcache/rcache.js';
+import { Op, type IovaTrace } from '../conformance/iova-trace.js';
+import { Magazine, Rcache } from '../rcache/rcache.js';
 
 /** What a handle resolves to when its alloc failed. */
 const FAILED = -1;
@@ -112,6 +112,8 @@ export interface SessionModel {
   /** 'linux' or an alternative of ../allocators/registry.ts. */
   readonly allocator: AllocatorName;
   readonly profile: KernelProfile;
+  /** rcache size classes (default: mainline's IOVA_RANGE_CACHE_MAX_SIZE). */
+  readonly rcacheClasses?: number;
 }
 
 export class ExploreSession<P extends number | bigint = number> {
@@ -129,6 +131,8 @@ export class ExploreSession<P extends number | bigint = number> {
   readonly ledger = new Map<number, number>();
   private readonly results: (P | typeof FAILED)[] = [];
   private readonly widen: boolean;
+  /** The running operation's arguments as P, read from the trace's typed arrays (one array for every op). */
+  private readonly values: P[];
 
   constructor(
     readonly trace: IovaTrace,
@@ -136,6 +140,7 @@ export class ExploreSession<P extends number | bigint = number> {
     readonly model: SessionModel,
   ) {
     this.widen = arith.kind === 'bigint' && !trace.needsBigintPfns;
+    this.values = [arith.zero, arith.zero, arith.zero];
     if (model.allocator !== 'linux' && arith.kind === 'bigint') {
       throw new Error(`${trace.file}: the ${model.allocator} allocator works on pfns below 2^53 only; this trace needs 64-bit pfns`);
     }
@@ -146,7 +151,7 @@ export class ExploreSession<P extends number | bigint = number> {
   }
 
   get done(): boolean {
-    return this.position >= this.trace.ops.length;
+    return this.position >= this.trace.length;
   }
 
   /** Back to before operation 0. */
@@ -202,22 +207,28 @@ export class ExploreSession<P extends number | bigint = number> {
    * operations that print nothing) and its outcome bits. `observer` watches its allocation walks.
    */
   step(observer: IovaWalkObserver<P> | null = null): { output: string; outcome: number } {
-    const entry = this.trace.ops[this.position++];
+    const index = this.position++;
     const domain = this.domain;
     if (domain !== null) domain.walkObserver = observer;
     try {
-      return this.execute(entry);
+      return this.execute(index);
     } finally {
       if (domain !== null) domain.walkObserver = null;
     }
   }
 
-  private execute(entry: ParsedOp): { output: string; outcome: number } {
+  private execute(index: number): { output: string; outcome: number } {
     const arith = this.arith;
     const format = arith.format;
-    const v = (this.widen ? entry.values.map((value) => BigInt(value)) : entry.values) as P[];
-    const pfnArgument = (): P | typeof FAILED => (entry.handle >= 0 ? this.results[entry.handle] : v[0]);
-    switch (entry.op) {
+    const trace = this.trace;
+    const handle = trace.handles[index];
+    const v = this.values;
+    for (let k = 0; k < 3; k++) {
+      const value = trace.value(index, k);
+      v[k] = (this.widen ? BigInt(value) : value) as P;
+    }
+    const pfnArgument = (): P | typeof FAILED => (handle >= 0 ? this.results[handle] : v[0]);
+    switch (trace.opCodes[index] as Op) {
       case Op.Cpus:
         this.cpus = Number(v[0]);
         return { output: '', outcome: 0 };
@@ -232,7 +243,7 @@ export class ExploreSession<P extends number | bigint = number> {
         return { output: '', outcome: 0 };
       }
       case Op.Rcache:
-        this.rcache = new Rcache<P>(this.allocator as IovaAllocator<P>, arith, this.model.profile, this.cpus);
+        this.rcache = new Rcache<P>(this.allocator as IovaAllocator<P>, arith, this.model.profile, this.cpus, undefined, this.model.rcacheClasses);
         this.rcache.currentCpu = this.currentCpu;
         return { output: '', outcome: 0 };
       case Op.Cpu:
@@ -388,7 +399,7 @@ export class ExploreSession<P extends number | bigint = number> {
       for (let i = 0; i < size; i++) text += ' ' + format(pfns[i]);
       return text;
     };
-    for (let order = 0; order < IOVA_RANGE_CACHE_MAX_SIZE; order++) {
+    for (let order = 0; order < rcache.classes.length; order++) {
       const sizeClass = rcache.classes[order];
       out.push(`rc ${order} depot ${sizeClass.depot.length}`);
       sizeClass.cpus.forEach((cpuRcache, cpu) => {
@@ -457,9 +468,9 @@ export class ExploreSession<P extends number | bigint = number> {
     }
     this.reset();
     // Re-run only the set-up operations before the checkpoint (cpus, domain, rcache, cpu).
-    const ops = this.trace.ops;
+    const opCodes = this.trace.opCodes;
     for (let i = 0; i < saved.position; i++) {
-      const op = ops[i].op;
+      const op = opCodes[i] as Op;
       if (op === Op.Cpus || op === Op.Domain || op === Op.Rcache) {
         this.position = i;
         this.step();

@@ -93,7 +93,7 @@ export class Timeline {
     options: TimelineOptions = {},
   ) {
     this.session = openSession(trace, model);
-    this.opCount = trace.ops.length;
+    this.opCount = trace.length;
     this.outputs = new Array<string>(this.opCount);
     this.outcomes = new Uint8Array(this.opCount);
     this.checkpointEvery = Math.max(1, options.checkpointEvery ?? 10_000);

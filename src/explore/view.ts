@@ -113,12 +113,12 @@ export function buildView(timeline: Timeline, index: number): ExploreView {
     walk: s.walk,
   });
   const recorder = inspected.recorder;
-  const entry = timeline.trace.ops[index];
+  const trace = timeline.trace;
   const isAlloc = (inspected.outcome & OUTCOME_ALLOC) !== 0;
-  const value = (i: number): string => format(entry.values[i]);
+  const value = (i: number): string => format(trace.value(index, i));
   return {
     index,
-    line: entry.line,
+    line: trace.lines[index],
     output: inspected.output,
     outcome: inspected.outcome,
     ranges,
@@ -132,6 +132,6 @@ export function buildView(timeline: Timeline, index: number): ExploreView {
     dma32BitPfn: Number(session.allocator?.dma32BitPfn ?? 2 ** 20),
     granule: session.granule,
     free32: session.allocator === null ? { largest: 0, free: 0, at: 0 } : largestFree32(session),
-    request: isAlloc ? { size: value(0), limit: value(1), flag: Number(entry.values[2]), fast: entry.op === Op.AllocFast } : null,
+    request: isAlloc ? { size: value(0), limit: value(1), flag: Number(trace.value(index, 2)), fast: trace.opCodes[index] === Op.AllocFast } : null,
   };
 }

@@ -55,6 +55,7 @@ import { BlockQueue, type SimRequest } from './block-queue.js';
 import type { CostModel } from './cost-model.js';
 import { CountingAllocator } from './counting-allocator.js';
 import { EventQueue } from './event-queue.js';
+import type { IovaRecorder } from './iova-recorder.js';
 import { scenarioAllocator, scenarioHostSetup } from './host-setup.js';
 import { JobIoSource } from './job-io-source.js';
 import { engineSettings } from './platform-profile.js';
@@ -116,6 +117,8 @@ export interface SimulateOptions {
    * undefined: the job's plain source (./job-io-source.ts).
    */
   readonly ioSources?: (job: JobSpec, thread: number, seed: number) => ClosedLoopIoSource | undefined;
+  /** Records every operation the IOVA allocator sees, as a replayable trace (./iova-recorder.ts). */
+  readonly iovaRecorder?: IovaRecorder;
 }
 
 /** Simulates `scenario` (checked first: a bad one throws ScenarioError); the allocator comes from the registry. */
@@ -285,6 +288,7 @@ class Simulation {
         },
       });
       this.domain = domain;
+      options.iovaRecorder?.attach(domain, scenario.iommu.retryPass);
       this.counting = counting;
       this.dma = new IommuDma(domain);
     }

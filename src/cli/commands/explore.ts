@@ -1,6 +1,8 @@
 /**
- * `iovasim explore INPUT`: the address-space explorer. INPUT is a conformance trace or an
- * iommu/dma ftrace capture; the page runs it through the model in the browser (see src/explore/).
+ * `iovasim explore INPUT`: the address-space explorer. INPUT is a conformance trace, an iommu/dma
+ * ftrace capture, or a scenario YAML / fio job file, which is simulated with an IovaRecorder
+ * (src/sim/iova-recorder.ts) so the page replays exactly the operations the simulated allocator saw;
+ * the page runs it through the model in the browser (see src/explore/).
  * With --out the page is written as one self-contained HTML file; otherwise it is served on
  * 127.0.0.1 (a free port unless --port) until interrupted or --serve-seconds pass.
  */
@@ -11,18 +13,26 @@ import { kernelProfile, KernelVersionError } from '../../allocators/kernel-versi
 import { parseIovaTrace, TraceError } from '../../conformance/iova-trace.js';
 import { explorerBundles } from '../../explore/bundle.js';
 import type { ExploreInput, ModelChoice } from '../../explore/explorer.js';
+import { isScenarioInput, recordedScenarioInput, SCENARIO_ONLY } from '../explore-scenario.js';
 import { ftraceToTrace } from '../../explore/ftrace-trace.js';
 import { explorePageHtml } from '../../explore/page-html.js';
 import { serveExplorer } from '../../explore/server.js';
 import { WorkloadError } from '../../workloads/errors.js';
+import { DEFAULT_RECORDED_OPERATIONS } from '../../sim/iova-recorder.js';
 import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError, UserError } from '../errors.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
-  kernel: { type: 'string', description: 'kernel version of the Linux model (5.13 or later)', default: '7.0' },
-  allocator: { type: 'string', description: `allocator behind the rcache: ${ALLOCATOR_NAMES.join(', ')}`, default: 'linux' },
-  compare: { type: 'string', description: 'a second model side by side: a kernel version (Linux) or an allocator name' },
+  kernel: { type: 'string', description: 'kernel version of the Linux model (default: 7.0 for a trace, the scenario’s own for a scenario)' },
+  allocator: { type: 'string', description: `allocator behind the rcache: ${ALLOCATOR_NAMES.join(', ')} (default: linux for a trace, the scenario’s own for a scenario)` },
+  compare: { type: 'string', description: 'a second model side by side: a kernel version (Linux) or an allocator name; for a scenario, anything one `run --compare` item takes (e.g. gap-tree, 5.19, lazy), simulated again' },
+  preset: { type: 'string', description: 'scenario or fio job: base scenario for the host, IOMMU and costs (default sas-128cpu)' },
+  duration: { type: 'string', description: 'scenario or fio job: simulated milliseconds' },
+  seed: { type: 'string', description: 'scenario or fio job: seed for every random choice' },
+  iommu: { type: 'string', description: 'scenario or fio job: strict | lazy' },
+  cpus: { type: 'string', description: 'scenario or fio job: number of CPUs' },
+  'max-operations': { type: 'string', description: `scenario or fio job: record at most this many operations (default ${DEFAULT_RECORDED_OPERATIONS.toLocaleString('en-US')})` },
   out: { type: 'string', description: 'write the page to this HTML file (works offline) instead of serving it' },
   port: { type: 'string', description: 'port on 127.0.0.1 (default: a free one)' },
   'no-open': { type: 'boolean', description: 'do not open a browser' },
@@ -42,9 +52,9 @@ function checkKernel(version: string, option: string): void {
 }
 
 function parseModels(options: Record<string, string | boolean | undefined>): ModelChoice[] {
-  const kernel = String(options.kernel);
+  const kernel = typeof options.kernel === 'string' ? options.kernel : '7.0';
   checkKernel(kernel, '--kernel');
-  const allocator = String(options.allocator);
+  const allocator = typeof options.allocator === 'string' ? options.allocator : 'linux';
   if (!isAllocatorName(allocator)) throw new UsageError(`--allocator: "${allocator}" is not one of ${ALLOCATOR_NAMES.join(', ')}`);
   const models: ModelChoice[] = [{ allocator, kernel }];
   const compare = options.compare;
@@ -77,9 +87,6 @@ export async function exploreInput(file: string, models: ModelChoice[]): Promise
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  if (/\.(ya?ml|fio|ini|job)$/i.test(file)) {
-    throw new UserError(`${file}: scenarios and fio jobs are not supported by explore yet (give a conformance trace or an iommu/dma ftrace capture)`);
   }
   let traceText = text;
   const notes: string[] = [];
@@ -123,15 +130,21 @@ export const exploreCommand: Command = {
   async run(argv, io) {
     const { positionals, options } = parseArgs('explore', argv, OPTIONS);
     if (options.help) {
-      io.stdout.write(helpText('usage: iovasim explore INPUT [--kernel VERSION] [--compare VERSION|ALLOCATOR] [--out FILE.html | --port N] [--no-open] [--serve-seconds S]', OPTIONS));
+      io.stdout.write(helpText('usage: iovasim explore INPUT [--kernel VERSION] [--compare VERSION|ALLOCATOR] [--out FILE.html | --port N] [--no-open] [--serve-seconds S]\n\nINPUT: a conformance trace, an iommu/dma ftrace capture, or a scenario YAML or fio job file (simulated with the allocator recorded; --preset, --duration, --seed, --iommu, --cpus, --max-operations apply to it).', OPTIONS));
       return 0;
     }
-    if (positionals.length !== 1) throw new UsageError('explore takes exactly one INPUT (a conformance trace or an ftrace capture)');
-    const models = parseModels(options);
+    if (positionals.length !== 1) throw new UsageError('explore takes exactly one INPUT (a conformance trace, an ftrace capture, a scenario YAML or a fio job file)');
     const port = options.port === undefined ? 0 : positiveInteger(options, 'port');
     if (port !== undefined && port > 65535) throw new UsageError(`--port: ${port} is above 65535`);
     const serveSeconds = positiveInteger(options, 'serve-seconds');
-    const input = await exploreInput(positionals[0], models);
+    const file = positionals[0];
+    let input: ExploreInput;
+    if (await isScenarioInput(file)) {
+      input = await recordedScenarioInput(file, options, io.isTTY ? io.stderr : null);
+    } else {
+      for (const name of SCENARIO_ONLY) if (options[name] !== undefined) throw new UsageError(`--${name}: only for a scenario YAML or a fio job file`);
+      input = await exploreInput(file, parseModels(options));
+    }
     let bundles;
     try {
       bundles = await explorerBundles();
@@ -154,7 +167,7 @@ export const exploreCommand: Command = {
     } catch (error) {
       throw new UserError(`--port ${port}: cannot listen on 127.0.0.1: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
-    io.stdout.write(`explore ${positionals[0]}: ${server.url}${serveSeconds === undefined ? ' (Ctrl-C to stop)' : ` (for ${serveSeconds} s)`}\n`);
+    io.stdout.write(`explore ${file}: ${server.url}${serveSeconds === undefined ? ' (Ctrl-C to stop)' : ` (for ${serveSeconds} s)`}\n`);
     if (!options['no-open'] && io.isTTY && process.env.CI === undefined) openBrowser(server.url);
     await new Promise<void>((resolve) => {
       const stop = (): void => {
