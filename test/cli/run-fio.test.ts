@@ -79,7 +79,7 @@ describe('fio spellings', () => {
     expect(json.code).toBe(0);
     expect(json.stdout).toBe(flag.stdout);
     const normal = await runCommand(run, [file, ...QUICK, '--output-format', 'normal']);
-    expect(normal.stdout).toMatch(/^scenario\s+IOPS/);
+    expect(normal.stdout).toMatch(/^platform: .*\nscenario\s+IOPS/);
     const terse = await runCommand(run, [file, ...QUICK, '--output-format=terse']);
     expect(terse.code).toBe(2);
     expect(terse.stderr.trim().split('\n')).toEqual(['iovasim run: --output-format: "terse" is not json or normal (the formats iovasim writes)']);

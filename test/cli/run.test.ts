@@ -54,7 +54,7 @@ describe('fio job file → scenario', () => {
   });
 
   it('keeps the smallest block size of a split in the JobSpec without a note (the source issues the split), and cpus_allowed when given', () => {
-    const text = '[mix]\ndirect=1\nrw=randwrite\nbssplit=4k/50:64k/50\niodepth=8\ncpus_allowed=2-5\nsize=1g\nruntime=2\nramp_time=1\n';
+    const text = '[mix]\nioengine=libaio\ndirect=1\nrw=randwrite\nbssplit=4k/50:64k/50\niodepth=8\ncpus_allowed=2-5\nsize=1g\nruntime=2\nramp_time=1\n';
     const { scenario, notes } = fioToScenario(parseFioJobText(text, 'mix.fio'), SAS_128CPU);
     expect(scenario.jobs[0]).toMatchObject({ rw: 'randwrite', bs: 4096, iodepth: 8, cpus: [2, 3, 4, 5], sizeBytes: 2 ** 30 });
     expect(scenario.durationMs).toBe(3000);

@@ -214,7 +214,7 @@ describe('fio job file through the engine', () => {
     expect(result.notes.some((n) => /ioengine: null: .*issues none/.test(n))).toBe(true);
     // A scenario has nothing to announce; a plain job file only what it does not simulate.
     expect((await runScenario(input0(), { durationMs: 5 })).notes).toEqual([]);
-    const plain = await runScenario(jobFile('plain.fio', '[p]\ndirect=1\nrw=randread\nbs=4k\nsize=1g\nruntime=1\n'), { cpus: 8, durationMs: 5 });
+    const plain = await runScenario(jobFile('plain.fio', '[p]\nioengine=libaio\ndirect=1\nrw=randread\nbs=4k\nsize=1g\nruntime=1\n'), { cpus: 8, durationMs: 5 });
     expect(plain.notes).toEqual([]);
     expect(plain.ios).toBeGreaterThan(0);
   });
