@@ -54,7 +54,9 @@ function record(file: string, scenario: Scenario, maxOperations: number, ioSourc
 function recordingNote(label: string, scenario: Scenario, recording: Recording): string {
   const r = recording.recorder;
   const what = `${label}: ${r.operations.toLocaleString('en-US')} operations recorded from the simulation (seed ${scenario.seed}, ${scenario.durationMs} ms and ${scenario.ageingMaps.toLocaleString('en-US')} ageing maps), ${r.allocResults.length.toLocaleString('en-US')} of them allocations.`;
-  return r.capped ? `${what} The cap of ${r.maxOperations.toLocaleString('en-US')} operations was reached: the recording stops there, before the simulation ended (raise it with --max-operations).` : what;
+  if (r.capped) return `${what} The cap of ${r.maxOperations.toLocaleString('en-US')} operations was reached: the recording stops there, before the simulation ended (raise it with --max-operations).`;
+  if (r.untimeable !== null) return `${what} The recording stops there, before the simulation ended: ${r.untimeable} (a trace's clock has whole milliseconds and a fixed 100 ms trimmer delay). What was recorded replays exactly.`;
+  return what;
 }
 
 /**

@@ -103,6 +103,8 @@ export class SimRequest implements RequestBvecs {
   disk = 0;
   /** The CPU whose software queue it was queued on (completion goes to that CPU's interrupt CPU). */
   cpu = 0;
+  /** 1 for a write: blk_rq_merge_ok() merges a bio only into a request of its own direction. */
+  write = 0;
   /** IOMMU granules its scatterlist covers (page-table work), set by mapSg(). */
   granules = 0;
   readonly sg = new ScatterList(INITIAL_BIOS);
@@ -124,8 +126,9 @@ export class SimRequest implements RequestBvecs {
   }
 
   /** Starts the request with its first bio. */
-  start(bio: Bio, io: number, disk: number, cpu: number): void {
+  start(bio: Bio, io: number, disk: number, cpu: number, write: number): void {
     this.sector = bio.sector;
+    this.write = write;
     this.bytes = bio.bytes;
     this.nrPhysSegments = bio.nrSegs;
     this.disk = disk;
@@ -286,7 +289,7 @@ export class BlockQueue {
           continue;
         }
         const request = this.requests.pop() ?? new SimRequest();
-        request.start(piece, io, disk, cpu);
+        request.start(piece, io, disk, cpu, this.ios.write[io]);
         this.pool.release(piece);
         this.append(disk, request);
         this.newest[slot] = request;
@@ -298,8 +301,12 @@ export class BlockQueue {
     return merged;
   }
 
-  /** blk_try_merge() and ll_back_merge_fn() / ll_front_merge_fn() (../block/request-merge.ts) on the flat request. */
+  /**
+   * blk_rq_merge_ok() (a bio joins only a request of the same operation: block/blk-merge.c), then
+   * blk_try_merge() and ll_back_merge_fn() / ll_front_merge_fn() (../block/request-merge.ts) on the flat request.
+   */
   private tryMerge(request: SimRequest, piece: SimBio, io: number): boolean {
+    if (this.ios.write[io] !== request.write) return false;
     const lim = this.limits;
     const direction = mergeDirection(request.sector, request.bytes, piece);
     if (direction === BACK_MERGE) {

@@ -47,6 +47,7 @@ import { remainder } from '../block/bio-split.js';
 import { createDomain, type HostSetup } from '../block/probe.js';
 import type { DmaDevice } from '../dma/device.js';
 import { IommuDma } from '../dma/dma-iommu.js';
+import type { FlushQueue } from '../dma/flush-queue.js';
 import type { IommuDmaDomain } from '../dma/iommu-dma-domain.js';
 import { IO_SOURCE_BLOCKED, IO_SOURCE_DONE, type ClosedLoopIoSource, type NextIo } from '../workloads/io-source.js';
 import { mixSeed } from '../workloads/random.js';
@@ -198,6 +199,8 @@ class Simulation {
   private readonly granule: number;
   private readonly logicalBlockSize: number;
   private readonly domain: IommuDmaDomain | null = null;
+  /** The domain's flush queue (lazy invalidation), whose timer the agenda runs. */
+  private readonly flushQueue: FlushQueue | null = null;
   private readonly dma: IommuDma | null = null;
   private readonly counting: CountingAllocator | null = null;
   private readonly clock = new TimerClock();
@@ -288,6 +291,7 @@ class Simulation {
         },
       });
       this.domain = domain;
+      this.flushQueue = domain.flushQueue;
       options.iovaRecorder?.attach(domain, scenario.iommu.retryPass);
       this.counting = counting;
       this.dma = new IommuDma(domain);
@@ -744,6 +748,7 @@ class Simulation {
     this.hostInflight--;
     if (this.measuring) {
       m.requests++;
+      m.bios += request.nrBios;
       m.bytes += request.bytes;
     }
     const ios = this.block.ios;
@@ -787,9 +792,21 @@ class Simulation {
     this.block.release(request);
   }
 
+  /**
+   * The simulated ns of the domain's next due work: the rcache's delayed work (on the clock) or the
+   * flush queue's timer (fq_flush_timeout, armed by queue_iova; dma-iommu.c), whichever is earlier.
+   */
+  private nextTimerNs(): number {
+    const fq = this.flushQueue;
+    const clockDue = this.clock.nextDueNs;
+    if (fq === null || !fq.timerOn) return clockDue;
+    const fqDue = fq.timerDueMs * 1e6;
+    return fqDue < clockDue ? fqDue : clockDue;
+  }
+
   /** Makes the domain's next due work an event, if it is not one already. */
   private armTimers(): void {
-    const due = this.clock.nextDueNs;
+    const due = this.nextTimerNs();
     if (due < this.timerEventNs) {
       this.timerEventNs = due;
       this.events.schedule(due, TIMER, 0);
@@ -799,7 +816,7 @@ class Simulation {
   /** Runs the domain work due now; its allocator work holds the tree lock, its flushes the command queue. */
   private runTimers(time: number): void {
     if (time === this.timerEventNs) this.timerEventNs = Number.POSITIVE_INFINITY;
-    if (this.clock.nextDueNs > time) {
+    if (this.nextTimerNs() > time) {
       this.armTimers();
       return;
     }
@@ -807,7 +824,16 @@ class Simulation {
     const counting = this.counting as CountingAllocator;
     const flushes = domain.iotlbInvalidations;
     counting.mark();
-    this.clock.runDue(time);
+    const fq = this.flushQueue;
+    if (fq !== null && fq.timerOn && fq.timerDueMs * 1e6 <= time) {
+      // As IommuDmaDomain.advanceTo(): delayed work due before the timer's instant runs first, then
+      // the timer (softirq, on the CPU that armed it), then delayed work due at the same instant.
+      const dueNs = fq.timerDueMs * 1e6;
+      if (this.clock.nextDueNs < dueNs) this.clock.runDue(dueNs - 1);
+      this.clock.moveTo(dueNs);
+      fq.flushTimeout();
+    }
+    if (this.clock.nextDueNs <= time) this.clock.runDue(time);
     if (counting.callsSinceMark > 0) this.treeLock.acquire(time, counting.lockHoldSinceMark(this.costs));
     const newFlushes = domain.iotlbInvalidations - flushes;
     if (newFlushes > 0) {

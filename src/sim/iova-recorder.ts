@@ -19,9 +19,13 @@
  * armed 100 ms ahead (IOVA_DEPOT_DELAY_MS) and never re-armed while pending, so in both clocks the
  * pending trimmers fall due in the order they were armed. The recorder mirrors that queue in trace
  * time: when the simulation runs the first pending trimmer, the trace ticks to exactly its trace
- * deadline; after a trimmer is armed, the next operation is preceded by `tick 1`, so no two trace
- * deadlines coincide. That tick never runs a trimmer: since the first pending one was armed, at most
- * one such tick per size class (30 at most) has passed, far fewer than its 100 ms.
+ * deadline. An operation that arms a trimmer at the trace time of an earlier arm gets a `tick 1`
+ * inserted before it, so deadlines of arms made at different simulated instants never coincide
+ * (arms at one instant — within one operation, or by trimmer runs with nothing between — may share
+ * one: the simulation runs them together too). Whole milliseconds cannot always keep that order:
+ * a spacing tick that would reach the first pending deadline, or a trimmer whose deadline the
+ * trace already passed, stops the recording there (`untimeable` says why); what was recorded up to
+ * there replays exactly.
  *
  * Cost. Nothing here runs unless a recorder is given to simulate(): attach() replaces the rcache's
  * and the allocator's methods on those two objects only (and each trimmer's callback), and detach()
@@ -65,6 +69,12 @@ export class IovaRecorder {
   operations = 0;
   /** True once maxOperations was reached and recording stopped. */
   capped = false;
+  /**
+   * Why recording stopped before the simulation ended when it was not the cap: the depot trimmer
+   * ran at a point that no whole-millisecond `tick` of the trace can reproduce (see the top of
+   * this file); null otherwise. What was recorded up to there replays exactly.
+   */
+  untimeable: string | null = null;
   /** Each recorded alloc/alloc_fast's result: its pfn, RECORDED_FAIL or RECORDED_HANG. */
   readonly allocResults: number[] = [];
   /** Trimmer runs recorded (`tick` lines that run one). */
@@ -83,7 +93,14 @@ export class IovaRecorder {
   private readonly pendingOrders: number[] = [];
   private readonly pendingDueMs: number[] = [];
   private pendingMirror = new Uint8Array(0);
-  private armedNow = false;
+  /** Trace time of the latest arm (-1: none yet). */
+  private lastArmTraceMs = -1;
+  /** Where the lines of the operation being recorded begin (-1: not inside one). */
+  private opStartLine = -1;
+  /** Operations recorded since the trace last ticked to a trimmer's deadline. */
+  private opsSinceTrimmerTick = 0;
+  /** `operations` when the latest arm was noted (arms within one operation share its instant). */
+  private lastArmOperation = -1;
   private watchTrimmers = false;
 
   constructor(options: IovaRecorderOptions = {}) {
@@ -153,6 +170,13 @@ export class IovaRecorder {
   private stop(): void {
     this.capped = true;
     this.lines.push(`# recording stopped at ${this.operations} operations (the cap)`);
+    this.detach();
+  }
+
+  /** Stops recording where the trace's clock can no longer order the trimmer's runs. */
+  private stopUntimeable(reason: string): void {
+    this.untimeable = reason;
+    this.lines.push(`# recording stopped at ${this.operations} operations: ${reason}`);
     this.detach();
   }
 
@@ -232,7 +256,7 @@ export class IovaRecorder {
         }
         // A trimmer that re-arms itself does so at its deadline, in both clocks.
         this.noteArms();
-        if (!this.capped && this.operations >= this.maxOperations) this.stop();
+        if (!this.capped && this.untimeable === null && this.operations >= this.maxOperations) this.stop();
       };
       this.restoreTrimmers.push(() => (work.run = run));
     }
@@ -243,17 +267,13 @@ export class IovaRecorder {
    * recording stops, when the operation would not fit under the cap.
    */
   private beforeOperation(cpu: number): boolean {
-    if (this.capped) return false;
-    if (this.operations + 1 + (this.armedNow ? 1 : 0) + (cpu !== this.lastCpu ? 1 : 0) > this.maxOperations) {
+    if (this.capped || this.untimeable !== null) return false;
+    // One more for a spacing tick the operation may need (noteArms).
+    if (this.operations + 2 + (cpu !== this.lastCpu ? 1 : 0) > this.maxOperations) {
       this.stop();
       return false;
     }
-    if (this.armedNow) {
-      this.lines.push('tick 1  # trace time only: keeps two trimmer deadlines apart');
-      this.traceNowMs += 1;
-      this.armedNow = false;
-      this.operations++;
-    }
+    this.opStartLine = this.lines.length;
     if (cpu !== this.lastCpu) {
       this.lines.push(`cpu ${cpu}`);
       this.lastCpu = cpu;
@@ -264,42 +284,65 @@ export class IovaRecorder {
 
   private afterOperation(): void {
     this.operations++;
+    this.opsSinceTrimmerTick++;
     if (this.watchTrimmers) this.noteArms();
-    if (this.operations >= this.maxOperations) this.stop();
+    this.opStartLine = -1;
+    if (this.operations >= this.maxOperations && this.untimeable === null) this.stop();
   }
 
-  /** Trimmers armed since the last look join the trace-time queue, 100 ms after the trace's now. */
+  /**
+   * Trimmers armed since the last look join the trace-time queue, 100 ms after the trace's now. An
+   * arm by an operation at the trace time of an earlier arm gets a `tick 1` inserted before that
+   * operation, so the two deadlines differ (arms within one operation, or by trimmer runs with no
+   * operation between, happen at one simulated instant and may share a deadline). The tick must not
+   * reach the first pending deadline: then the recording stops (untimeable).
+   */
   private noteArms(): void {
-    if (!this.watchTrimmers) return;
+    if (!this.watchTrimmers || this.untimeable !== null) return;
     const classes = (this.rcache as Rcache<number>).classes;
     const mirror = this.pendingMirror;
     for (let order = 0; order < classes.length; order++) {
-      if (classes[order].trimWork.isPending && mirror[order] === 0) {
-        mirror[order] = 1;
-        this.pendingOrders.push(order);
-        this.pendingDueMs.push(this.traceNowMs + IOVA_DEPOT_DELAY_MS);
-        this.armedNow = true;
+      if (!classes[order].trimWork.isPending || mirror[order] !== 0) continue;
+      if (this.opStartLine >= 0 && this.lastArmTraceMs === this.traceNowMs && this.lastArmOperation !== this.operations) {
+        if (this.pendingDueMs.length > 0 && this.traceNowMs + 1 >= this.pendingDueMs[0]) {
+          this.stopUntimeable(`a spacing tick would run the depot trimmer of size class ${this.pendingOrders[0]} before the simulation does`);
+          return;
+        }
+        this.lines.splice(this.opStartLine, 0, 'tick 1  # trace time only: keeps two trimmer deadlines apart');
+        this.opStartLine++;
+        this.traceNowMs += 1;
+        this.operations++;
       }
+      mirror[order] = 1;
+      this.pendingOrders.push(order);
+      this.pendingDueMs.push(this.traceNowMs + IOVA_DEPOT_DELAY_MS);
+      this.lastArmTraceMs = this.traceNowMs;
+      this.lastArmOperation = this.operations;
     }
   }
 
   /** The simulation runs size class `order`'s trimmer at `simulatedMs`: the trace ticks to its deadline. */
   private trimmerRuns(order: number, simulatedMs: number): void {
-    if (this.capped) return;
+    if (this.capped || this.untimeable !== null) return;
     if (this.operations + 1 > this.maxOperations) {
       this.stop();
       return;
     }
     const first = this.pendingOrders.shift();
     const dueMs = this.pendingDueMs.shift();
-    if (first !== order || dueMs === undefined || dueMs <= this.traceNowMs) {
-      throw new Error(`IovaRecorder: the simulation ran the trimmer of size class ${order}, but the first one pending in trace time is ${first ?? 'none'}`);
+    // A deadline the trace already reached ran in the replay at that tick: right only if nothing
+    // was recorded since (the simulation ran both trimmers at one instant).
+    if (first !== order || dueMs === undefined || dueMs < this.traceNowMs || (dueMs === this.traceNowMs && this.opsSinceTrimmerTick > 0)) {
+      this.stopUntimeable(`the simulation ran the depot trimmer of size class ${order} where trace time cannot put it`);
+      return;
     }
     this.pendingMirror[order] = 0;
-    this.lines.push(`tick ${dueMs - this.traceNowMs}  # depot trimmer of size class ${order} (simulated time ${simulatedMs.toFixed(3)} ms)`);
-    this.traceNowMs = dueMs;
-    this.armedNow = false;
-    this.operations++;
+    if (dueMs > this.traceNowMs) {
+      this.lines.push(`tick ${dueMs - this.traceNowMs}  # depot trimmer of size class ${order} (simulated time ${simulatedMs.toFixed(3)} ms)`);
+      this.traceNowMs = dueMs;
+      this.operations++;
+    }
+    this.opsSinceTrimmerTick = 0;
     this.trims++;
   }
 }

@@ -56,7 +56,7 @@ export interface SimulationResult {
   readonly latencyCdf: readonly { readonly us: number; readonly fraction: number }[];
   /** Requests (commands, one DMA mapping each) completed. */
   readonly requests: number;
-  /** I/Os per request: above 1 when I/Os merge, below 1 when they split. */
+  /** Bios (the pieces of I/Os after splitting to the queue limits) per request: above 1 when they merge. */
   readonly biosPerRequest: number;
   readonly mapping: {
     /** DMA map + unmap CPU time per I/O (lock and queue waits included), ns. */
@@ -105,6 +105,8 @@ export class Measurements {
   ios = 0;
   bytes = 0;
   requests = 0;
+  /** Bios (after splitting) of the completed requests. */
+  bios = 0;
   mappingCpuNs = 0;
   invalidations = 0;
   flushes = 0;
@@ -188,7 +190,7 @@ export function assembleResult(input: ResultInputs): SimulationResult {
     write: direction(m.writeIos, m.writeBytes, m.writeLatency),
     latencyCdf: latency.cdf().map((p) => ({ us: p.value / 1e3, fraction: p.fraction })),
     requests: m.requests,
-    biosPerRequest: m.requests === 0 ? 0 : ios / m.requests,
+    biosPerRequest: m.requests === 0 ? 0 : m.bios / m.requests,
     mapping: {
       cpuNsPerIo: perIo(m.mappingCpuNs),
       mapNsP50: m.mapNs.percentile(50),

@@ -21,7 +21,7 @@ interface ReplayJson {
     format: string;
     notes: string[];
     records: { replayed: number; reads: number; writes: number; capped: boolean; skipped: Record<string, number> };
-    results: { ios: number; requests: number; scenario: { allocator: string; ageingMaps: number } }[];
+    results: { ios: number; requests: number; biosPerRequest: number; scenario: { allocator: string; ageingMaps: number } }[];
   };
 }
 
@@ -64,6 +64,8 @@ describe('iovasim replay: block traces', () => {
     expect(result.ios).toBe(3);
     // Each 2 MiB read needs at least four requests of at most 512 KiB.
     expect(result.requests).toBeGreaterThanOrEqual(9);
+    // Bios per request counts the pieces after the split: at least one per request.
+    expect(result.biosPerRequest).toBeGreaterThanOrEqual(1);
     expect(json.iovasim.notes.some((n) => /2 I\/Os larger than max_sectors \(512 KiB\) are split by the block layer/.test(n))).toBe(true);
   });
 

@@ -148,3 +148,25 @@ describe('a simulation maps what planIo predicts', () => {
     }
   });
 });
+
+describe('BlockQueue merging follows the direction of the I/O', () => {
+  it('merges a read into a read and never a write into a read (blk_rq_merge_ok: same operation only)', () => {
+    const setup = HOSTS[0][1];
+    const requestsOf = (writes: number[]): number => {
+      const queue = new BlockQueue(setup.limits, setup.description.iommu.pageSize, setup.description.iommu.granule, 1, 1);
+      for (let i = 0; i < writes.length; i++) {
+        const io = queue.ios.alloc();
+        queue.ios.write[io] = writes[i];
+        queue.submit(io, 0, 0, i * 4 * K, 4 * K, DEFAULT_PHYS_BASE + i * 4 * K);
+      }
+      let requests = 0;
+      for (let request: SimRequest | null; (request = queue.take(0)) !== null; requests++) queue.release(request);
+      return requests;
+    };
+    // Four back-to-back 4 KiB I/Os on consecutive sectors and pages.
+    expect(requestsOf([0, 0, 0, 0])).toBe(1);
+    expect(requestsOf([1, 1, 1, 1])).toBe(1);
+    expect(requestsOf([0, 1, 0, 1])).toBe(4);
+    expect(requestsOf([0, 0, 1, 1])).toBe(2);
+  });
+});

@@ -89,6 +89,7 @@ describe('IovaRecorder', () => {
     const scenario: Scenario = { ...LONG, kernel: '7.0', iommu: { ...LONG.iommu, invalidation: 'lazy' } };
     const { recorder, json } = record(scenario);
     expect(recorder.capped).toBe(false);
+    expect(recorder.untimeable).toBeNull();
     expect(recorder.allocResults.length).toBeGreaterThan(1000);
     expect(recorder.domain?.allocator).toBe('linux');
     const { results, trims } = replay(recorder.traceText, recorder.domain!);
