@@ -64,9 +64,11 @@ export { readScenarioOrJobFile } from './sim/scenario-file.js';
 export type { ScenarioFileInput, ScenarioOrJobFileOptions } from './sim/scenario-file.js';
 export { fioIoSources, PhaseGate } from './sim/fio-workload.js';
 export type { FioWorkload } from './sim/fio-workload.js';
+export { IovaRecorder, DEFAULT_RECORDED_OPERATIONS, RECORDED_FAIL, RECORDED_HANG } from './sim/iova-recorder.js';
+export type { IovaRecorderOptions, RecordedDomain } from './sim/iova-recorder.js';
 export type { ScenarioData } from './sim/scenario-schema.js';
 
-import { simulate as simulateOnEngine, type SimulationResult, type TraceIo } from './sim/engine.js';
+import { simulate as simulateOnEngine, type SimulateOptions, type SimulationResult, type TraceIo } from './sim/engine.js';
 import { applyOverrides, checkScenario, spreadPresetJobs, type ScenarioOverrides } from './sim/scenario-loader.js';
 import { readScenarioOrJobFile } from './sim/scenario-file.js';
 import type { Scenario } from './sim/scenario.js';
@@ -76,6 +78,8 @@ export interface LibrarySimulateOptions {
   readonly records?: Iterable<TraceIo>;
   /** Called now and then with the fraction of simulated time done. */
   readonly onProgress?: (fraction: number) => void;
+  /** Records every allocator operation of the run as a conformance trace (what `iovasim explore` shows). */
+  readonly iovaRecorder?: SimulateOptions['iovaRecorder'];
 }
 
 /**
@@ -88,6 +92,7 @@ export function simulate(scenario: Scenario, options: LibrarySimulateOptions = {
   return simulateOnEngine(checked, {
     ...(options.records === undefined ? {} : { records: options.records }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.iovaRecorder === undefined ? {} : { iovaRecorder: options.iovaRecorder }),
   });
 }
 

@@ -16,7 +16,7 @@ describe('package entry', () => {
       'probeHost', 'HOST_PRESETS',
       'simulate', 'simulateAll', 'SCENARIO_PRESETS', 'validateScenario',
       'readBlkparse', 'readBlktrace', 'readMsrCambridge', 'readIommuFtrace', 'parseFioJobFile', 'detectFormat', 'readIoRecords',
-      'writeHtmlReport', 'runScenario',
+      'writeHtmlReport', 'runScenario', 'IovaRecorder',
     ]) {
       expect(iovasim, name).toHaveProperty(name);
     }
@@ -24,6 +24,13 @@ describe('package entry', () => {
     expect(Object.keys(SCENARIO_PRESETS)).toContain('sas-128cpu');
     const domain = new iovasim.IovaDomain(iovasim.numberPfn, iovasim.kernelProfile('6.6'), 4096, 1);
     expect(domain.allocIova(1, 0xfffff, true)).toBe(0xfffff);
+  });
+
+  it('simulate() records the allocator operations of a run when given an IovaRecorder', () => {
+    const recorder = new iovasim.IovaRecorder({ maxOperations: 500 });
+    simulate({ ...SCENARIO_PRESETS['sas-128cpu'], cpus: 8, durationMs: 5, warmupMs: 1, ageingMaps: 0 }, { iovaRecorder: recorder });
+    expect(recorder.allocResults.length).toBeGreaterThan(0);
+    expect(recorder.traceText).toMatch(/^alloc_fast \d+ \d+ [01]$/m);
   });
 
   it('runScenario runs a Scenario object with overrides', async () => {
