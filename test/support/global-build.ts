@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
@@ -26,6 +26,8 @@ declare module 'vitest' {
 }
 
 const run = promisify(execFile);
+/** A build of other sources older than this is deleted. */
+const STALE_BUILD_MS = 60 * 60 * 1000;
 
 async function sourceHash(): Promise<string> {
   const hash = createHash('sha256');
@@ -38,7 +40,8 @@ async function sourceHash(): Promise<string> {
 
 export async function buildOnce(): Promise<string> {
   const cache = join(repoRoot, 'node_modules/.cache/iovasim-test-build');
-  const dir = join(cache, await sourceHash());
+  const hash = await sourceHash();
+  const dir = join(cache, hash);
   if (existsSync(join(dir, 'complete'))) return dir;
   // Build beside, then rename: a run killed mid-build never leaves a half build under the final name.
   const partial = `${dir}.${process.pid}.partial`;
@@ -48,9 +51,21 @@ export async function buildOnce(): Promise<string> {
   await run(process.execPath, [tsc, '-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', join(partial, 'dist'), '--declaration', 'false', '--sourceMap', 'false'], { cwd: repoRoot });
   await writeFile(join(partial, 'package.json'), '{"type":"module"}\n');
   await writeFile(join(partial, 'complete'), '');
-  // Older builds are of no further use.
-  for (const old of await readdir(cache)) if (old !== partial.slice(cache.length + 1)) await rm(join(cache, old), { recursive: true, force: true });
-  await rename(partial, dir);
+  // Builds of other sources are of no further use once no run can be using them: a run started a
+  // moment ago (another checkout state, or a test file run while the suite runs) may still be.
+  const now = Date.now();
+  for (const old of await readdir(cache)) {
+    if (old.startsWith(hash)) continue;
+    const modified = (await stat(join(cache, old)).catch(() => null))?.mtimeMs ?? now;
+    if (now - modified > STALE_BUILD_MS) await rm(join(cache, old), { recursive: true, force: true });
+  }
+  try {
+    await rename(partial, dir);
+  } catch (error) {
+    // Another run built the same sources first: use its build.
+    if (!existsSync(join(dir, 'complete'))) throw error;
+    await rm(partial, { recursive: true, force: true });
+  }
   return dir;
 }
 
