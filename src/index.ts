@@ -101,6 +101,8 @@ export interface RunScenarioOptions extends ScenarioOverrides, LibrarySimulateOp
   readonly preset?: string;
   /** fio's --section: run only these job sections of a fio job file. */
   readonly sections?: readonly string[];
+  /** fio's `$mb_memory` for a job file that uses it: the simulated host's memory in MiB. */
+  readonly mbMemory?: number;
 }
 
 /** What runScenario() resolves to: the result, and what the simulation did not simulate of the input. */
@@ -116,13 +118,13 @@ export type RunScenarioResult = SimulationResult & {
  * WorkloadError (`FILE:LINE: field: problem`) for bad input.
  */
 export async function runScenario(scenarioOrPath: Scenario | string, options: RunScenarioOptions = {}): Promise<RunScenarioResult> {
-  const { preset, records, onProgress, sections, ...overrides } = options;
+  const { preset, records, onProgress, sections, mbMemory, ...overrides } = options;
   const run = { ...(records === undefined ? {} : { records }), ...(onProgress === undefined ? {} : { onProgress }) };
   if (typeof scenarioOrPath !== 'string') {
     const scenario = applyOverrides(checkScenario(spreadPresetJobs(scenarioOrPath)), overrides);
     return { ...simulateOnEngine(scenario, run), notes: [] };
   }
-  const input = await readScenarioOrJobFile(scenarioOrPath, { ...(preset === undefined ? {} : { preset }), overrides, ...(sections === undefined ? {} : { sections }) });
+  const input = await readScenarioOrJobFile(scenarioOrPath, { ...(preset === undefined ? {} : { preset }), overrides, ...(sections === undefined ? {} : { sections }), ...(mbMemory === undefined ? {} : { mbMemory }) });
   const ioSources = records === undefined ? input.ioSources : undefined;
   return { ...simulateOnEngine(input.scenario, { ...run, ...(ioSources === undefined ? {} : { ioSources }) }), notes: input.notes };
 }

@@ -35,7 +35,17 @@ export const FIO_RUN_OPTIONS: Record<string, OptionSpec> = {
   'output-format': { type: 'string', description: 'fio’s spelling: json (the same as --json) or normal (the table)' },
   runtime: { type: 'string', description: 'fio’s spelling of the simulated time: seconds, or with fio’s suffix (500ms, 2s, 1m); not with --duration' },
   section: { type: 'string', repeatable: true, description: 'fio’s --section: run only this job section (repeat it, or a comma list, for several)' },
+  'mb-memory': { type: 'string', description: 'the simulated host’s memory in MiB, for a job file that uses fio’s $mb_memory' },
 };
+
+/** --mb-memory MIB → the parser's mbMemory; undefined when not given. */
+export function mbMemoryOption(options: Record<string, string | boolean | undefined>): number | undefined {
+  const raw = options['mb-memory'];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(String(raw)) || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`--mb-memory: must be a whole number of MiB above 0, got "${String(raw)}"`);
+  return value;
+}
 
 /** --json or --output-format=json; --output-format=normal is the table; anything else is refused. */
 export function jsonOutput(options: Record<string, string | boolean | undefined>): boolean {

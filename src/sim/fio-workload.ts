@@ -46,6 +46,8 @@ export interface FioWorkload {
   readonly sections?: readonly string[];
   /** fio's `$ncpus`. */
   readonly ncpus: number;
+  /** fio's `$mb_memory`: the simulated host's memory in MiB, when the job file needs it. */
+  readonly mbMemory?: number;
   /** The device the jobs address: `size=%`, jobs without size, offsets. */
   readonly deviceSizeBytes: number;
   /** Zone size for zonemode=zbd jobs without zonesize. */
@@ -74,8 +76,8 @@ export function environmentSnapshot(env: Readonly<Record<string, string | undefi
  * Parses the workload's job file and keeps the jobs of its sections (fio's --section: a job runs if
  * its section is named; naming a section that has no job is an error, as fio's "no jobs" is).
  */
-export function parseFioWorkload(workload: Pick<FioWorkload, 'file' | 'text' | 'env' | 'sections' | 'ncpus'>): FioJobFile {
-  const parsed = parseFioJobText(workload.text, workload.file, { env: workload.env, ncpus: workload.ncpus });
+export function parseFioWorkload(workload: Pick<FioWorkload, 'file' | 'text' | 'env' | 'sections' | 'ncpus' | 'mbMemory'>): FioJobFile {
+  const parsed = parseFioJobText(workload.text, workload.file, { env: workload.env, ncpus: workload.ncpus, ...(workload.mbMemory === undefined ? {} : { mbMemory: workload.mbMemory }) });
   const sections = workload.sections;
   if (sections === undefined || sections.length === 0) return parsed;
   const known = new Set(parsed.jobs.map((j) => j.section));

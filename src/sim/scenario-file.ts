@@ -34,6 +34,11 @@ export interface ScenarioOrJobFileOptions extends ScenarioLoadOptions {
   readonly sections?: readonly string[];
   /** The environment a job file's `${VAR}` reads (default: process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * fio's `$mb_memory` for a job file that uses it: the simulated host's memory in MiB. fio reads
+   * the machine's own; a simulation must not depend on the machine it runs on, so it is an input.
+   */
+  readonly mbMemory?: number;
 }
 
 /** A job file: `.fio`, or (not `.yaml`/`.yml`) text with `[section]` lines that fio's parser accepts. */
@@ -65,7 +70,7 @@ export async function readScenarioOrJobFile(file: string, options: ScenarioOrJob
   if (looksLikeFioJobFile(file, text)) {
     const base = presetScenario(options.preset ?? DEFAULT_PRESET);
     const sized = overrides.cpus === undefined ? base : applyOverrides(base, { cpus: overrides.cpus });
-    const source = { file, text, env: environmentSnapshot(options.env ?? process.env, text), ncpus: sized.cpus, ...(options.sections === undefined ? {} : { sections: options.sections }) };
+    const source = { file, text, env: environmentSnapshot(options.env ?? process.env, text), ncpus: sized.cpus, ...(options.sections === undefined ? {} : { sections: options.sections }), ...(options.mbMemory === undefined ? {} : { mbMemory: options.mbMemory }) };
     const mapped = fioToScenario(parseFioWorkload(source), sized, { durationOverridden: overrides.durationMs !== undefined });
     const scenario = applyOverrides(mapped.scenario, overrides);
     const fioWorkload: FioWorkload = {

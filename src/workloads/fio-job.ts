@@ -842,7 +842,7 @@ function substitute(text: string, file: string, line: number, options: FioParseO
   out = out.replace(/\$(pagesize|ncpus|mb_memory)\b/g, (_, keyword: string) => {
     replacedKeyword = true;
     const value = keyword === 'pagesize' ? (options.pageSize ?? 4096) : keyword === 'ncpus' ? options.ncpus : options.mbMemory;
-    if (value === undefined) throw new WorkloadError(file, line, optionName(text), `the host's ${keyword === 'ncpus' ? 'CPU count' : 'memory size'} is needed for $${keyword} (pass ${keyword === 'ncpus' ? 'ncpus' : 'mbMemory'} to the parser)`);
+    if (value === undefined) throw new WorkloadError(file, line, optionName(text), keyword === 'ncpus' ? 'the host\'s CPU count is needed for $ncpus (pass ncpus to the parser)' : 'the simulated host\'s memory is needed for $mb_memory: give it in MiB with --mb-memory (iovasim run) or mbMemory (runScenario, the parser); fio would read the machine\'s own');
     return String(value);
   });
   if (replacedKeyword) {

@@ -5,7 +5,8 @@
  * and kept in the JSON; fio's --output-format, --runtime and --section.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
@@ -136,6 +137,29 @@ describe('fio spellings', () => {
       const alone = await runCommand(run, [iometer, ...QUICK, '--allocator', allocator, '--json']);
       const single = JSON.parse(alone.stdout).iovasim.results[0];
       expect({ ...compared[i], scenario: { ...compared[i].scenario, name: single.scenario.name } }).toEqual(single);
+    }
+  });
+});
+
+describe('fio keywords that need the simulated host', () => {
+  it('$mb_memory comes from --mb-memory (never from the machine running iovasim); without it, one line naming the file, line and option', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iovasim-mb-'));
+    try {
+      const file = join(dir, 'mb.fio');
+      writeFileSync(file, '[j]\nioengine=libaio\ndirect=1\nrw=randread\nbs=4k\nsize=$mb_memory*1024\nruntime=1\n');
+      const missing = await runCommand(run, [file, ...QUICK]);
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+      expect(missing.stderr).toMatch(/mb\.fio:6: size: .*--mb-memory/);
+      const given = await runCommand(run, [file, ...QUICK, '--mb-memory', '64', '--json']);
+      expect(given.code).toBe(0);
+      const json = JSON.parse(given.stdout) as { iovasim: { results: { scenario: { jobs: { sizeBytes: number }[] } }[] } };
+      expect(json.iovasim.results[0].scenario.jobs[0].sizeBytes).toBe(64 * 1024);
+      const bad = await runCommand(run, [file, ...QUICK, '--mb-memory', 'lots']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--mb-memory: must be a whole number of MiB/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -19,7 +19,7 @@ import { ScenarioError } from '../../sim/scenario.js';
 import { helpText, parseArgs, type OptionSpec } from '../args.js';
 import type { Command, CommandIo } from '../command.js';
 import { UsageError } from '../errors.js';
-import { compareVariants, FIO_RUN_OPTIONS, fioStyleJson, iovasimVersion, jsonOutput, OVERRIDE_OPTIONS, printNotes, ProgressBar, runtimeOverride, sectionsOption, userErrors, type Variant } from '../run-support.js';
+import { compareVariants, FIO_RUN_OPTIONS, fioStyleJson, iovasimVersion, jsonOutput, mbMemoryOption, OVERRIDE_OPTIONS, printNotes, ProgressBar, runtimeOverride, sectionsOption, userErrors, type Variant } from '../run-support.js';
 import { overridesFromOptions, platformHeader, scenarioUserError, summaryTable } from './simulate.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -40,8 +40,9 @@ export async function loadRunInput(file: string, options: Record<string, string 
   if (preset !== undefined && !Object.prototype.hasOwnProperty.call(PRESETS, preset)) throw new UsageError(`--preset: unknown preset "${preset}" (known: ${Object.keys(PRESETS).join(', ')})`);
   const overrides = { ...overridesFromOptions(options), ...runtimeOverride(options) };
   const sections = sectionsOption(options);
+  const mbMemory = mbMemoryOption(options);
   try {
-    return await readScenarioOrJobFile(file, { ...(preset === undefined ? {} : { preset }), overrides, ...(sections === undefined ? {} : { sections }) });
+    return await readScenarioOrJobFile(file, { ...(preset === undefined ? {} : { preset }), overrides, ...(sections === undefined ? {} : { sections }), ...(mbMemory === undefined ? {} : { mbMemory }) });
   } catch (error) {
     if (error instanceof ScenarioError) throw scenarioUserError(error);
     throw error;
