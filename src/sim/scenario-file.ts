@@ -70,20 +70,36 @@ export async function readScenarioOrJobFile(file: string, options: ScenarioOrJob
   if (looksLikeFioJobFile(file, text)) {
     const base = presetScenario(options.preset ?? DEFAULT_PRESET);
     const sized = overrides.cpus === undefined ? base : applyOverrides(base, { cpus: overrides.cpus });
-    const source = { file, text, env: environmentSnapshot(options.env ?? process.env, text), ncpus: sized.cpus, ...(options.sections === undefined ? {} : { sections: options.sections }), ...(options.mbMemory === undefined ? {} : { mbMemory: options.mbMemory }) };
-    const mapped = fioToScenario(parseFioWorkload(source), sized, { durationOverridden: overrides.durationMs !== undefined });
-    const scenario = applyOverrides(mapped.scenario, overrides);
-    const fioWorkload: FioWorkload = {
-      ...source,
-      deviceSizeBytes: mapped.deviceSizeBytes,
-      deviceZoneSizeBytes: DEFAULT_ZONE_SIZE_BYTES,
-      logicalBlockSize: scenarioHostSetup(scenario).limits.logicalBlockSize,
-    };
-    const ioSources = fioIoSources(fioWorkload);
-    // Build every thread's source once: a region or zone the job cannot have fails here, not mid-run.
-    let thread = 0;
-    for (const job of scenario.jobs) for (let k = 0; k < job.numjobs; k++, thread++) ioSources(job, thread, 0);
-    return { scenario, format: 'fio-job', notes: mapped.notes, ioSources, fioWorkload };
+    const job = jobFileOnScenario(file, text, sized, { ...options, durationOverridden: overrides.durationMs !== undefined }, (mapped) => applyOverrides(mapped, overrides));
+    return { scenario: job.scenario, format: 'fio-job', notes: job.notes, ioSources: fioIoSources(job.fioWorkload), fioWorkload: job.fioWorkload };
   }
   return { scenario: parseScenarioText(text, file, options), format: 'scenario-yaml', notes: [] };
+}
+
+/**
+ * A fio job file's jobs on `base` (its host, IOMMU, disks and costs; fio-scenario.ts says how),
+ * `finish` applied to the mapped scenario (overrides, a sweep point's axes), with the FioWorkload
+ * that rebuilds its I/O sources on any thread. Every thread's source is built once here, so a region
+ * or zone the job cannot have is an error before anything runs.
+ */
+export function jobFileOnScenario(
+  file: string,
+  text: string,
+  base: Scenario,
+  options: Pick<ScenarioOrJobFileOptions, 'env' | 'sections' | 'mbMemory'> & { readonly durationOverridden?: boolean },
+  finish: (mapped: Scenario) => Scenario = (mapped) => mapped,
+): { scenario: Scenario; notes: string[]; fioWorkload: FioWorkload } {
+  const source = { file, text, env: environmentSnapshot(options.env ?? process.env, text), ncpus: base.cpus, ...(options.sections === undefined ? {} : { sections: options.sections }), ...(options.mbMemory === undefined ? {} : { mbMemory: options.mbMemory }) };
+  const mapped = fioToScenario(parseFioWorkload(source), base, { durationOverridden: options.durationOverridden === true });
+  const scenario = finish(mapped.scenario);
+  const fioWorkload: FioWorkload = {
+    ...source,
+    deviceSizeBytes: mapped.deviceSizeBytes,
+    deviceZoneSizeBytes: DEFAULT_ZONE_SIZE_BYTES,
+    logicalBlockSize: scenarioHostSetup(scenario).limits.logicalBlockSize,
+  };
+  const ioSources = fioIoSources(fioWorkload);
+  let thread = 0;
+  for (const job of scenario.jobs) for (let k = 0; k < job.numjobs; k++, thread++) ioSources(job, thread, 0);
+  return { scenario, notes: mapped.notes, fioWorkload };
 }

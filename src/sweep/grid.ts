@@ -10,6 +10,12 @@
  * the scenario loader, so a bad axis value is an error `FILE:LINE:COLUMN: field: problem (point
  * [...])` at the value in the axis list. An axis on `cpus` applies after the rest, keeping the base's
  * jobs on the CPUs that exist, as the loader does for any change of the CPU count.
+ *
+ * `workload: JOB.fio` (relative to the sweep file) runs a fio job file on every point, as `iovasim
+ * run --preset` runs one on a preset: each point's scenario (base and axes) gives the host, IOMMU,
+ * disks and costs, the job file its jobs, runtime and platform (an axis on `duration_ms` replaces the
+ * runtime; an axis on a `jobs` field is refused, the jobs being the file's), and the point carries
+ * the FioWorkload its worker rebuilds the I/O sources from.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -17,7 +23,10 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { check, decimal, mapping, SchemaError, text, valueText, wholeNumber, YamlFile, type Issue, type SchemaProblem } from '../schema.js';
 import { PRESETS, SAS_128CPU } from '../sim/presets.js';
-import { scenarioFromData, scenarioFromFileData } from '../sim/scenario-loader.js';
+import type { FioWorkload } from '../sim/fio-workload.js';
+import { jobFileOnScenario } from '../sim/scenario-file.js';
+import { applyOverrides, scenarioFromData, scenarioFromFileData } from '../sim/scenario-loader.js';
+import { WorkloadError } from '../workloads/errors.js';
 import { scenarioFieldPaths, ScenarioError } from '../sim/scenario-schema.js';
 import type { Scenario } from '../sim/scenario.js';
 
@@ -45,6 +54,8 @@ export interface SweepSpec {
   readonly yaml?: YamlFile;
   /** Where the base's fields are written: inline under `base`, or in their own file. */
   readonly baseOrigin?: { readonly yaml: YamlFile; readonly prefix: readonly string[] };
+  /** `workload:` — a fio job file run on every point (its path as resolved, and its text). */
+  readonly workload?: { readonly file: string; readonly text: string };
 }
 
 export interface SweepPoint {
@@ -56,8 +67,12 @@ export interface SweepPoint {
   readonly repeat: number;
   readonly seed: number;
   readonly scenario: Scenario;
-  /** Short hash of the whole scenario: a result is only reused for a point with the same one. */
+  /** Short hash of the whole scenario (and job file): a result is only reused for a point with the same one. */
   readonly fingerprint: string;
+  /** With `workload:`: the job file's I/O sources as data (point workers rebuild them). */
+  readonly fioWorkload?: FioWorkload;
+  /** With `workload:`: what the job file has that the simulation does not simulate, one line each. */
+  readonly workloadNotes?: readonly string[];
 }
 
 const MAX_POINTS = 1_000_000;
@@ -95,6 +110,7 @@ const range = mapping({ from: decimal(-1e15, 1e15), to: decimal(-1e15, 1e15), st
 const sweepSchema = mapping({
   name: text().optional(),
   base: z.unknown().optional(),
+  workload: text().optional(),
   axes: z
     .record(z.string(), z.union([z.array(z.unknown()), range], { error: (issue) => `must be a list of values or a {from, to, step} range, got ${valueText(issue.input)}` }), {
       error: (issue) => `must be a mapping from a scenario field path (e.g. iommu.invalidation) to a list of values or a {from, to, step} range, got ${valueText(issue.input)}`,
@@ -105,6 +121,7 @@ const sweepSchema = mapping({
 
 /** Parses sweep YAML text. `readBase` loads a `base: FILE` reference (relative to the sweep file). */
 export async function parseSweepYaml(text: string, source: string, readBase: (file: string) => Promise<string> = (f) => readFile(resolve(dirname(source), f), 'utf8')): Promise<SweepSpec> {
+  // `workload:` is read the same way as `base: FILE`: relative to the sweep file.
   const yaml = parsed(() => YamlFile.parse(text, source));
   const fail = (issue: Issue): never => {
     throw new SweepError(yaml.error(issue));
@@ -165,11 +182,21 @@ export async function parseSweepYaml(text: string, source: string, readBase: (fi
     for (const b of axes) if (a !== b && b.path.startsWith(`${a.path}.`)) fail({ path: ['axes', b.path], key: true, message: `overlaps axis ${a.path}` });
   }
 
+  let workload: { file: string; text: string } | undefined;
+  if (top.workload !== undefined) {
+    for (const a of axes) if (a.path === 'jobs' || a.path.startsWith('jobs.')) fail({ path: ['axes', a.path], key: true, message: 'the jobs come from workload: (the fio job file); vary them there' });
+    try {
+      workload = { file: resolve(dirname(source), top.workload), text: await readBase(top.workload) };
+    } catch (error) {
+      return fail({ path: ['workload'], message: `cannot read fio job file ${JSON.stringify(top.workload)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` });
+    }
+  }
+
   const repeats = top.repeats ?? 1;
   const count = axes.reduce((n, a) => n * a.values.length, repeats);
   if (count > MAX_POINTS) fail({ path: ['axes'], message: `expand to ${count} points (the limit is ${MAX_POINTS})` });
   const name = top.name ?? baseScenario.name;
-  return { source, name, baseData: baseData as Record<string, Json>, baseScenario, preset: fallback, axes, repeats, yaml, baseOrigin };
+  return { source, name, baseData: baseData as Record<string, Json>, baseScenario, preset: fallback, axes, repeats, yaml, baseOrigin, ...(workload === undefined ? {} : { workload }) };
 }
 
 /** Runs a YAML parse, turning its syntax error into a SweepError. */
@@ -233,11 +260,15 @@ export function expandSweep(spec: SweepSpec): SweepPoint[] {
       else setPath(data, path, value);
     }
     let scenario: Scenario;
+    let fioWorkload: FioWorkload | undefined;
+    let workloadNotes: string[] | undefined;
     try {
       scenario = scenarioFromData(data, spec.preset);
       if (cpus !== undefined) scenario = scenarioFromData({ cpus }, scenario);
+      if (spec.workload !== undefined) ({ scenario, fioWorkload, notes: workloadNotes } = workloadOnPoint(spec.workload, scenario, axes));
     } catch (error) {
       if (error instanceof ScenarioError) throw pointError(spec, axes, label, error);
+      if (error instanceof WorkloadError) throw new SweepError(`${error.message} (point [${label || 'base'}])`);
       throw error;
     }
     for (let repeat = 0; repeat < spec.repeats; repeat++) {
@@ -248,10 +279,18 @@ export function expandSweep(spec: SweepSpec): SweepPoint[] {
       const seed = repeatSeed(spec.baseScenario.seed, repeat);
       const name = `${spec.name}${label ? ` ${label}` : ''}${spec.repeats > 1 ? ` #${repeat}` : ''}`;
       const pointScenario: Scenario = { ...scenario, name, seed };
-      points.push({ id, index: points.length, axes, repeat, seed, scenario: pointScenario, fingerprint: shortHash(canonicalJson(pointScenario), 16) });
+      const fingerprint = shortHash(canonicalJson(pointScenario) + (fioWorkload === undefined ? '' : canonicalJson(fioWorkload as unknown as Json)), 16);
+      points.push({ id, index: points.length, axes, repeat, seed, scenario: pointScenario, fingerprint, ...(fioWorkload === undefined ? {} : { fioWorkload, workloadNotes }) });
     }
   }
   return points;
+}
+
+/** The job file's jobs on a point's scenario; an axis on duration_ms replaces the file's runtime. */
+function workloadOnPoint(workload: { file: string; text: string }, scenario: Scenario, axes: Readonly<Record<string, Json>>): { scenario: Scenario; fioWorkload: FioWorkload; notes: string[] } {
+  const durationAxis = Object.prototype.hasOwnProperty.call(axes, 'duration_ms');
+  const job = jobFileOnScenario(workload.file, workload.text, scenario, { durationOverridden: durationAxis }, (mapped) => (durationAxis ? applyOverrides(mapped, { durationMs: scenario.durationMs }) : mapped));
+  return { scenario: job.scenario, fioWorkload: job.fioWorkload, notes: job.notes };
 }
 
 /**

@@ -54,7 +54,7 @@ export function pendingPoints(points: readonly SweepPoint[], store: ResultsStore
 }
 
 export function taskOf(point: SweepPoint): PointTask {
-  return { id: point.id, axes: point.axes, repeat: point.repeat, seed: point.seed, fingerprint: point.fingerprint, scenario: point.scenario };
+  return { id: point.id, axes: point.axes, repeat: point.repeat, seed: point.seed, fingerprint: point.fingerprint, scenario: point.scenario, ...(point.fioWorkload === undefined ? {} : { fioWorkload: point.fioWorkload }) };
 }
 
 export async function runSweepLocally(points: readonly SweepPoint[], store: ResultsStore, options: SweepRunOptions = {}): Promise<SweepRunOutcome> {

@@ -60,7 +60,7 @@ describe('sweep grid', () => {
     await expect(expand(`${base}axes:\n  allocator: [linux, linux]\n`)).rejects.toThrow('sweep.yaml:3:22: axes.allocator[1]: value "linux" is listed twice');
     await expect(expand(`${base}axes:\n  host.max_sectors: {from: 10, to: 1}\n`)).rejects.toThrow('sweep.yaml:3:36: axes.host.max_sectors.to: must not be below from (10)');
     await expect(expand(`${base}repeats: 0\n`)).rejects.toThrow('sweep.yaml:2:10: repeats: must be between 1 and 10000, got 0');
-    await expect(expand(`${base}axis: {}\n`)).rejects.toThrow('sweep.yaml:2:1: axis: unknown key (known: name, base, axes, repeats)');
+    await expect(expand(`${base}axis: {}\n`)).rejects.toThrow('sweep.yaml:2:1: axis: unknown key (known: name, base, workload, axes, repeats)');
     await expect(expand('base:\n  cpus: -1\n')).rejects.toThrow('sweep.yaml:2:9: base.cpus: must be between 1 and 4096, got -1');
     await expect(expand('base:\n  preset: sas-128cpu\n  cpus: 16\n  jobs:\n    - bs: 4097\n')).rejects.toThrow('sweep.yaml:5:11: base.jobs[0].bs: must be a multiple of 512');
     await expect(expand('base: missing.yaml\n')).rejects.toThrow(/^sweep\.yaml:1:7: base: cannot read scenario file "missing\.yaml"/);

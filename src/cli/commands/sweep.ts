@@ -84,6 +84,8 @@ export async function runSweepCommand(argv: readonly string[], io: CommandIo, ho
   }
   if (positionals.length !== 1) throw new UsageError('needs exactly one sweep file');
   const { spec, points } = await loadSweep(positionals[0]);
+  // A fio job file's unsimulated options, once, before anything runs (as `run` prints them).
+  for (const note of points[0]?.workloadNotes ?? []) io.stderr.write(`note: ${note}\n`);
   if (options.list) {
     for (const p of points) io.stdout.write(`${p.id}  seed=${p.seed}  ${Object.entries(p.axes).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}\n`);
     return 0;
