@@ -12,7 +12,7 @@ import { WorkloadError } from '../workloads/errors.js';
 import { parseFioJobText } from '../workloads/fio-job.js';
 import type { SimulateOptions } from './engine.js';
 import { fioToScenario } from './fio-scenario.js';
-import { DEFAULT_ZONE_SIZE_BYTES, environmentSnapshot, fioIoSources, parseFioWorkload, type FioWorkload } from './fio-workload.js';
+import { DEFAULT_ZONE_SIZE_BYTES, environmentSnapshot, fioIoSources, parseFioWorkload, type FioWorkload, type IoSourceFactory } from './fio-workload.js';
 import { scenarioHostSetup } from './host-setup.js';
 import { applyOverrides, DEFAULT_PRESET, parseScenarioText, presetScenario, type ScenarioLoadOptions } from './scenario-loader.js';
 import { ScenarioError } from './scenario-schema.js';
@@ -71,15 +71,15 @@ export async function readScenarioOrJobFile(file: string, options: ScenarioOrJob
     const base = presetScenario(options.preset ?? DEFAULT_PRESET);
     const sized = overrides.cpus === undefined ? base : applyOverrides(base, { cpus: overrides.cpus });
     const job = jobFileOnScenario(file, text, sized, { ...options, durationOverridden: overrides.durationMs !== undefined }, (mapped) => applyOverrides(mapped, overrides));
-    return { scenario: job.scenario, format: 'fio-job', notes: job.notes, ioSources: fioIoSources(job.fioWorkload), fioWorkload: job.fioWorkload };
+    return { scenario: job.scenario, format: 'fio-job', notes: job.notes, ioSources: job.ioSources, fioWorkload: job.fioWorkload };
   }
   return { scenario: parseScenarioText(text, file, options), format: 'scenario-yaml', notes: [] };
 }
 
 /**
  * A fio job file's jobs on `base` (its host, IOMMU, disks and costs; fio-scenario.ts says how),
- * `finish` applied to the mapped scenario (overrides, a sweep point's axes), with the FioWorkload
- * that rebuilds its I/O sources on any thread. Every thread's source is built once here, so a region
+ * `finish` applied to the mapped scenario (overrides, a sweep point's axes), with its I/O sources
+ * and the FioWorkload that rebuilds them on any thread. Every thread's source is built once here, so a region
  * or zone the job cannot have is an error before anything runs.
  */
 export function jobFileOnScenario(
@@ -88,7 +88,7 @@ export function jobFileOnScenario(
   base: Scenario,
   options: Pick<ScenarioOrJobFileOptions, 'env' | 'sections' | 'mbMemory'> & { readonly durationOverridden?: boolean },
   finish: (mapped: Scenario) => Scenario = (mapped) => mapped,
-): { scenario: Scenario; notes: string[]; fioWorkload: FioWorkload } {
+): { scenario: Scenario; notes: string[]; fioWorkload: FioWorkload; ioSources: IoSourceFactory } {
   const source = { file, text, env: environmentSnapshot(options.env ?? process.env, text), ncpus: base.cpus, ...(options.sections === undefined ? {} : { sections: options.sections }), ...(options.mbMemory === undefined ? {} : { mbMemory: options.mbMemory }) };
   const mapped = fioToScenario(parseFioWorkload(source), base, { durationOverridden: options.durationOverridden === true });
   const scenario = finish(mapped.scenario);
@@ -101,5 +101,5 @@ export function jobFileOnScenario(
   const ioSources = fioIoSources(fioWorkload);
   let thread = 0;
   for (const job of scenario.jobs) for (let k = 0; k < job.numjobs; k++, thread++) ioSources(job, thread, 0);
-  return { scenario, notes: mapped.notes, fioWorkload };
+  return { scenario, notes: mapped.notes, fioWorkload, ioSources };
 }

@@ -121,7 +121,6 @@ const sweepSchema = mapping({
 
 /** Parses sweep YAML text. `readBase` loads a `base: FILE` reference (relative to the sweep file). */
 export async function parseSweepYaml(text: string, source: string, readBase: (file: string) => Promise<string> = (f) => readFile(resolve(dirname(source), f), 'utf8')): Promise<SweepSpec> {
-  // `workload:` is read the same way as `base: FILE`: relative to the sweep file.
   const yaml = parsed(() => YamlFile.parse(text, source));
   const fail = (issue: Issue): never => {
     throw new SweepError(yaml.error(issue));
@@ -186,6 +185,7 @@ export async function parseSweepYaml(text: string, source: string, readBase: (fi
   if (top.workload !== undefined) {
     for (const a of axes) if (a.path === 'jobs' || a.path.startsWith('jobs.')) fail({ path: ['axes', a.path], key: true, message: 'the jobs come from workload: (the fio job file); vary them there' });
     try {
+      // Read as `base: FILE` is: relative to the sweep file.
       workload = { file: resolve(dirname(source), top.workload), text: await readBase(top.workload) };
     } catch (error) {
       return fail({ path: ['workload'], message: `cannot read fio job file ${JSON.stringify(top.workload)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` });
