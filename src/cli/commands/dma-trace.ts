@@ -3,13 +3,13 @@
  * (dma-iommu, flush queue, page table, rcache, IOVA domain) and prints what the kernel's own
  * dma-iommu.c printed (../../../shared/dma-conformance/README.md).
  */
-import { readFile } from 'node:fs/promises';
 import { KernelVersionError } from '../../allocators/kernel-version.js';
 import { parseDmaTrace, runDmaTrace, TraceError, type DmaTrace } from '../../conformance/dma-trace.js';
 import { dmaKernelFeatures, type DmaKernelFeatures } from '../../dma/kernel-features.js';
 import { helpText, parseArgs, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError, UserError } from '../errors.js';
+import { readInputText } from '../input-file.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   kernel: { type: 'string', description: 'kernel version to model (5.13 or later, e.g. 5.19, 6.6, 7.0)', default: '7.0' },
@@ -17,12 +17,7 @@ const OPTIONS: Record<string, OptionSpec> = {
 };
 
 async function readDmaTrace(file: string): Promise<DmaTrace> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  const text = await readInputText(file);
   try {
     return parseDmaTrace(text, file);
   } catch (error) {

@@ -7,7 +7,7 @@
  * 127.0.0.1 (a free port unless --port) until interrupted or --serve-seconds pass.
  */
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { isAllocatorName, ALLOCATOR_NAMES } from '../../allocators/registry.js';
 import { kernelProfile, KernelVersionError } from '../../allocators/kernel-version.js';
 import { parseIovaTrace, TraceError } from '../../conformance/iova-trace.js';
@@ -22,6 +22,7 @@ import { DEFAULT_RECORDED_OPERATIONS } from '../../sim/iova-recorder.js';
 import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError, UserError } from '../errors.js';
+import { readInputText } from '../input-file.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   kernel: { type: 'string', description: 'kernel version of the Linux model (default: 7.0 for a trace, the scenario’s own for a scenario)' },
@@ -82,12 +83,7 @@ function looksLikeTrace(text: string): boolean {
 }
 
 export async function exploreInput(file: string, models: ModelChoice[]): Promise<ExploreInput> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  const text = await readInputText(file);
   let traceText = text;
   const notes: string[] = [];
   if (!looksLikeTrace(text)) {

@@ -3,13 +3,13 @@
  * the kernel printed. With --bench, times parsing and replay separately (medians of several runs
  * after a warm-up, wall and CPU time; ../../bench/replay-bench.ts) and reports them on stderr.
  */
-import { readFile } from 'node:fs/promises';
 import { kernelProfile, KernelVersionError } from '../../allocators/kernel-version.js';
 import { formatTraceTiming, timeTrace } from '../../bench/replay-bench.js';
 import { parseIovaTrace, runIovaTrace, TraceError, type IovaTrace } from '../../conformance/iova-trace.js';
 import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError, UserError } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 
 const DEFAULT_RUNS = 7;
 
@@ -22,15 +22,7 @@ const OPTIONS: Record<string, OptionSpec> = {
 
 /** The trace file's bytes, parsed; unreadable files and malformed traces become UserErrors. */
 export async function readTrace(file: string): Promise<IovaTrace> {
-  return parseTraceBytes(await readTraceBytes(file), file);
-}
-
-async function readTraceBytes(file: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (error) {
-    throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  return parseTraceBytes(await readInputFile(file), file);
 }
 
 function parseTraceBytes(bytes: Uint8Array, file: string): IovaTrace {
@@ -62,7 +54,7 @@ export const iovaTraceCommand: Command = {
     }
     const runs = positiveInteger(options, 'runs') ?? DEFAULT_RUNS;
     const file = positionals[0];
-    const bytes = await readTraceBytes(file);
+    const bytes = await readInputFile(file);
     io.stdout.write(runIovaTrace(parseTraceBytes(bytes, file), profile));
     if (options.bench) io.stderr.write(formatTraceTiming(file, version, timeTrace(bytes, file, profile, runs)));
     return 0;

@@ -5,14 +5,13 @@
  * as it finishes. Re-run, it skips the points already stored (resume). docs/sweep.md has the format.
  */
 import { join } from 'node:path';
-import { expandSweep, parseSweepYaml, SweepError, type SweepPoint, type SweepSpec } from '../../sweep/grid.js';
+import { loadSweepFile, SweepError, type SweepPoint, type SweepSpec } from '../../sweep/grid.js';
 import type { SweepRunOutcome } from '../../sweep/local.js';
 import { writeSweepReport } from '../../sweep/report.js';
 import { ResultsStore, ResultsStoreError } from '../../sweep/results.js';
 import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command, CommandIo } from '../command.js';
 import { UsageError, UserError } from '../errors.js';
-import { readFile } from 'node:fs/promises';
 
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'directory for results.jsonl (and index.html with --report); required' },
@@ -54,16 +53,10 @@ function progressReporter(io: CommandIo, total: number): { update: (done: number
   };
 }
 
+/** loadSweepFile(), its SweepError (file, line, field) as the command's one error line. */
 async function loadSweep(file: string): Promise<{ spec: SweepSpec; points: SweepPoint[] }> {
-  let text: string;
   try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  try {
-    const spec = await parseSweepYaml(text, file);
-    return { spec, points: expandSweep(spec) };
+    return await loadSweepFile(file);
   } catch (error) {
     if (error instanceof SweepError) throw new UserError(error.message);
     throw error;
