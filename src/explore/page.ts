@@ -218,7 +218,8 @@ function resultRange(v: ExploreView): number | null {
   return i < v.states.length && v.ranges[2 * i] <= lo ? i : null;
 }
 
-function drawStrip(canvas: HTMLCanvasElement, v: ExploreView): void {
+/** Sizes the canvas to its CSS box at the screen's pixel ratio; drawing is then in CSS pixels. */
+function sizedContext(canvas: HTMLCanvasElement): { g: CanvasRenderingContext2D; width: number; height: number } {
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth;
   const height = canvas.clientHeight;
@@ -226,6 +227,11 @@ function drawStrip(canvas: HTMLCanvasElement, v: ExploreView): void {
   canvas.height = Math.round(height * ratio);
   const g = canvas.getContext('2d') as CanvasRenderingContext2D;
   g.scale(ratio, ratio);
+  return { g, width, height };
+}
+
+function drawStrip(canvas: HTMLCanvasElement, v: ExploreView): void {
+  const { g, width, height } = sizedContext(canvas);
   const top = 30;
   const barHeight = height - top - 28;
   const scale = width / (viewHi - viewLo);
@@ -355,14 +361,7 @@ const SERIES_COLOURS = ['#2f6fdf', '#d9480f'];
 function drawCharts(): void {
   if (summary === undefined) return;
   for (const chart of CHARTS) {
-    const canvas = $(chart.id) as HTMLCanvasElement;
-    const ratio = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth;
-    const height = canvas.clientHeight;
-    canvas.width = Math.round(width * ratio);
-    canvas.height = Math.round(height * ratio);
-    const g = canvas.getContext('2d') as CanvasRenderingContext2D;
-    g.scale(ratio, ratio);
+    const { g, width, height } = sizedContext($(chart.id) as HTMLCanvasElement);
     g.clearRect(0, 0, width, height);
     let max = 0;
     for (const s of summary.samples) for (let i = 0; i < s.index.length; i++) max = Math.max(max, chart.value(s, i));

@@ -1,14 +1,6 @@
-import { Writable } from 'node:stream';
 import type { Command, CommandIo } from '../../src/cli/command.js';
 import { UserError } from '../../src/cli/errors.js';
-
-class StringSink extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
+import { StringSink } from '../support/capture.js';
 
 export interface CommandResult {
   code: number;

@@ -15,9 +15,9 @@
 import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { main } from '../../src/cli/cli.js';
+import { StringSink } from '../support/capture.js';
 import { repoRoot, sharedDir } from '../support/shared.js';
 
 /** Files the docs use by a bare name, as copies of fixtures (sandbox path → checkout path). */
@@ -143,14 +143,6 @@ export const SHORTEN_RULES: Readonly<Record<string, (argv: string[]) => boolean>
   explore: (argv) => argv.includes('--serve-seconds') && setOption(argv, '--serve-seconds', '1'),
 };
 
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
-
 export interface CommandRun {
   readonly argv: readonly string[];
   readonly shortened: boolean;
@@ -164,8 +156,8 @@ export async function runDocCommand(sandbox: Sandbox, text: string): Promise<Com
   const parsed = parseCommand(text);
   const argv = [...parsed.argv];
   const shortened = SHORTEN_RULES[argv[0]]?.(argv) ?? false;
-  const stdout = new Sink();
-  const stderr = parsed.stderrToStdout ? stdout : new Sink();
+  const stdout = new StringSink();
+  const stderr = parsed.stderrToStdout ? stdout : new StringSink();
   const previous = process.cwd();
   process.chdir(sandbox.dir);
   let code: number;

@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import type { CommandIo } from '../../src/cli/command.js';
 import { main } from '../../src/cli/cli.js';
 
-class StringSink extends Writable {
+/** A writable stream that keeps what is written to it as text. */
+export class StringSink extends Writable {
   text = '';
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
     this.text += chunk.toString();
