@@ -41,6 +41,7 @@ import type { IommuDmaDomain } from '../dma/iommu-dma-domain.js';
 import { ScatterList } from '../dma/scatterlist.js';
 import { Mulberry32, mixSeed } from '../workloads/random.js';
 import type { CountingAllocator } from './counting-allocator.js';
+import { EventQueue } from './event-queue.js';
 import { DEFAULT_AGEING_MAPS_PER_HOUR, ScenarioError, SHORT_LIVED_MS } from './scenario-schema.js';
 import type { AgeingModel, BackgroundStream } from './scenario.js';
 
@@ -153,64 +154,10 @@ export function ageingCompression(model: AgeingModel): number {
   return Math.max(1, shortPerHour / (model.mapsPerHour - longPerHour));
 }
 
-/** A min-heap of (time, code) with a sequence number breaking ties in insertion order. */
-class EventHeap {
-  times: Float64Array<ArrayBuffer> = new Float64Array(1024);
-  codes: Int32Array<ArrayBuffer> = new Int32Array(1024);
-  seqs: Float64Array<ArrayBuffer> = new Float64Array(1024);
-  size = 0;
-  private seq = 0;
-
-  push(time: number, code: number): void {
-    if (this.size === this.times.length) {
-      const grow = (a: Float64Array): Float64Array<ArrayBuffer> => {
-        const b = new Float64Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.times = grow(this.times);
-      this.seqs = grow(this.seqs);
-      const codes = new Int32Array(this.codes.length * 2);
-      codes.set(this.codes);
-      this.codes = codes;
-    }
-    let i = this.size++;
-    const seq = this.seq++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (this.times[parent] < time || (this.times[parent] === time && this.seqs[parent] < seq)) break;
-      this.times[i] = this.times[parent];
-      this.codes[i] = this.codes[parent];
-      this.seqs[i] = this.seqs[parent];
-      i = parent;
-    }
-    this.times[i] = time;
-    this.codes[i] = code;
-    this.seqs[i] = seq;
-  }
-
-  /** Removes the earliest event; its time and code are in `topTime`/`topCode` before the call. */
-  pop(): void {
-    const last = --this.size;
-    const time = this.times[last];
-    const code = this.codes[last];
-    const seq = this.seqs[last];
-    let i = 0;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= last) break;
-      if (child + 1 < last && (this.times[child + 1] < this.times[child] || (this.times[child + 1] === this.times[child] && this.seqs[child + 1] < this.seqs[child]))) child++;
-      if (time < this.times[child] || (time === this.times[child] && seq < this.seqs[child])) break;
-      this.times[i] = this.times[child];
-      this.codes[i] = this.codes[child];
-      this.seqs[i] = this.seqs[child];
-      i = child;
-    }
-    this.times[i] = time;
-    this.codes[i] = code;
-    this.seqs[i] = seq;
-  }
-}
+// Event kinds of ageOverUptime(); the index is a mapping's slot or a stream's number.
+const UNMAP = 0;
+const NEXT_MAP = 1;
+const MIGRATE = 2;
 
 /** A stream as simulated: compressed rate and lifetime, its size table, its CPUs in use. */
 interface StreamState {
@@ -306,13 +253,14 @@ export function ageOverUptime(input: UptimeAgeingInput): UptimeAgeingResult {
     return slotCount++;
   };
 
-  // Event codes: >= 0 a slot's unmap; -1 - s stream s's next map; -1 - streamCount - s its migration.
-  const heap = new EventHeap();
+  // Events (the simulator's agenda: time order, ties in scheduling order): a slot's unmap, stream
+  // s's next map, stream s's migration.
+  const events = new EventQueue();
   for (let s = 0; s < streamCount; s++) {
     const state = streams[s];
     pickActive(state);
-    if (Number.isFinite(state.meanGapMs)) heap.push(startMs + exponential(state.rng, state.meanGapMs), -1 - s);
-    if (Number.isFinite(state.migrateMs)) heap.push(startMs + state.migrateMs, -1 - streamCount - s);
+    if (Number.isFinite(state.meanGapMs)) events.schedule(startMs + exponential(state.rng, state.meanGapMs), NEXT_MAP, s);
+    if (Number.isFinite(state.migrateMs)) events.schedule(startMs + state.migrateMs, MIGRATE, s);
   }
 
   // Interval counters.
@@ -379,10 +327,11 @@ export function ageOverUptime(input: UptimeAgeingInput): UptimeAgeingResult {
 
   takeSample(startMs);
   let nextSampleMs = startMs + sampleEveryMs;
-  while (heap.size > 0 && heap.times[0] <= endMs) {
-    const time = heap.times[0];
-    const code = heap.codes[0];
-    heap.pop();
+  while (events.size > 0 && events.nextTime <= endMs) {
+    events.pop();
+    const time = events.time;
+    const kind = events.kind;
+    const index = events.index;
     while (nextSampleMs <= time) {
       domain.advanceTo(nextSampleMs);
       noteMax32();
@@ -391,13 +340,13 @@ export function ageOverUptime(input: UptimeAgeingInput): UptimeAgeingResult {
     }
     domain.advanceTo(time);
     noteMax32();
-    if (code >= 0) {
-      const state = streams[slotStream[code]];
-      const cpu = slotCpu[code];
-      dma.unmapPage(state.device, slotAddr[code], slotBytes[code], state.spec.unmapOn === 'irq' ? irqCpuOfCpu[cpu] : cpu);
-      freeSlots.push(code);
-    } else if (code >= -streamCount) {
-      const s = -1 - code;
+    if (kind === UNMAP) {
+      const state = streams[slotStream[index]];
+      const cpu = slotCpu[index];
+      dma.unmapPage(state.device, slotAddr[index], slotBytes[index], state.spec.unmapOn === 'irq' ? irqCpuOfCpu[cpu] : cpu);
+      freeSlots.push(index);
+    } else if (kind === NEXT_MAP) {
+      const s = index;
       const state = streams[s];
       const rng = state.rng;
       if (state.offMs > 0) {
@@ -405,7 +354,7 @@ export function ageOverUptime(input: UptimeAgeingInput): UptimeAgeingResult {
         const period = state.onMs + state.offMs;
         const into = (time - startMs) % period;
         if (into >= state.onMs) {
-          heap.push(time + (period - into), code);
+          events.schedule(time + (period - into), NEXT_MAP, s);
           continue;
         }
       }
@@ -415,7 +364,7 @@ export function ageOverUptime(input: UptimeAgeingInput): UptimeAgeingResult {
       while (k < state.cumulative.length - 1 && state.cumulative[k] <= r) k++;
       const bytes = state.spec.sizes[k];
       const lifetime = exponential(rng, state.meanLifetimeMs);
-      heap.push(time + exponential(rng, state.meanGapMs), code);
+      events.schedule(time + exponential(rng, state.meanGapMs), NEXT_MAP, s);
       maps++;
       intervalMaps++;
       // A page-aligned buffer: only the offset within a granule matters to the DMA layer.
@@ -427,12 +376,12 @@ export function ageOverUptime(input: UptimeAgeingInput): UptimeAgeingResult {
         slotBytes[slot] = bytes;
         slotCpu[slot] = cpu;
         slotStream[slot] = s;
-        heap.push(time + lifetime, slot);
+        events.schedule(time + lifetime, UNMAP, slot);
       }
     } else {
-      const state = streams[-1 - streamCount - code];
+      const state = streams[index];
       pickActive(state);
-      heap.push(time + state.migrateMs, code);
+      events.schedule(time + state.migrateMs, MIGRATE, index);
     }
     noteMax32();
   }
