@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Stands in for the kernel header of this name: see ../kernel-shim.h. */
+#include "../kernel-shim.h"
