@@ -11,6 +11,14 @@
 # copied to OUTDIR/kernel (so a full tree's other headers never shadow bench/c/include's shims)
 # and compiled with gcc -O2, unmodified; OUTDIR/build-info.txt records their git blob ids.
 # A missing file or tool is one line on stderr and exit status 1.
+#
+# Which tree matches which golden folder (../shared/conformance/README.md gives the blob ids):
+# v7.0 with fa8fb60d3637 ("iommu/iova: Add NULL check in iova_magazine_free()") applied (iova.c
+# 021daf6528de) prints 7.0/; v6.12 (16c6adff3eb7) prints 6.12/, which equals 7.0/; v5.19
+# (db77aa675145) prints 5.19/. The rbtree files may come from a newer tree than iova.c (the
+# 5.19 build here used 7.0-era ones): lib/rbtree.c's insert and erase cases have been the same
+# since 2012, and a tree's shape changes no output of the golden traces, only timing (and, in a
+# case none of them reaches, the visits of iova_find_limit()'s retry: see the conformance README).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
