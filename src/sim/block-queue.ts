@@ -307,6 +307,8 @@ export class BlockQueue {
   private readonly pieces: Bio[] = [];
   private readonly layout: { offset: number; chunkBytes: number; physBase: number };
   private readonly granuleMask: number;
+  /** 1 / granule. */
+  private readonly perGranule: number;
   /**
    * The largest I/O that stays one bio of one bvec and one segment, whatever its sector: at most a
    * page, and within get_max_io_size() at every offset into a physical block (0 when the limits
@@ -327,6 +329,7 @@ export class BlockQueue {
     this.newest = new Array<SimRequest | null>(cpus * disks).fill(null);
     this.layout = { offset: 0, chunkBytes: pageSize, physBase: 0 };
     this.granuleMask = granule - 1;
+    this.perGranule = 1 / granule;
     let single = limits.maxSegments >= 1 && Number.isInteger(pageSize) && pageSize > 0 ? pageSize : 0;
     const sectorsPerBlock = limits.physicalBlockSize / SECTOR;
     for (let sector = 0; sector < sectorsPerBlock; sector++) single = Math.min(single, getMaxIoSectors(limits, sector) * SECTOR);
@@ -483,7 +486,12 @@ export class BlockQueue {
     const nents = blkRqMapSgBvecs(request, this.limits, this.pageSize, sg);
     let granules = 0;
     const mask = this.granuleMask;
-    for (let i = 0; i < nents; i++) granules += Math.ceil(((sg.phys[i] & mask) + sg.length[i]) / this.granule);
+    const phys = sg.phys;
+    const length = sg.length;
+    // The granule is a power of two (IommuDmaDomain checks), so multiplying by its inverse is exact
+    // and spares a division.
+    const perGranule = this.perGranule;
+    for (let i = 0; i < nents; i++) granules += Math.ceil(((phys[i] & mask) + length[i]) * perGranule);
     request.granules = granules;
     return nents;
   }
