@@ -61,10 +61,11 @@ export function blkRqMapSgBvecs(request: RequestBvecs, lim: QueueLimits, pageSiz
     for (let v = first; v < end; v++) {
       const bvPhys = phys[v];
       const bvLen = lens[v];
-      // Only a bio's first bvec may join the previous entry, and only if a bvec came before it.
-      if (v === first && v > 0 && nents > 0 && sgLength[nents - 1] + bvLen <= maxSegmentSize && physMergeable(lim, phys[v - 1], lens[v - 1], bvPhys, bvLen)) {
+      // Only a bio's first bvec may join the previous entry, and only if a bvec came before it
+      // (physically contiguous, tested first as the cheapest and most often false).
+      if (v === first && v > 0 && phys[v - 1] + lens[v - 1] === bvPhys && nents > 0 && sgLength[nents - 1] + bvLen <= maxSegmentSize && physMergeable(lim, phys[v - 1], lens[v - 1], bvPhys, bvLen)) {
         sgLength[nents - 1] += bvLen;
-      } else if (remainder(bvPhys, pageSize) + bvLen <= pageSize) {
+      } else if (bvLen <= pageSize && remainder(bvPhys, pageSize) + bvLen <= pageSize) {
         // What ScatterList.add() writes.
         sgPhys[nents] = bvPhys;
         sgLength[nents] = bvLen;
