@@ -63,8 +63,13 @@ export const FRONT_MERGE = 2;
 
 /** blk_try_merge(): which end of the request at `sector`, `bytes` long, the bio continues. */
 export function mergeDirection(sector: number, bytes: number, bio: Bio): number {
-  if (sector + sectorsOf(bytes) === bio.sector) return BACK_MERGE;
-  if (sector - sectorsOf(bio.bytes) === bio.sector) return FRONT_MERGE;
+  return mergeDirectionOf(sector, bytes, bio.sector, bio.bytes);
+}
+
+/** mergeDirection() for a bio of `bioBytes` at `bioSector`. */
+export function mergeDirectionOf(sector: number, bytes: number, bioSector: number, bioBytes: number): number {
+  if (sector + sectorsOf(bytes) === bioSector) return BACK_MERGE;
+  if (sector - sectorsOf(bioBytes) === bioSector) return FRONT_MERGE;
   return NO_MERGE;
 }
 
@@ -74,17 +79,55 @@ export function mergeDirection(sector: number, bytes: number, bio: Bio): number 
  */
 export function backMergeAllowed(lim: QueueLimits, bytes: number, nrPhysSegments: number, firstPhys: number, lastPhys: number, lastLen: number, bio: Bio): boolean {
   const next = bio.bvecs[0];
-  if (bioWillGap(lim, firstPhys, lastPhys, lastLen, next.phys, next.len)) return false;
-  if (sectorsOf(bytes) + sectorsOf(bio.bytes) > lim.maxSectors) return false;
-  return nrPhysSegments + bio.nrSegs <= lim.maxSegments;
+  return backMergeFits(lim, bytes, nrPhysSegments, firstPhys, lastPhys, lastLen, bio.bytes, bio.nrSegs, next.phys, next.len);
+}
+
+/**
+ * backMergeAllowed() for a bio given by its size, its segments and its first bvec (`nextLen` bytes
+ * at `nextPhys`): the simulator's single-page bios never become Bio objects.
+ */
+export function backMergeFits(
+  lim: QueueLimits,
+  bytes: number,
+  nrPhysSegments: number,
+  firstPhys: number,
+  lastPhys: number,
+  lastLen: number,
+  bioBytes: number,
+  bioSegs: number,
+  nextPhys: number,
+  nextLen: number,
+): boolean {
+  if (bioWillGap(lim, firstPhys, lastPhys, lastLen, nextPhys, nextLen)) return false;
+  if (sectorsOf(bytes) + sectorsOf(bioBytes) > lim.maxSectors) return false;
+  return nrPhysSegments + bioSegs <= lim.maxSegments;
 }
 
 /** ll_front_merge_fn()'s checks: may the bio join the front of a request whose first bvec is `firstLen` bytes at `firstPhys`? */
 export function frontMergeAllowed(lim: QueueLimits, bytes: number, nrPhysSegments: number, firstPhys: number, firstLen: number, bio: Bio): boolean {
   const last = bio.bvecs[bio.bvecs.length - 1];
-  if (bioWillGap(lim, bio.bvecs[0].phys, last.phys, last.len, firstPhys, firstLen)) return false;
-  if (sectorsOf(bytes) + sectorsOf(bio.bytes) > lim.maxSectors) return false;
-  return nrPhysSegments + bio.nrSegs <= lim.maxSegments;
+  return frontMergeFits(lim, bytes, nrPhysSegments, firstPhys, firstLen, bio.bytes, bio.nrSegs, bio.bvecs[0].phys, last.phys, last.len);
+}
+
+/**
+ * frontMergeAllowed() for a bio given by its size, its segments, where its first bvec starts
+ * (`bioFirstPhys`) and its last bvec (`bioLastLen` bytes at `bioLastPhys`).
+ */
+export function frontMergeFits(
+  lim: QueueLimits,
+  bytes: number,
+  nrPhysSegments: number,
+  firstPhys: number,
+  firstLen: number,
+  bioBytes: number,
+  bioSegs: number,
+  bioFirstPhys: number,
+  bioLastPhys: number,
+  bioLastLen: number,
+): boolean {
+  if (bioWillGap(lim, bioFirstPhys, bioLastPhys, bioLastLen, firstPhys, firstLen)) return false;
+  if (sectorsOf(bytes) + sectorsOf(bioBytes) > lim.maxSectors) return false;
+  return nrPhysSegments + bioSegs <= lim.maxSegments;
 }
 
 /** ll_back_merge_fn(): appends the bio when the limits allow. */

@@ -44,30 +44,56 @@ export function blkRqMapSgBvecs(request: RequestBvecs, lim: QueueLimits, pageSiz
   const lens = request.len;
   const bioStart = request.bioStart;
   const nrBios = request.nrBios;
+  const nrBvecs = request.nrBvecs;
   const maxSegmentSize = lim.maxSegmentSize;
+  // A bvec within its page adds at most one entry: room for one per bvec, so those entries are
+  // written straight into the columns; only a bvec cut at segment limits goes through add().
+  sg.reserve(nrBvecs);
+  let sgPhys = sg.phys;
+  let sgLength = sg.length;
+  let dmaAddress = sg.dmaAddress;
+  let dmaLength = sg.dmaLength;
+  let iovaLength = sg.iovaLength;
+  let nents = 0;
   for (let b = 0; b < nrBios; b++) {
     const first = bioStart[b];
-    const end = b + 1 < nrBios ? bioStart[b + 1] : request.nrBvecs;
+    const end = b + 1 < nrBios ? bioStart[b + 1] : nrBvecs;
     for (let v = first; v < end; v++) {
       const bvPhys = phys[v];
       const bvLen = lens[v];
-      const lastIdx = sg.nents - 1;
-      // Only a bio's first bvec may join the previous entry, and only if a bvec came before it.
-      if (v === first && v > 0 && lastIdx >= 0 && sg.length[lastIdx] + bvLen <= maxSegmentSize && physMergeable(lim, phys[v - 1], lens[v - 1], bvPhys, bvLen)) {
-        sg.length[lastIdx] += bvLen;
-      } else if (remainder(bvPhys, pageSize) + bvLen <= pageSize) {
-        sg.add(bvPhys, bvLen);
+      // Only a bio's first bvec may join the previous entry, and only if a bvec came before it
+      // (physically contiguous, tested first as the cheapest and most often false).
+      if (v === first && v > 0 && phys[v - 1] + lens[v - 1] === bvPhys && nents > 0 && sgLength[nents - 1] + bvLen <= maxSegmentSize && physMergeable(lim, phys[v - 1], lens[v - 1], bvPhys, bvLen)) {
+        sgLength[nents - 1] += bvLen;
+      } else if (bvLen <= pageSize && remainder(bvPhys, pageSize) + bvLen <= pageSize) {
+        // What ScatterList.add() writes.
+        sgPhys[nents] = bvPhys;
+        sgLength[nents] = bvLen;
+        dmaAddress[nents] = 0;
+        dmaLength[nents] = 0;
+        iovaLength[nents] = 0;
+        nents++;
       } else {
+        sg.nents = nents;
         let total = 0;
         while (total < bvLen) {
           const len = Math.min(maxSegmentBytes(lim, bvPhys + total), bvLen - total);
           sg.add(bvPhys + total, len);
           total += len;
         }
+        // The entries past these may need room again, and add() may have grown the columns.
+        nents = sg.nents;
+        sg.reserve(nents + nrBvecs - v);
+        sgPhys = sg.phys;
+        sgLength = sg.length;
+        dmaAddress = sg.dmaAddress;
+        dmaLength = sg.dmaLength;
+        iovaLength = sg.iovaLength;
       }
     }
   }
-  return sg.nents;
+  sg.nents = nents;
+  return nents;
 }
 
 /** Fills `sg` (cleared first) from the bios of one request; returns the number of entries. */

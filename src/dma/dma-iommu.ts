@@ -245,10 +245,13 @@ export class IommuDma {
     const pageTable = this.pageTable;
     const tracking = pageTable.tracksGranules;
     let runs = 0;
-    /** The current run's first IOVA and the physical address just past it. */
+    // The walk counts bytes from the IOVA's start (`at`; the IOVA of entry i is iova + at) rather
+    // than carrying the address itself: an address above 2^31 carried round the loop was boxed
+    // into a new heap number at every entry (about 300 bytes of garbage per 20-entry list).
+    /** The current run's first offset and the physical address just past it. */
     let runStart = 0;
     let runPhysEnd = -1;
-    let dma = iova;
+    let at = 0;
     let curLen = 0;
     let count = 0;
     let cur = -1;
@@ -259,15 +262,16 @@ export class IommuDma {
       const sIovaLen = iovaLength[i];
       const sPhys = p - off;
       if (sPhys !== runPhysEnd) {
-        if (tracking && runs !== 0) pageTable.recordMapping(runStart / granule, (dma - runStart) / granule);
+        if (tracking && runs !== 0) pageTable.recordMapping((iova + runStart) / granule, (at - runStart) / granule);
         runs++;
-        runStart = dma;
+        runStart = at;
       }
       runPhysEnd = sPhys + sIovaLen;
       dmaAddress[i] = DMA_MAPPING_ERROR;
       dmaLength[i] = 0;
       // max_len - cur_len is unsigned int arithmetic in the kernel.
       const room = maxLen >= curLen ? maxLen - curLen : maxLen - curLen + U32;
+      const dma = iova + at;
       const onBoundary = small ? (dma & boundaryMask) === 0 : dma % boundary === 0;
       if (curLen !== 0 && off === 0 && !onBoundary && room >= sLength) {
         curLen += sLength;
@@ -278,10 +282,10 @@ export class IommuDma {
         dmaAddress[cur] = dma + off;
       }
       dmaLength[cur] = curLen;
-      dma += sIovaLen;
+      at += sIovaLen;
       if (sLength + off < sIovaLen) curLen = 0;
     }
-    if (tracking) pageTable.recordMapping(runStart / granule, (dma - runStart) / granule);
+    if (tracking) pageTable.recordMapping((iova + runStart) / granule, (at - runStart) / granule);
     pageTable.addMapCalls(runs, iovaLen / granule);
     return count;
   }

@@ -60,6 +60,11 @@ export class ScatterList {
     this.iovaLength[i] = 0;
   }
 
+  /** Room for `capacity` entries without growing (keeps the entries). */
+  reserve(capacity: number): void {
+    if (capacity > this.phys.length) this.grow(Math.max(capacity, 2 * this.phys.length));
+  }
+
   private grow(capacity: number): void {
     const buffer = new ArrayBuffer(COLUMNS * 8 * capacity);
     const copy = (column: number, a: Float64Array): Float64Array => {

@@ -18,10 +18,16 @@
  * read (with ~16K I/Os in flight, chasing bio and bvec objects at dispatch and completion was mostly
  * cache misses). Requests, their arrays and their scatterlists are pooled, so a steady run allocates
  * nothing per I/O.
+ *
+ * An I/O of at most a page whose buffer starts on a page (4 KiB random or sequential I/O, most of
+ * what the presets run) skips the bio objects altogether: it is one bio of one bvec and one segment
+ * whenever its size is within get_max_io_size() at every sector (singleBvecBytes), so it goes
+ * straight to the merge checks and the request's arrays (submitSingleBvec). Anything else takes the
+ * general path above; test/sim/block-queue.test.ts holds the two to the same requests.
  */
-import { BIO_MAX_VECS, bioSplitToLimits, buildDioBios, type Bio, type BioBuilder, type Bvec } from '../block/bio-split.js';
+import { BIO_MAX_VECS, bioSplitToLimits, buildDioBios, getMaxIoSectors, type Bio, type BioBuilder, type Bvec } from '../block/bio-split.js';
 import type { QueueLimits } from '../block/queue-limits.js';
-import { BACK_MERGE, backMergeAllowed, FRONT_MERGE, frontMergeAllowed, mergeDirection } from '../block/request-merge.js';
+import { BACK_MERGE, backMergeAllowed, backMergeFits, FRONT_MERGE, frontMergeAllowed, frontMergeFits, mergeDirection, mergeDirectionOf } from '../block/request-merge.js';
 import { blkRqMapSgBvecs, type RequestBvecs } from '../block/rq-map-sg.js';
 import { ScatterList } from '../dma/scatterlist.js';
 
@@ -139,6 +145,60 @@ export class SimRequest implements RequestBvecs {
     this.append(bio, io);
   }
 
+  /** Starts the request with a bio of one bvec: `len` bytes at `phys`, one segment. */
+  startSingle(sector: number, phys: number, len: number, io: number, disk: number, cpu: number, write: number): void {
+    this.sector = sector;
+    this.write = write;
+    this.bytes = len;
+    this.nrPhysSegments = 1;
+    this.disk = disk;
+    this.cpu = cpu;
+    this.granules = 0;
+    this.nrBvecs = 0;
+    this.nrBios = 0;
+    this.appendSingle(phys, len, io);
+  }
+
+  /** backMerge() of a bio of one bvec (one segment). */
+  backMergeSingle(phys: number, len: number, io: number): void {
+    this.appendSingle(phys, len, io);
+    this.bytes += len;
+    this.nrPhysSegments++;
+  }
+
+  /** frontMerge() of a bio of one bvec (one segment) at `sector`. */
+  frontMergeSingle(sector: number, phys: number, len: number, io: number): void {
+    this.reserve(1);
+    const n = this.nrBvecs;
+    this.phys.copyWithin(1, 0, n);
+    this.len.copyWithin(1, 0, n);
+    for (let b = this.nrBios; b > 0; b--) {
+      this.bioStart[b] = this.bioStart[b - 1] + 1;
+      this.bioIo[b] = this.bioIo[b - 1];
+    }
+    this.bioStart[0] = 0;
+    this.bioIo[0] = io;
+    this.nrBios++;
+    this.phys[0] = phys;
+    this.len[0] = len;
+    this.nrBvecs = n + 1;
+    this.sector = sector;
+    this.bytes += len;
+    this.nrPhysSegments++;
+  }
+
+  private appendSingle(phys: number, len: number, io: number): void {
+    this.reserve(1);
+    const b = this.nrBios;
+    const v = this.nrBvecs;
+    this.bioIo[b] = io;
+    this.bioStart[b] = v;
+    this.nrBios = b + 1;
+    this.phys[v] = phys;
+    this.len[v] = len;
+    this.nrBvecs = v + 1;
+  }
+
   /** Adds the bio at the back (ll_back_merge_fn() passed, or the request's first bio). */
   append(bio: Bio, io: number): void {
     const bvecs = bio.bvecs;
@@ -247,6 +307,14 @@ export class BlockQueue {
   private readonly pieces: Bio[] = [];
   private readonly layout: { offset: number; chunkBytes: number; physBase: number };
   private readonly granuleMask: number;
+  /** 1 / granule. */
+  private readonly perGranule: number;
+  /**
+   * The largest I/O that stays one bio of one bvec and one segment, whatever its sector: at most a
+   * page, and within get_max_io_size() at every offset into a physical block (0 when the limits
+   * cannot keep even one logical block whole, which then always takes the general path).
+   */
+  private readonly singleBvecBytes: number;
 
   constructor(
     readonly limits: QueueLimits,
@@ -261,6 +329,11 @@ export class BlockQueue {
     this.newest = new Array<SimRequest | null>(cpus * disks).fill(null);
     this.layout = { offset: 0, chunkBytes: pageSize, physBase: 0 };
     this.granuleMask = granule - 1;
+    this.perGranule = 1 / granule;
+    let single = limits.maxSegments >= 1 && Number.isInteger(pageSize) && pageSize > 0 ? pageSize : 0;
+    const sectorsPerBlock = limits.physicalBlockSize / SECTOR;
+    for (let sector = 0; sector < sectorsPerBlock; sector++) single = Math.min(single, getMaxIoSectors(limits, sector) * SECTOR);
+    this.singleBvecBytes = single;
   }
 
   /**
@@ -269,6 +342,9 @@ export class BlockQueue {
    * `offset` and `bytes` must be multiples of the logical block size.
    */
   submit(io: number, disk: number, cpu: number, offset: number, bytes: number, physBase: number): number {
+    if (bytes > 0 && bytes <= this.singleBvecBytes && bytes % this.limits.logicalBlockSize === 0 && physBase >= 0 && physBase % this.pageSize === 0) {
+      return this.submitSingleBvec(io, disk, cpu, offset / SECTOR, bytes, physBase);
+    }
     const lim = this.limits;
     this.layout.physBase = physBase;
     const bios = this.bios;
@@ -299,6 +375,41 @@ export class BlockQueue {
     while (bios.length > 0) bios.pop();
     this.ios.pieces[io] = pieceCount;
     return merged;
+  }
+
+  /**
+   * submit() of an I/O of at most a page whose buffer starts on a page (checked by the caller): what
+   * buildDioBios() and bioSplitToLimits() make of it is known without running them, one bio of one
+   * bvec (`bytes` at `phys`) and one segment (its size is within singleBvecBytes, so nothing splits
+   * it), so it merges or starts a request without becoming a Bio. Same checks as tryMerge().
+   */
+  private submitSingleBvec(io: number, disk: number, cpu: number, sector: number, bytes: number, phys: number): number {
+    const ios = this.ios;
+    ios.pieces[io] = 1;
+    const write = ios.write[io];
+    const slot = cpu * this.disks + disk;
+    const newest = this.newest[slot];
+    if (newest !== null && newest.write === write) {
+      const lim = this.limits;
+      const direction = mergeDirectionOf(newest.sector, newest.bytes, sector, bytes);
+      if (direction === BACK_MERGE) {
+        const last = newest.nrBvecs - 1;
+        if (backMergeFits(lim, newest.bytes, newest.nrPhysSegments, newest.phys[0], newest.phys[last], newest.len[last], bytes, 1, phys, bytes)) {
+          newest.backMergeSingle(phys, bytes, io);
+          return 1;
+        }
+      } else if (direction === FRONT_MERGE) {
+        if (frontMergeFits(lim, newest.bytes, newest.nrPhysSegments, newest.phys[0], newest.len[0], bytes, 1, phys, phys, bytes)) {
+          newest.frontMergeSingle(sector, phys, bytes, io);
+          return 1;
+        }
+      }
+    }
+    const request = this.requests.pop() ?? new SimRequest();
+    request.startSingle(sector, phys, bytes, io, disk, cpu, write);
+    this.append(disk, request);
+    this.newest[slot] = request;
+    return 0;
   }
 
   /**
@@ -375,7 +486,12 @@ export class BlockQueue {
     const nents = blkRqMapSgBvecs(request, this.limits, this.pageSize, sg);
     let granules = 0;
     const mask = this.granuleMask;
-    for (let i = 0; i < nents; i++) granules += Math.ceil(((sg.phys[i] & mask) + sg.length[i]) / this.granule);
+    const phys = sg.phys;
+    const length = sg.length;
+    // The granule is a power of two (IommuDmaDomain checks), so multiplying by its inverse is exact
+    // and spares a division.
+    const perGranule = this.perGranule;
+    for (let i = 0; i < nents; i++) granules += Math.ceil(((phys[i] & mask) + length[i]) * perGranule);
     request.granules = granules;
     return nents;
   }
