@@ -16,6 +16,12 @@
  * simulated I/O), and for them the column holds kind and index themselves, packed into one negative
  * int32, so scheduling and popping them touch no slot. Nothing is allocated per event once the arrays
  * have grown to the run's largest agenda.
+ *
+ * A pop from the heap leaves its root in place, marked taken, until the next operation: the engine's
+ * commonest pattern is to pop a parked CPU, run it a few steps and park it again, and a schedule into
+ * the heap while the root is taken puts the new event at the root and sifts it down (it usually
+ * belongs near the top) instead of sifting a hole down and then the new event up from a leaf. A pop
+ * removes a taken root first. Either way the heap holds the same keys, so the order popped is the same.
  */
 /** Kinds below 2^KIND_BITS and indexes below 2^(31 - KIND_BITS) pack into the payload column. */
 const KIND_BITS = 4;
@@ -40,6 +46,8 @@ export class EventQueue {
   private freeSlots = Int32Array.from({ length: 256 }, (_, i) => 255 - i);
   private freeCount = 256;
   private nextSequence = 0;
+  /** The heap's root was popped and awaits removal (or replacement by the next event into the heap). */
+  private rootTaken = false;
   /** Time of the earliest event, kept up to date: the engine asks before every step of a CPU task. */
   private earliest = Number.POSITIVE_INFINITY;
 
@@ -50,7 +58,7 @@ export class EventQueue {
   subject: unknown = null;
 
   get size(): number {
-    return this.count + this.ringCount;
+    return this.count - (this.rootTaken ? 1 : 0) + this.ringCount;
   }
 
   /** Time of the earliest event; Infinity when none. */
@@ -82,6 +90,11 @@ export class EventQueue {
       this.ringTailTime = time;
       return;
     }
+    if (this.rootTaken) {
+      this.rootTaken = false;
+      this.siftDown(time, sequence, slot, 0, this.count);
+      return;
+    }
     if (this.count === this.heapTime.length) this.growHeap();
     const heapTime = this.heapTime;
     const heapSequence = this.heapSequence;
@@ -103,6 +116,10 @@ export class EventQueue {
 
   /** Removes the earliest event into time, kind, index and subject; false when there is none. */
   pop(): boolean {
+    if (this.rootTaken) {
+      this.rootTaken = false;
+      this.removeRoot();
+    }
     if (this.ringCount > 0) {
       const head = this.ringHead;
       const ringFirst = this.ringTime[head];
@@ -114,49 +131,87 @@ export class EventQueue {
         return true;
       }
     } else if (this.count === 0) return false;
+    this.take(this.heapSlot[0], this.heapTime[0]);
+    this.rootTaken = true;
+    // The earliest event left: the root's children or the ring's head.
+    const heapTime = this.heapTime;
+    const n = this.count;
+    let earliest = this.ringCount === 0 ? Number.POSITIVE_INFINITY : this.ringTime[this.ringHead];
+    if (n > 1 && heapTime[1] < earliest) earliest = heapTime[1];
+    if (n > 2 && heapTime[2] < earliest) earliest = heapTime[2];
+    this.earliest = earliest;
+    return true;
+  }
+
+  /** Removes the taken root from the heap. */
+  private removeRoot(): void {
     const heapTime = this.heapTime;
     const heapSequence = this.heapSequence;
     const heapSlot = this.heapSlot;
-    this.take(heapSlot[0], heapTime[0]);
     const n = --this.count;
-    if (n > 0) {
-      const lastTime = heapTime[n];
-      const lastSequence = heapSequence[n];
-      const lastSlot = heapSlot[n];
-      // Bottom-up (Floyd): the hole at the root sinks to a leaf along the smaller children, one
-      // comparison per level, then the last event rises from there. The last event is usually among
-      // the latest, so it rises little: fewer comparisons than testing it at every level on the way
-      // down. Keys (time, sequence) are unique, so the order popped is the same either way.
-      let i = 0;
-      for (;;) {
-        let child = 2 * i + 1;
-        if (child >= n) break;
-        const right = child + 1;
-        if (right < n) {
-          const rightTime = heapTime[right];
-          const leftTime = heapTime[child];
-          if (rightTime < leftTime || (rightTime === leftTime && heapSequence[right] < heapSequence[child])) child = right;
-        }
-        heapTime[i] = heapTime[child];
-        heapSequence[i] = heapSequence[child];
-        heapSlot[i] = heapSlot[child];
-        i = child;
+    if (n === 0) return;
+    const lastTime = heapTime[n];
+    const lastSequence = heapSequence[n];
+    const lastSlot = heapSlot[n];
+    // Bottom-up (Floyd): the hole at the root sinks to a leaf along the smaller children, one
+    // comparison per level, then the last event rises from there. The last event is usually among
+    // the latest, so it rises little: fewer comparisons than testing it at every level on the way
+    // down. Keys (time, sequence) are unique, so the order popped is the same either way.
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      const right = child + 1;
+      if (right < n) {
+        const rightTime = heapTime[right];
+        const leftTime = heapTime[child];
+        if (rightTime < leftTime || (rightTime === leftTime && heapSequence[right] < heapSequence[child])) child = right;
       }
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        const parentTime = heapTime[parent];
-        if (parentTime < lastTime || (parentTime === lastTime && heapSequence[parent] < lastSequence)) break;
-        heapTime[i] = parentTime;
-        heapSequence[i] = heapSequence[parent];
-        heapSlot[i] = heapSlot[parent];
-        i = parent;
-      }
-      heapTime[i] = lastTime;
-      heapSequence[i] = lastSequence;
-      heapSlot[i] = lastSlot;
+      heapTime[i] = heapTime[child];
+      heapSequence[i] = heapSequence[child];
+      heapSlot[i] = heapSlot[child];
+      i = child;
     }
-    this.findEarliest();
-    return true;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const parentTime = heapTime[parent];
+      if (parentTime < lastTime || (parentTime === lastTime && heapSequence[parent] < lastSequence)) break;
+      heapTime[i] = parentTime;
+      heapSequence[i] = heapSequence[parent];
+      heapSlot[i] = heapSlot[parent];
+      i = parent;
+    }
+    heapTime[i] = lastTime;
+    heapSequence[i] = lastSequence;
+    heapSlot[i] = lastSlot;
+  }
+
+  /** Puts an event at heap position `i` (a hole) of a heap of `n` and sifts it down to its place. */
+  private siftDown(time: number, sequence: number, slot: number, i: number, n: number): void {
+    const heapTime = this.heapTime;
+    const heapSequence = this.heapSequence;
+    const heapSlot = this.heapSlot;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      let childTime = heapTime[child];
+      const right = child + 1;
+      if (right < n) {
+        const rightTime = heapTime[right];
+        if (rightTime < childTime || (rightTime === childTime && heapSequence[right] < heapSequence[child])) {
+          child = right;
+          childTime = rightTime;
+        }
+      }
+      if (time < childTime || (time === childTime && sequence < heapSequence[child])) break;
+      heapTime[i] = childTime;
+      heapSequence[i] = heapSequence[child];
+      heapSlot[i] = heapSlot[child];
+      i = child;
+    }
+    heapTime[i] = time;
+    heapSequence[i] = sequence;
+    heapSlot[i] = slot;
   }
 
   private findEarliest(): void {
