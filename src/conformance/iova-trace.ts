@@ -16,6 +16,7 @@ import type { KernelProfile } from '../allocators/kernel-version.js';
 import { bigintPfn, NUMBER_PFN_LIMIT, numberPfn, type PfnArithmetic } from '../allocators/pfn.js';
 import { NIL } from '../allocators/rbtree.js';
 import { IOVA_RANGE_CACHE_MAX_SIZE, Rcache } from '../rcache/rcache.js';
+import { AsciiOutput, asciiBytes } from './ascii-output.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parsing
@@ -156,50 +157,6 @@ export class IovaTrace {
     }
     this.opObjects = result;
     return result;
-  }
-}
-
-/**
- * The replay's view of one op at a time, reused for every op (no allocation per op): `values` holds
- * the op's arguments as P (bigints when the trace needs them or when `widen` asks for them).
- */
-class TraceCursor<P extends number | bigint> {
-  op: Op = Op.Cpus;
-  line = 0;
-  handle = -1;
-  readonly values: P[];
-  private readonly numbers: Float64Array;
-  private readonly bigints: readonly bigint[] | null;
-
-  constructor(
-    readonly trace: IovaTrace,
-    private readonly widen: boolean,
-  ) {
-    this.numbers = trace.numbers;
-    this.bigints = trace.bigints;
-    this.values = (trace.bigints !== null || widen ? [0n, 0n, 0n] : [0, 0, 0]) as P[];
-  }
-
-  moveTo(index: number): void {
-    const trace = this.trace;
-    this.op = trace.opCodes[index] as Op;
-    this.line = trace.lines[index];
-    this.handle = trace.handles[index];
-    const base = index * VALUES_PER_OP;
-    const values = this.values;
-    if (this.bigints !== null) {
-      values[0] = this.bigints[base] as P;
-      values[1] = this.bigints[base + 1] as P;
-      values[2] = this.bigints[base + 2] as P;
-    } else if (this.widen) {
-      values[0] = BigInt(this.numbers[base]) as P;
-      values[1] = BigInt(this.numbers[base + 1]) as P;
-      values[2] = BigInt(this.numbers[base + 2]) as P;
-    } else {
-      values[0] = this.numbers[base] as P;
-      values[1] = this.numbers[base + 1] as P;
-      values[2] = this.numbers[base + 2] as P;
-    }
   }
 }
 
@@ -474,38 +431,77 @@ export interface ReplayOptions {
 
 /** Replays a parsed trace for a kernel profile; returns exactly the text the kernel printed. */
 export function runIovaTrace(trace: IovaTrace, profile: KernelProfile, options: ReplayOptions = {}): string {
-  const out: string[] = [];
-  if (trace.needsBigintPfns || options.pfns === 'bigint') replay(trace, bigintPfn, profile, out);
-  else replay(trace, numberPfn, profile, out);
-  out.push('');
-  return out.join('\n');
+  return runIovaTraceOutput(trace, profile, options).toString();
+}
+
+/**
+ * Replays a parsed trace for a kernel profile into bytes: exactly what the kernel printed, as ASCII
+ * (for writing to a stream without making a string of it first).
+ */
+export function runIovaTraceBytes(trace: IovaTrace, profile: KernelProfile, options: ReplayOptions = {}): Uint8Array {
+  return runIovaTraceOutput(trace, profile, options).written();
+}
+
+function runIovaTraceOutput(trace: IovaTrace, profile: KernelProfile, options: ReplayOptions): AsciiOutput {
+  // Most lines are a pfn of up to 7 digits or a short word: 8 bytes an op, doubled if needed.
+  const out = new AsciiOutput(trace.length * 8);
+  if (trace.bigints !== null) replay(trace, bigintPfn, profile, out, (i) => (trace.bigints as readonly bigint[])[i]);
+  else if (options.pfns === 'bigint') replay(trace, bigintPfn, profile, out, (i) => BigInt(trace.numbers[i]));
+  else replay(trace, numberPfn, profile, out, (i) => trace.numbers[i]);
+  return out;
 }
 
 /** What a trace handle resolves to when its alloc failed. */
 const FAILED = -1;
 
-function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmetic<P>, profile: KernelProfile, out: string[]): void {
+const HANG = asciiBytes('hang');
+const FAIL = asciiBytes('fail');
+const SKIP = asciiBytes('skip');
+const MISSING = asciiBytes('missing');
+const ANCHOR = asciiBytes('anchor');
+const OK = asciiBytes('ok');
+const NONE = asciiBytes('none');
+const END = asciiBytes('end');
+const NODES = asciiBytes('nodes ');
+const VISITS = asciiBytes('visits ');
+const TWO_POW_64 = 2 ** 64;
+/** numberPfn's ~0UL (2^64, see ../allocators/pfn.ts) as the kernel prints it. */
+const U64_MAX_TEXT = asciiBytes('18446744073709551615');
+
+/**
+ * Replays the trace; `value(i)` is argument slot i (op index * VALUES_PER_OP + k) as P. The loop reads
+ * the parsed arrays directly: no object per op.
+ */
+function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmetic<P>, profile: KernelProfile, out: AsciiOutput, value: (slot: number) => P): void {
   const format = arith.format;
+  const writePfn =
+    arith.kind === 'number'
+      ? (pfn: P): void => {
+          if ((pfn as number) >= TWO_POW_64) out.word(U64_MAX_TEXT);
+          else out.decimal(pfn as number);
+        }
+      : (pfn: P): void => out.text(format(pfn));
+  const opCodes = trace.opCodes;
+  const handles = trace.handles;
   let cpus = 1;
   let domain: IovaDomain<P> | null = null;
   let rcache: Rcache<P> | null = null;
   let currentCpu = 0;
   const results: (P | typeof FAILED)[] = [];
-  // A number trace replayed with bigint pfns (to check that both representations agree) is widened.
-  const entry = new TraceCursor<P>(trace, arith.kind === 'bigint' && !trace.needsBigintPfns);
-  const v = entry.values;
-  const pfnArgument = (): P | typeof FAILED => (entry.handle >= 0 ? results[entry.handle] : v[0]);
   for (let index = 0; index < trace.length; index++) {
-    entry.moveTo(index);
-    switch (entry.op) {
+    const op = opCodes[index] as Op;
+    const slot = index * VALUES_PER_OP;
+    // A PFN argument given as a handle: what that alloc returned (FAILED if it failed).
+    const handle = handles[index];
+    switch (op) {
       case Op.Cpus:
         if (profile.rcacheInitInDomain && domain !== null) {
-          throw new TraceError(trace.file, entry.line, `cpus after "domain": kernel ${profile.version} sets up the rcaches inside init_iova_domain(), so the CPU count must come first`);
+          throw new TraceError(trace.file, trace.lines[index], `cpus after "domain": kernel ${profile.version} sets up the rcaches inside init_iova_domain(), so the CPU count must come first`);
         }
-        cpus = Number(v[0]);
+        cpus = Number(value(slot));
         break;
       case Op.Domain:
-        domain = new IovaDomain<P>(arith, profile, Number(v[0]), v[1]);
+        domain = new IovaDomain<P>(arith, profile, Number(value(slot)), value(slot + 1));
         // Until 5.17 init_iova_domain() sets up the rcaches itself, for the CPUs known by then.
         if (profile.rcacheInitInDomain) rcache = newRcache(domain, arith, profile, cpus, currentCpu);
         break;
@@ -514,93 +510,116 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         if (!profile.rcacheInitInDomain) rcache = newRcache(domain as IovaDomain<P>, arith, profile, cpus, currentCpu);
         break;
       case Op.Cpu:
-        currentCpu = Number(v[0]);
+        currentCpu = Number(value(slot));
         if (rcache !== null) rcache.currentCpu = currentCpu;
         break;
       case Op.Alloc: {
         const d = domain as IovaDomain<P>;
-        const node = d.allocIovaNode(v[0], v[1], Number(v[2]) === 1);
+        const node = d.allocIovaNode(value(slot), value(slot + 1), Number(value(slot + 2)) === 1);
         if (node === NIL) {
           results.push(FAILED);
-          out.push(d.lastAllocHung ? 'hang' : 'fail');
+          out.line(d.lastAllocHung ? HANG : FAIL);
         } else {
           const pfnLo = d.tree.pfnLo(node);
           results.push(pfnLo);
-          out.push(`${format(pfnLo)} ${format(d.tree.pfnHi(node))}`);
+          writePfn(pfnLo);
+          out.space();
+          writePfn(d.tree.pfnHi(node));
+          out.newline();
         }
         break;
       }
       case Op.AllocFast: {
         const r = rcache as Rcache<P>;
-        const pfn = r.allocIovaFast(v[0], v[1], Number(v[2]) === 1);
+        const pfn = r.allocIovaFast(value(slot), value(slot + 1), Number(value(slot + 2)) === 1);
         if (r.lastAllocHung) {
           results.push(FAILED);
-          out.push('hang');
+          out.line(HANG);
         } else {
           results.push(pfn === arith.zero ? FAILED : pfn);
-          out.push(format(pfn));
+          writePfn(pfn);
+          out.newline();
         }
         break;
       }
       case Op.Free: {
-        const pfn = pfnArgument();
+        const pfn = handle >= 0 ? results[handle] : value(slot);
         if (pfn === FAILED) {
-          out.push('skip');
+          out.line(SKIP);
           break;
         }
         const d = domain as IovaDomain<P>;
         const node = d.findIovaNode(pfn);
-        if (node === NIL) out.push('missing');
-        else if (node === d.anchor) out.push('anchor');
+        if (node === NIL) out.line(MISSING);
+        else if (node === d.anchor) out.line(ANCHOR);
         else {
           d.removeIova(node);
-          out.push('ok');
+          out.line(OK);
         }
         break;
       }
       case Op.Find: {
-        const pfn = pfnArgument();
+        const pfn = handle >= 0 ? results[handle] : value(slot);
         if (pfn === FAILED) {
-          out.push('skip');
+          out.line(SKIP);
           break;
         }
         const d = domain as IovaDomain<P>;
         const node = d.findIovaNode(pfn);
-        out.push(node === NIL ? 'none' : `${format(d.tree.pfnLo(node))} ${format(d.tree.pfnHi(node))}`);
+        if (node === NIL) out.line(NONE);
+        else {
+          writePfn(d.tree.pfnLo(node));
+          out.space();
+          writePfn(d.tree.pfnHi(node));
+          out.newline();
+        }
         break;
       }
       case Op.Reserve:
-        out.push((domain as IovaDomain<P>).reserveIova(v[0], v[1]) ? 'ok' : 'fail');
+        out.line((domain as IovaDomain<P>).reserveIova(value(slot), value(slot + 1)) ? OK : FAIL);
         break;
       case Op.FreeFast: {
-        const pfn = pfnArgument();
+        const pfn = handle >= 0 ? results[handle] : value(slot);
         if (pfn === FAILED) {
-          out.push('skip');
+          out.line(SKIP);
           break;
         }
-        (rcache as Rcache<P>).freeIovaFast(pfn, v[1]);
-        out.push('ok');
+        (rcache as Rcache<P>).freeIovaFast(pfn, value(slot + 1));
+        out.line(OK);
         break;
       }
       case Op.Tick:
-        (rcache as Rcache<P> | null)?.tick(Number(v[0]));
+        (rcache as Rcache<P> | null)?.tick(Number(value(slot)));
         break;
       case Op.Stats: {
         const d = domain as IovaDomain<P>;
-        out.push(`nodes ${d.nodeCount}`, `visits ${d.visits}`);
+        out.word(NODES);
+        out.decimal(d.nodeCount);
+        out.newline();
+        out.word(VISITS);
+        out.decimal(d.visits);
+        out.newline();
         break;
       }
-      case Op.Dump:
-        for (const range of (domain as IovaDomain<P>).ranges()) out.push(`${format(range.pfnLo)} ${format(range.pfnHi)}`);
-        out.push('end');
+      case Op.Dump: {
+        const d = domain as IovaDomain<P>;
+        const tree = d.tree;
+        for (let node = tree.first(); node !== NIL && node !== d.anchor; node = tree.next(node)) {
+          writePfn(tree.pfnLo(node));
+          out.space();
+          writePfn(tree.pfnHi(node));
+          out.newline();
+        }
+        out.line(END);
         break;
+      }
       case Op.Rcdump:
         dumpRcache(rcache as Rcache<P>, profile, format, out);
         break;
       case Op.CpuDead:
         // The harness runs the teardown callback (iova_cpuhp_dead()) and nothing else: the CPU
         // stays in the online count, and the trace may go on using it.
-        (rcache as Rcache<P>).freeCpuCachedIovas(Number(v[0]));
+        (rcache as Rcache<P>).freeCpuCachedIovas(Number(value(slot)));
         break;
     }
   }
@@ -618,23 +637,27 @@ function magazineText<P extends number | bigint>(size: number, pfns: readonly P[
   return text;
 }
 
-function dumpRcache<P extends number | bigint>(rcache: Rcache<P>, profile: KernelProfile, format: (p: P) => string, out: string[]): void {
+function dumpRcache<P extends number | bigint>(rcache: Rcache<P>, profile: KernelProfile, format: (p: P) => string, out: AsciiOutput): void {
+  const line = (text: string): void => {
+    out.text(text);
+    out.newline();
+  };
   for (let order = 0; order < IOVA_RANGE_CACHE_MAX_SIZE; order++) {
     const sizeClass = rcache.classes[order];
-    out.push(`rc ${order} depot ${sizeClass.depot.length}`);
+    line(`rc ${order} depot ${sizeClass.depot.length}`);
     sizeClass.cpus.forEach((cpuRcache, cpu) => {
-      out.push(`rc ${order} cpu ${cpu} loaded ${magazineText(cpuRcache.loaded.size, cpuRcache.loaded.pfns, format)}`);
-      out.push(`rc ${order} cpu ${cpu} prev ${magazineText(cpuRcache.prev.size, cpuRcache.prev.pfns, format)}`);
+      line(`rc ${order} cpu ${cpu} loaded ${magazineText(cpuRcache.loaded.size, cpuRcache.loaded.pfns, format)}`);
+      line(`rc ${order} cpu ${cpu} prev ${magazineText(cpuRcache.prev.size, cpuRcache.prev.pfns, format)}`);
     });
     const depot = sizeClass.depot;
     for (let k = 0; k < depot.length; k++) {
       const magazine = depot[depot.length - 1 - k];
-      out.push(`rc ${order} mag ${k} ${magazineText(magazine.size, magazine.pfns, format)}`);
+      line(`rc ${order} mag ${k} ${magazineText(magazine.size, magazine.pfns, format)}`);
     }
     if (profile.depot === 'list') {
       const work = sizeClass.trimWork;
-      out.push(`rc ${order} work ${work.isPending ? 1 : 0} ${work.isPending ? work.dueMs : 0}`);
+      line(`rc ${order} work ${work.isPending ? 1 : 0} ${work.isPending ? work.dueMs : 0}`);
     }
   }
-  out.push('end');
+  line('end');
 }
