@@ -58,10 +58,12 @@ interface OpSpec {
   readonly args: readonly string[];
   /** The name's bytes (ASCII). */
   readonly bytes: Uint8Array;
+  /** The argument that may be a handle `@k` (the PFN), or -1. */
+  readonly handleArgument: number;
 }
 
 function spec(name: string, op: Op, args: string[]): OpSpec {
-  return { name, op, args, bytes: Uint8Array.from(name, (c) => c.charCodeAt(0)) };
+  return { name, op, args, bytes: Uint8Array.from(name, (c) => c.charCodeAt(0)), handleArgument: args.indexOf('PFN') };
 }
 
 /** Indexed by Op: the order of the enum. */
@@ -173,17 +175,24 @@ export function printable(bytes: Uint8Array): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9 || c === 13;
-}
+/** decimalAt()'s answer for bytes that are not an unsigned decimal number. */
+const NOT_DECIMAL = -1;
+/** decimalAt()'s answer for a number at or above 2^53: its exact value is in `largeValue`. */
+const LARGE = -2;
+/** The last LARGE number decimalAt() read. */
+let largeValue = 0n;
 
-/** The value of the decimal digits bytes[start, end): a number below 2^53, else a bigint; null if not decimal. */
-function decimalAt(bytes: Uint8Array, start: number, end: number): number | bigint | null {
-  if (end <= start) return null;
+/**
+ * The value of the decimal digits bytes[start, end) when below 2^53; LARGE (the value in
+ * largeValue) from 2^53 up; NOT_DECIMAL if the bytes are not decimal digits. Always a number, so
+ * its callers see one type.
+ */
+function decimalAt(bytes: Uint8Array, start: number, end: number): number {
+  if (end <= start) return NOT_DECIMAL;
   let value = 0;
   for (let i = start; i < end; i++) {
     const digit = bytes[i] - 48;
-    if (digit < 0 || digit > 9) return null;
+    if (digit < 0 || digit > 9) return NOT_DECIMAL;
     value = value * 10 + digit;
   }
   if (end - start <= EXACT_DIGITS) return value;
@@ -191,7 +200,9 @@ function decimalAt(bytes: Uint8Array, start: number, end: number): number | bigi
   let text = '';
   for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]);
   const big = BigInt(text);
-  return big < BigInt(NUMBER_PFN_LIMIT) ? Number(big) : big;
+  if (big < BigInt(NUMBER_PFN_LIMIT)) return Number(big);
+  largeValue = big;
+  return LARGE;
 }
 
 /** The spec whose name is bytes[start, end), or undefined. */
@@ -218,7 +229,7 @@ class TraceChecker {
   allocs = 0;
 
   /** The problem with an op and its values in this position of the trace, or null. */
-  check(spec: OpSpec, values: readonly (number | bigint)[], lineNumber: number): string | null {
+  check(spec: OpSpec, values: ArrayLike<number | bigint>, lineNumber: number): string | null {
     const name = spec.name;
     const args = spec.args;
     switch (spec.op) {
@@ -302,8 +313,9 @@ export function parseIovaTrace(input: Uint8Array | string, file: string, options
   if (length === 0) throw new TraceError(file, 0, 'empty file (a trace has at least a "domain" line)');
   const nul = bytes.indexOf(0);
   if (nul >= 0) throw new TraceError(file, lineOf(bytes, nul), `not a text file (NUL byte at offset ${nul})`);
-  // Grown by doubling; a line holds at least 2 bytes ("x\n"), a useful first guess from the size.
-  let capacity = Math.max(16, Math.min(1 << 20, length >> 4));
+  // Sized from the file: the traces' lines average 15 bytes or more, so an eighth of the size is
+  // room enough without growing (a trace of shorter lines grows the arrays by doubling).
+  let capacity = Math.max(16, length >> 3);
   let opCodes = new Uint8Array(capacity);
   let lines = new Int32Array(capacity);
   let handles = new Int32Array(capacity);
@@ -311,22 +323,22 @@ export function parseIovaTrace(input: Uint8Array | string, file: string, options
   /** Values at or above 2^53, by their index in `numbers` (which holds 0 there). */
   let large: Map<number, bigint> | null = null;
   let count = 0;
-  const values: (number | bigint)[] = [0, 0, 0];
+  /** The line's values; a line with a value at or above 2^53 uses `lineValues` instead. */
+  const values = new Float64Array(VALUES_PER_OP);
   const checker = new TraceChecker(options.maxCpus ?? 64);
   const tokenStart = new Int32Array(MAX_TOKENS);
   const tokenEnd = new Int32Array(MAX_TOKENS);
-  let needsBigintPfns = false;
   let lineNumber = 0;
   let pos = length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   while (pos < length) {
     lineNumber++;
-    // Tokens of this line: separated by spaces, tabs (and a CR); `#` starts a comment.
+    // Tokens of this line: separated by spaces, tabs (and a CR); `#` starts a comment. Bytes above
+    // `#` (35) are always token bytes: letters, digits, `@`, `_`.
     let tokens = 0;
-    let c: number;
     while (pos < length) {
-      c = bytes[pos];
+      let c = bytes[pos];
       if (c === 10) break;
-      if (isBlank(c)) {
+      if (c === 32 || c === 9 || c === 13) {
         pos++;
         continue;
       }
@@ -335,10 +347,10 @@ export function parseIovaTrace(input: Uint8Array | string, file: string, options
         pos = newline < 0 ? length : newline;
         break;
       }
-      const start = pos;
+      const start = pos++;
       while (pos < length) {
         c = bytes[pos];
-        if (c === 10 || c === 35 || isBlank(c)) break;
+        if (c <= 35 && (c === 10 || c === 32 || c === 9 || c === 13 || c === 35)) break;
         pos++;
       }
       if (tokens < MAX_TOKENS) {
@@ -355,33 +367,37 @@ export function parseIovaTrace(input: Uint8Array | string, file: string, options
       throw new TraceError(file, lineNumber, `unknown operation "${name}" (expected one of ${OP_SPECS.map((s) => s.name).join(', ')})`);
     }
     const args = spec.args;
-    if (tokens - 1 !== args.length) {
-      throw new TraceError(file, lineNumber, `${spec.name} takes ${args.length} argument${args.length === 1 ? '' : 's'} (${args.join(' ') || 'none'}), got ${tokens - 1}`);
+    const argumentCount = args.length;
+    if (tokens - 1 !== argumentCount) {
+      throw new TraceError(file, lineNumber, `${spec.name} takes ${argumentCount} argument${argumentCount === 1 ? '' : 's'} (${args.join(' ') || 'none'}), got ${tokens - 1}`);
     }
     let handle = -1;
     values[0] = values[1] = values[2] = 0;
-    for (let i = 0; i < args.length; i++) {
+    let lineValues: (number | bigint)[] | null = null;
+    for (let i = 0; i < argumentCount; i++) {
       const start = tokenStart[i + 1];
       const end = tokenEnd[i + 1];
-      const field = args[i];
-      if (field === 'PFN' && bytes[start] === 64 /* @ */) {
+      if (i === spec.handleArgument && bytes[start] === 64 /* @ */) {
         const k = decimalAt(bytes, start + 1, end);
-        if (k === null) throw new TraceError(file, lineNumber, `${field} handle "${printable(bytes.subarray(start, end))}" is not @ followed by a decimal number`);
-        if (k >= checker.allocs) {
-          throw new TraceError(file, lineNumber, `${field} handle ${printable(bytes.subarray(start, end))} names alloc #${k}, but only ${checker.allocs} alloc/alloc_fast came before it`);
+        if (k === NOT_DECIMAL) throw new TraceError(file, lineNumber, `${args[i]} handle "${printable(bytes.subarray(start, end))}" is not @ followed by a decimal number`);
+        if (k === LARGE || k >= checker.allocs) {
+          throw new TraceError(file, lineNumber, `${args[i]} handle ${printable(bytes.subarray(start, end))} names alloc #${k === LARGE ? largeValue : k}, but only ${checker.allocs} alloc/alloc_fast came before it`);
         }
-        handle = Number(k);
+        handle = k;
         continue;
       }
       const value = decimalAt(bytes, start, end);
-      if (value === null) throw new TraceError(file, lineNumber, `${field} "${printable(bytes.subarray(start, end))}" is not an unsigned decimal number`);
-      if (typeof value === 'bigint') {
-        if (value > U64_MAX) throw new TraceError(file, lineNumber, `${field} ${printable(bytes.subarray(start, end))} does not fit in 64 bits`);
-        needsBigintPfns = true;
+      if (value === NOT_DECIMAL) throw new TraceError(file, lineNumber, `${args[i]} "${printable(bytes.subarray(start, end))}" is not an unsigned decimal number`);
+      if (value === LARGE) {
+        if (largeValue > U64_MAX) throw new TraceError(file, lineNumber, `${args[i]} ${printable(bytes.subarray(start, end))} does not fit in 64 bits`);
+        lineValues ??= Array.from(values);
+        lineValues[i] = largeValue;
+      } else {
+        values[i] = value;
+        if (lineValues !== null) lineValues[i] = value;
       }
-      values[i] = value;
     }
-    const problem = checker.check(spec, values, lineNumber);
+    const problem = checker.check(spec, lineValues ?? values, lineNumber);
     if (problem !== null) throw new TraceError(file, lineNumber, problem);
     if (count === capacity) {
       capacity *= 2;
@@ -394,21 +410,28 @@ export function parseIovaTrace(input: Uint8Array | string, file: string, options
     lines[count] = lineNumber;
     handles[count] = handle;
     const base = count * VALUES_PER_OP;
-    for (let i = 0; i < VALUES_PER_OP; i++) {
-      const value = values[i];
-      if (typeof value === 'bigint') (large ??= new Map()).set(base + i, value);
-      else numbers[base + i] = value;
+    numbers[base] = values[0];
+    numbers[base + 1] = values[1];
+    numbers[base + 2] = values[2];
+    if (lineValues !== null) {
+      large ??= new Map();
+      for (let i = 0; i < VALUES_PER_OP; i++) {
+        const value = lineValues[i];
+        if (typeof value === 'bigint') large.set(base + i, value);
+      }
     }
     count++;
   }
   if (count === 0) throw new TraceError(file, 0, `no operations in ${lineNumber} line${lineNumber === 1 ? '' : 's'} (only comments and blank lines)`);
   // One representation for the whole replay, so its hot paths see a single type.
   let bigints: bigint[] | null = null;
-  if (needsBigintPfns) {
+  if (large !== null) {
     bigints = [];
-    for (let i = 0; i < count * VALUES_PER_OP; i++) bigints.push(large?.get(i) ?? BigInt(numbers[i]));
+    for (let i = 0; i < count * VALUES_PER_OP; i++) bigints.push(large.get(i) ?? BigInt(numbers[i]));
   }
-  return new IovaTrace(file, count, opCodes.slice(0, count), lines.slice(0, count), handles.slice(0, count), numbers.slice(0, count * VALUES_PER_OP), bigints);
+  // Arrays at least half full are kept as they are (a view of their first `count` entries); copying
+  // them cost more than the room they waste.
+  return new IovaTrace(file, count, fitted(opCodes, count), fitted(lines, count), fitted(handles, count), fitted(numbers, count * VALUES_PER_OP), bigints);
 }
 
 function grown<T extends Uint8Array | Int32Array | Float64Array>(from: T, to: T): T {
@@ -416,6 +439,9 @@ function grown<T extends Uint8Array | Int32Array | Float64Array>(from: T, to: T)
   return to;
 }
 
+function fitted<T extends Uint8Array | Int32Array | Float64Array>(array: T, used: number): T {
+  return (used * 2 >= array.length ? array.subarray(0, used) : array.slice(0, used)) as T;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Replay
@@ -498,7 +524,7 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         if (profile.rcacheInitInDomain && domain !== null) {
           throw new TraceError(trace.file, trace.lines[index], `cpus after "domain": kernel ${profile.version} sets up the rcaches inside init_iova_domain(), so the CPU count must come first`);
         }
-        cpus = Number(value(slot));
+        cpus = Number(value(slot)) | 0;
         break;
       case Op.Domain:
         domain = new IovaDomain<P>(arith, profile, Number(value(slot)), value(slot + 1));
@@ -510,7 +536,8 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         if (!profile.rcacheInitInDomain) rcache = newRcache(domain as IovaDomain<P>, arith, profile, cpus, currentCpu);
         break;
       case Op.Cpu:
-        currentCpu = Number(value(slot));
+        // A small integer (the parser checked it), kept as one so the rcache's field stays an int.
+        currentCpu = Number(value(slot)) | 0;
         if (rcache !== null) rcache.currentCpu = currentCpu;
         break;
       case Op.Alloc: {

@@ -30,7 +30,15 @@ export class Magazine<P extends number | bigint> {
   readonly pfns: P[];
 
   constructor(capacity: number, zero: P) {
-    this.pfns = new Array<P>(capacity).fill(zero);
+    const pfns = new Array<P>(capacity).fill(zero);
+    // Number pfns: the array holds doubles from the start. An array of small integers that later
+    // receives a pfn held as a double changes its elements kind, and V8 throws away the optimised
+    // code that had seen it (each magazine once, early in every replay).
+    if (typeof zero === 'number') {
+      pfns[0] = 0.5 as P;
+      pfns[0] = zero;
+    }
+    this.pfns = pfns;
   }
 }
 
