@@ -13,7 +13,7 @@
  */
 import { IovaDomain } from '../allocators/iova-domain.js';
 import type { KernelProfile } from '../allocators/kernel-version.js';
-import { bigintPfn, NUMBER_PFN_LIMIT, numberPfn, type PfnArithmetic } from '../allocators/pfn.js';
+import { bigintPfn, NUMBER_PFN_LIMIT, numberPfn, pfnArray, type PfnArithmetic } from '../allocators/pfn.js';
 import { NIL } from '../allocators/rbtree.js';
 import { IOVA_RANGE_CACHE_MAX_SIZE, Rcache } from '../rcache/rcache.js';
 import { AsciiOutput, asciiBytes } from './ascii-output.js';
@@ -472,8 +472,11 @@ function runIovaTraceOutput(trace: IovaTrace, profile: KernelProfile, options: R
   // Most lines are a pfn of up to 7 digits or a short word: 8 bytes an op, doubled if needed.
   const out = new AsciiOutput(trace.length * 8);
   if (trace.bigints !== null) replay(trace, bigintPfn, profile, out, (i) => (trace.bigints as readonly bigint[])[i]);
-  else if (options.pfns === 'bigint') replay(trace, bigintPfn, profile, out, (i) => BigInt(trace.numbers[i]));
-  else replay(trace, numberPfn, profile, out, (i) => trace.numbers[i]);
+  else {
+    const numbers = trace.numbers;
+    if (options.pfns === 'bigint') replay(trace, bigintPfn, profile, out, (i) => BigInt(numbers[i]));
+    else replay(trace, numberPfn, profile, out, (i) => numbers[i]);
+  }
   return out;
 }
 
@@ -513,7 +516,11 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
   let domain: IovaDomain<P> | null = null;
   let rcache: Rcache<P> | null = null;
   let currentCpu = 0;
-  const results: (P | typeof FAILED)[] = [];
+  // What each alloc and alloc_fast returned, by its number (the handles `@k` name them).
+  let allocs = 0;
+  for (let index = 0; index < trace.length; index++) if (opCodes[index] === Op.Alloc || opCodes[index] === Op.AllocFast) allocs++;
+  const results: (P | typeof FAILED)[] = pfnArray<P>(allocs, arith.zero);
+  let allocated = 0;
   for (let index = 0; index < trace.length; index++) {
     const op = opCodes[index] as Op;
     const slot = index * VALUES_PER_OP;
@@ -544,11 +551,11 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         const d = domain as IovaDomain<P>;
         const node = d.allocIovaNode(value(slot), value(slot + 1), Number(value(slot + 2)) === 1);
         if (node === NIL) {
-          results.push(FAILED);
+          results[allocated++] = FAILED;
           out.line(d.lastAllocHung ? HANG : FAIL);
         } else {
           const pfnLo = d.tree.pfnLo(node);
-          results.push(pfnLo);
+          results[allocated++] = pfnLo;
           writePfn(pfnLo);
           out.space();
           writePfn(d.tree.pfnHi(node));
@@ -560,10 +567,10 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         const r = rcache as Rcache<P>;
         const pfn = r.allocIovaFast(value(slot), value(slot + 1), Number(value(slot + 2)) === 1);
         if (r.lastAllocHung) {
-          results.push(FAILED);
+          results[allocated++] = FAILED;
           out.line(HANG);
         } else {
-          results.push(pfn === arith.zero ? FAILED : pfn);
+          results[allocated++] = pfn === arith.zero ? FAILED : pfn;
           writePfn(pfn);
           out.newline();
         }
