@@ -26,6 +26,9 @@ const INT32_LIMIT = 2 ** 31;
 const EXACT_LIMIT = 2 ** 53;
 /** The most digits a number below 2^53 has. */
 const MAX_DIGITS = 16;
+const TWO_POW_64 = 2 ** 64;
+/** ~0UL, which number pfns hold as 2^64, as the kernel prints it. */
+const U64_MAX_TEXT = asciiBytes('18446744073709551615');
 
 export class AsciiOutput {
   private bytes: Uint8Array;
@@ -71,12 +74,37 @@ export class AsciiOutput {
     this.length = at;
   }
 
+  /**
+   * A pfn as the kernel prints it (%lu): number pfns' 2^64 is the anchor's ~0UL (see
+   * ../allocators/pfn.ts), bigints are exact. No newline.
+   */
+  pfn(pfn: number | bigint): void {
+    if (typeof pfn === 'bigint') this.text(pfn.toString());
+    else if (pfn >= TWO_POW_64) this.word(U64_MAX_TEXT);
+    else this.decimal(pfn);
+  }
+
   /** A whole number >= 0 in decimal, as String() prints it, no newline. */
   decimal(value: number): void {
-    if (value < INT32_LIMIT) {
-      this.smallDecimal(value | 0);
+    if (value >= INT32_LIMIT) {
+      this.largeDecimal(value);
       return;
     }
+    let bytes = this.bytes;
+    if (this.length + 10 > bytes.length) bytes = this.reserve(10);
+    let small = value | 0;
+    let digits = 1;
+    for (let rest = (small / 10) | 0; rest > 0; rest = (rest / 10) | 0) digits++;
+    let at = this.length + digits;
+    this.length = at;
+    do {
+      const quotient = (small / 10) | 0;
+      bytes[--at] = ZERO + (small - quotient * 10);
+      small = quotient;
+    } while (small > 0);
+  }
+
+  private largeDecimal(value: number): void {
     if (value >= EXACT_LIMIT || value !== Math.floor(value)) {
       this.text(String(value));
       return;
@@ -87,28 +115,8 @@ export class AsciiOutput {
     let at = this.length + digits;
     this.length = at;
     let rest = value;
-    while (rest >= INT32_LIMIT) {
+    do {
       const quotient = Math.floor(rest / 10);
-      bytes[--at] = ZERO + (rest - quotient * 10);
-      rest = quotient;
-    }
-    let small = rest | 0;
-    do {
-      const quotient = (small / 10) | 0;
-      bytes[--at] = ZERO + (small - quotient * 10);
-      small = quotient;
-    } while (small > 0);
-  }
-
-  private smallDecimal(value: number): void {
-    const bytes = this.reserve(10);
-    let digits = 1;
-    for (let rest = (value / 10) | 0; rest > 0; rest = (rest / 10) | 0) digits++;
-    let at = this.length + digits;
-    this.length = at;
-    let rest = value;
-    do {
-      const quotient = (rest / 10) | 0;
       bytes[--at] = ZERO + (rest - quotient * 10);
       rest = quotient;
     } while (rest > 0);
@@ -119,7 +127,9 @@ export class AsciiOutput {
   }
 
   newline(): void {
-    this.reserve(1)[this.length++] = NEWLINE;
+    let bytes = this.bytes;
+    if (this.length === bytes.length) bytes = this.reserve(1);
+    bytes[this.length++] = NEWLINE;
   }
 
   /** The bytes written so far (a view of the buffer: valid until the next write). */

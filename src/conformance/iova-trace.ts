@@ -132,6 +132,8 @@ export class IovaTrace {
     readonly numbers: Float64Array,
     /** VALUES_PER_OP per op, exact, when needsBigintPfns; else null. */
     readonly bigints: readonly bigint[] | null,
+    /** Number of alloc and alloc_fast ops (the handles `@k` name them by this count). */
+    readonly allocCount: number,
   ) {}
 
   /** True when some number reaches 2^53, so the replay must use bigint pfns. */
@@ -431,7 +433,7 @@ export function parseIovaTrace(input: Uint8Array | string, file: string, options
   }
   // Arrays at least half full are kept as they are (a view of their first `count` entries); copying
   // them cost more than the room they waste.
-  return new IovaTrace(file, count, fitted(opCodes, count), fitted(lines, count), fitted(handles, count), fitted(numbers, count * VALUES_PER_OP), bigints);
+  return new IovaTrace(file, count, fitted(opCodes, count), fitted(lines, count), fitted(handles, count), fitted(numbers, count * VALUES_PER_OP), bigints, checker.allocs);
 }
 
 function grown<T extends Uint8Array | Int32Array | Float64Array>(from: T, to: T): T {
@@ -471,12 +473,9 @@ export function runIovaTraceBytes(trace: IovaTrace, profile: KernelProfile, opti
 function runIovaTraceOutput(trace: IovaTrace, profile: KernelProfile, options: ReplayOptions): AsciiOutput {
   // Most lines are a pfn of up to 7 digits or a short word: 8 bytes an op, doubled if needed.
   const out = new AsciiOutput(trace.length * 8);
-  if (trace.bigints !== null) replay(trace, bigintPfn, profile, out, (i) => (trace.bigints as readonly bigint[])[i]);
-  else {
-    const numbers = trace.numbers;
-    if (options.pfns === 'bigint') replay(trace, bigintPfn, profile, out, (i) => BigInt(numbers[i]));
-    else replay(trace, numberPfn, profile, out, (i) => numbers[i]);
-  }
+  if (trace.bigints !== null) replay(trace, bigintPfn, profile, out, trace.bigints);
+  else if (options.pfns === 'bigint') replay(trace, bigintPfn, profile, out, Array.from(trace.numbers, (n) => BigInt(n)));
+  else replay(trace, numberPfn, profile, out, trace.numbers);
   return out;
 }
 
@@ -493,23 +492,12 @@ const NONE = asciiBytes('none');
 const END = asciiBytes('end');
 const NODES = asciiBytes('nodes ');
 const VISITS = asciiBytes('visits ');
-const TWO_POW_64 = 2 ** 64;
-/** numberPfn's ~0UL (2^64, see ../allocators/pfn.ts) as the kernel prints it. */
-const U64_MAX_TEXT = asciiBytes('18446744073709551615');
-
 /**
- * Replays the trace; `value(i)` is argument slot i (op index * VALUES_PER_OP + k) as P. The loop reads
- * the parsed arrays directly: no object per op.
+ * Replays the trace; `values` holds the ops' arguments as P, VALUES_PER_OP per op (the parsed
+ * numbers, or bigints). The loop reads the parsed arrays directly: no object per op.
  */
-function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmetic<P>, profile: KernelProfile, out: AsciiOutput, value: (slot: number) => P): void {
+function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmetic<P>, profile: KernelProfile, out: AsciiOutput, values: ArrayLike<P>): void {
   const format = arith.format;
-  const writePfn =
-    arith.kind === 'number'
-      ? (pfn: P): void => {
-          if ((pfn as number) >= TWO_POW_64) out.word(U64_MAX_TEXT);
-          else out.decimal(pfn as number);
-        }
-      : (pfn: P): void => out.text(format(pfn));
   const opCodes = trace.opCodes;
   const handles = trace.handles;
   let cpus = 1;
@@ -517,9 +505,7 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
   let rcache: Rcache<P> | null = null;
   let currentCpu = 0;
   // What each alloc and alloc_fast returned, by its number (the handles `@k` name them).
-  let allocs = 0;
-  for (let index = 0; index < trace.length; index++) if (opCodes[index] === Op.Alloc || opCodes[index] === Op.AllocFast) allocs++;
-  const results: (P | typeof FAILED)[] = pfnArray<P>(allocs, arith.zero);
+  const results: (P | typeof FAILED)[] = pfnArray<P>(trace.allocCount, arith.zero);
   let allocated = 0;
   for (let index = 0; index < trace.length; index++) {
     const op = opCodes[index] as Op;
@@ -531,10 +517,10 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         if (profile.rcacheInitInDomain && domain !== null) {
           throw new TraceError(trace.file, trace.lines[index], `cpus after "domain": kernel ${profile.version} sets up the rcaches inside init_iova_domain(), so the CPU count must come first`);
         }
-        cpus = Number(value(slot)) | 0;
+        cpus = Number(values[slot]) | 0;
         break;
       case Op.Domain:
-        domain = new IovaDomain<P>(arith, profile, Number(value(slot)), value(slot + 1));
+        domain = new IovaDomain<P>(arith, profile, Number(values[slot]), values[slot + 1]);
         // Until 5.17 init_iova_domain() sets up the rcaches itself, for the CPUs known by then.
         if (profile.rcacheInitInDomain) rcache = newRcache(domain, arith, profile, cpus, currentCpu);
         break;
@@ -544,40 +530,40 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         break;
       case Op.Cpu:
         // A small integer (the parser checked it), kept as one so the rcache's field stays an int.
-        currentCpu = Number(value(slot)) | 0;
+        currentCpu = Number(values[slot]) | 0;
         if (rcache !== null) rcache.currentCpu = currentCpu;
         break;
       case Op.Alloc: {
         const d = domain as IovaDomain<P>;
-        const node = d.allocIovaNode(value(slot), value(slot + 1), Number(value(slot + 2)) === 1);
+        const node = d.allocIovaNode(values[slot], values[slot + 1], Number(values[slot + 2]) === 1);
         if (node === NIL) {
           results[allocated++] = FAILED;
           out.line(d.lastAllocHung ? HANG : FAIL);
         } else {
           const pfnLo = d.tree.pfnLo(node);
           results[allocated++] = pfnLo;
-          writePfn(pfnLo);
+          out.pfn(pfnLo);
           out.space();
-          writePfn(d.tree.pfnHi(node));
+          out.pfn(d.tree.pfnHi(node));
           out.newline();
         }
         break;
       }
       case Op.AllocFast: {
         const r = rcache as Rcache<P>;
-        const pfn = r.allocIovaFast(value(slot), value(slot + 1), Number(value(slot + 2)) === 1);
+        const pfn = r.allocIovaFast(values[slot], values[slot + 1], Number(values[slot + 2]) === 1);
         if (r.lastAllocHung) {
           results[allocated++] = FAILED;
           out.line(HANG);
         } else {
           results[allocated++] = pfn === arith.zero ? FAILED : pfn;
-          writePfn(pfn);
+          out.pfn(pfn);
           out.newline();
         }
         break;
       }
       case Op.Free: {
-        const pfn = handle >= 0 ? results[handle] : value(slot);
+        const pfn = handle >= 0 ? results[handle] : values[slot];
         if (pfn === FAILED) {
           out.line(SKIP);
           break;
@@ -593,7 +579,7 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         break;
       }
       case Op.Find: {
-        const pfn = handle >= 0 ? results[handle] : value(slot);
+        const pfn = handle >= 0 ? results[handle] : values[slot];
         if (pfn === FAILED) {
           out.line(SKIP);
           break;
@@ -602,28 +588,28 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         const node = d.findIovaNode(pfn);
         if (node === NIL) out.line(NONE);
         else {
-          writePfn(d.tree.pfnLo(node));
+          out.pfn(d.tree.pfnLo(node));
           out.space();
-          writePfn(d.tree.pfnHi(node));
+          out.pfn(d.tree.pfnHi(node));
           out.newline();
         }
         break;
       }
       case Op.Reserve:
-        out.line((domain as IovaDomain<P>).reserveIova(value(slot), value(slot + 1)) ? OK : FAIL);
+        out.line((domain as IovaDomain<P>).reserveIova(values[slot], values[slot + 1]) ? OK : FAIL);
         break;
       case Op.FreeFast: {
-        const pfn = handle >= 0 ? results[handle] : value(slot);
+        const pfn = handle >= 0 ? results[handle] : values[slot];
         if (pfn === FAILED) {
           out.line(SKIP);
           break;
         }
-        (rcache as Rcache<P>).freeIovaFast(pfn, value(slot + 1));
+        (rcache as Rcache<P>).freeIovaFast(pfn, values[slot + 1]);
         out.line(OK);
         break;
       }
       case Op.Tick:
-        (rcache as Rcache<P> | null)?.tick(Number(value(slot)));
+        (rcache as Rcache<P> | null)?.tick(Number(values[slot]));
         break;
       case Op.Stats: {
         const d = domain as IovaDomain<P>;
@@ -639,9 +625,9 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         const d = domain as IovaDomain<P>;
         const tree = d.tree;
         for (let node = tree.first(); node !== NIL && node !== d.anchor; node = tree.next(node)) {
-          writePfn(tree.pfnLo(node));
+          out.pfn(tree.pfnLo(node));
           out.space();
-          writePfn(tree.pfnHi(node));
+          out.pfn(tree.pfnHi(node));
           out.newline();
         }
         out.line(END);
@@ -653,7 +639,7 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
       case Op.CpuDead:
         // The harness runs the teardown callback (iova_cpuhp_dead()) and nothing else: the CPU
         // stays in the online count, and the trace may go on using it.
-        (rcache as Rcache<P>).freeCpuCachedIovas(Number(value(slot)));
+        (rcache as Rcache<P>).freeCpuCachedIovas(Number(values[slot]));
         break;
     }
   }
