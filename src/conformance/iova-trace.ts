@@ -334,69 +334,105 @@ export function parseIovaTrace(input: Uint8Array | string, file: string, options
   let pos = length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   while (pos < length) {
     lineNumber++;
-    // Tokens of this line: separated by spaces, tabs (and a CR); `#` starts a comment. Bytes above
-    // `#` (35) are always token bytes: letters, digits, `@`, `_`.
-    let tokens = 0;
-    while (pos < length) {
-      let c = bytes[pos];
-      if (c === 10) break;
-      if (c === 32 || c === 9 || c === 13) {
-        pos++;
-        continue;
-      }
-      if (c === 35 /* # */) {
-        const newline = bytes.indexOf(10, pos);
-        pos = newline < 0 ? length : newline;
-        break;
-      }
-      const start = pos++;
-      while (pos < length) {
-        c = bytes[pos];
-        if (c <= 35 && (c === 10 || c === 32 || c === 9 || c === 13 || c === 35)) break;
-        pos++;
-      }
-      if (tokens < MAX_TOKENS) {
-        tokenStart[tokens] = start;
-        tokenEnd[tokens] = pos;
-      }
-      tokens++;
-    }
-    pos++; // past the newline
-    if (tokens === 0) continue;
-    const spec = findSpec(bytes, tokenStart[0], tokenEnd[0]);
-    if (spec === undefined) {
-      const name = printable(bytes.subarray(tokenStart[0], tokenEnd[0]));
-      throw new TraceError(file, lineNumber, `unknown operation "${name}" (expected one of ${OP_SPECS.map((s) => s.name).join(', ')})`);
-    }
-    const args = spec.args;
-    const argumentCount = args.length;
-    if (tokens - 1 !== argumentCount) {
-      throw new TraceError(file, lineNumber, `${spec.name} takes ${argumentCount} argument${argumentCount === 1 ? '' : 's'} (${args.join(' ') || 'none'}), got ${tokens - 1}`);
-    }
-    let handle = -1;
     values[0] = values[1] = values[2] = 0;
+    let handle = -1;
     let lineValues: (number | bigint)[] | null = null;
-    for (let i = 0; i < argumentCount; i++) {
-      const start = tokenStart[i + 1];
-      const end = tokenEnd[i + 1];
-      if (i === spec.handleArgument && bytes[start] === 64 /* @ */) {
-        const k = decimalAt(bytes, start + 1, end);
-        if (k === NOT_DECIMAL) throw new TraceError(file, lineNumber, `${args[i]} handle "${printable(bytes.subarray(start, end))}" is not @ followed by a decimal number`);
-        if (k === LARGE || k >= checker.allocs) {
-          throw new TraceError(file, lineNumber, `${args[i]} handle ${printable(bytes.subarray(start, end))} names alloc #${k === LARGE ? largeValue : k}, but only ${checker.allocs} alloc/alloc_fast came before it`);
+    // The fast path reads the usual line: an operation's name and each argument after one space, a
+    // plain number of up to 15 digits (or a handle `@k` naming an earlier alloc), then the newline.
+    // Any other line (blank, a comment, tabs, a CR, long numbers, any mistake) is read again by the
+    // general path, which words every error.
+    let at = pos;
+    while (at < length && bytes[at] > 35) at++;
+    let spec = findSpec(bytes, pos, at);
+    let read = false;
+    fast: if (spec !== undefined) {
+      const argumentCount = spec.args.length;
+      for (let i = 0; i < argumentCount; i++) {
+        if (at >= length || bytes[at] !== 32) break fast;
+        at++;
+        const isHandle = i === spec.handleArgument && bytes[at] === 64; /* @ */
+        if (isHandle) at++;
+        const start = at;
+        let value = 0;
+        while (at < length) {
+          const digit = bytes[at] - 48;
+          if (digit < 0 || digit > 9) break;
+          value = value * 10 + digit;
+          at++;
         }
-        handle = k;
-        continue;
+        if (at === start || at - start > EXACT_DIGITS) break fast;
+        if (!isHandle) values[i] = value;
+        else if (value < checker.allocs) handle = value;
+        else break fast;
       }
-      const value = decimalAt(bytes, start, end);
-      if (value === NOT_DECIMAL) throw new TraceError(file, lineNumber, `${args[i]} "${printable(bytes.subarray(start, end))}" is not an unsigned decimal number`);
-      if (value === LARGE) {
-        if (largeValue > U64_MAX) throw new TraceError(file, lineNumber, `${args[i]} ${printable(bytes.subarray(start, end))} does not fit in 64 bits`);
-        lineValues ??= Array.from(values);
-        lineValues[i] = largeValue;
-      } else {
-        values[i] = value;
-        if (lineValues !== null) lineValues[i] = value;
+      if (at < length && bytes[at] !== 10) break fast;
+      pos = at + 1;
+      read = true;
+    }
+    if (spec === undefined || !read) {
+      values[0] = values[1] = values[2] = 0;
+      handle = -1;
+      // Tokens of this line: separated by spaces, tabs (and a CR); `#` starts a comment. Bytes
+      // above `#` (35) are always token bytes: letters, digits, `@`, `_`.
+      let tokens = 0;
+      while (pos < length) {
+        let c = bytes[pos];
+        if (c === 10) break;
+        if (c === 32 || c === 9 || c === 13) {
+          pos++;
+          continue;
+        }
+        if (c === 35 /* # */) {
+          const newline = bytes.indexOf(10, pos);
+          pos = newline < 0 ? length : newline;
+          break;
+        }
+        const start = pos++;
+        while (pos < length) {
+          c = bytes[pos];
+          if (c <= 35 && (c === 10 || c === 32 || c === 9 || c === 13 || c === 35)) break;
+          pos++;
+        }
+        if (tokens < MAX_TOKENS) {
+          tokenStart[tokens] = start;
+          tokenEnd[tokens] = pos;
+        }
+        tokens++;
+      }
+      pos++; // past the newline
+      if (tokens === 0) continue;
+      spec = findSpec(bytes, tokenStart[0], tokenEnd[0]);
+      if (spec === undefined) {
+        const name = printable(bytes.subarray(tokenStart[0], tokenEnd[0]));
+        throw new TraceError(file, lineNumber, `unknown operation "${name}" (expected one of ${OP_SPECS.map((s) => s.name).join(', ')})`);
+      }
+      const args = spec.args;
+      const argumentCount = args.length;
+      if (tokens - 1 !== argumentCount) {
+        throw new TraceError(file, lineNumber, `${spec.name} takes ${argumentCount} argument${argumentCount === 1 ? '' : 's'} (${args.join(' ') || 'none'}), got ${tokens - 1}`);
+      }
+      for (let i = 0; i < argumentCount; i++) {
+        const start = tokenStart[i + 1];
+        const end = tokenEnd[i + 1];
+        if (i === spec.handleArgument && bytes[start] === 64 /* @ */) {
+          const k = decimalAt(bytes, start + 1, end);
+          if (k === NOT_DECIMAL) throw new TraceError(file, lineNumber, `${args[i]} handle "${printable(bytes.subarray(start, end))}" is not @ followed by a decimal number`);
+          if (k === LARGE || k >= checker.allocs) {
+            throw new TraceError(file, lineNumber, `${args[i]} handle ${printable(bytes.subarray(start, end))} names alloc #${k === LARGE ? largeValue : k}, but only ${checker.allocs} alloc/alloc_fast came before it`);
+          }
+          handle = k;
+          continue;
+        }
+        const value = decimalAt(bytes, start, end);
+        if (value === NOT_DECIMAL) throw new TraceError(file, lineNumber, `${args[i]} "${printable(bytes.subarray(start, end))}" is not an unsigned decimal number`);
+        if (value === LARGE) {
+          if (largeValue > U64_MAX) throw new TraceError(file, lineNumber, `${args[i]} ${printable(bytes.subarray(start, end))} does not fit in 64 bits`);
+          lineValues ??= Array.from(values);
+          lineValues[i] = largeValue;
+        } else {
+          values[i] = value;
+          if (lineValues !== null) lineValues[i] = value;
+        }
       }
     }
     const problem = checker.check(spec, lineValues ?? values, lineNumber);
