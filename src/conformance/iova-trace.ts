@@ -528,18 +528,28 @@ const NONE = asciiBytes('none');
 const END = asciiBytes('end');
 const NODES = asciiBytes('nodes ');
 const VISITS = asciiBytes('visits ');
+/** What the set-up operations (cpus, domain, rcache, cpu) have set so far. */
+class ReplaySetup<P extends number | bigint> {
+  cpus = 1;
+  domain: IovaDomain<P> | null = null;
+  rcache: Rcache<P> | null = null;
+  currentCpu = 0;
+}
+
 /**
  * Replays the trace; `values` holds the ops' arguments as P, VALUES_PER_OP per op (the parsed
- * numbers, or bigints). The loop reads the parsed arrays directly: no object per op.
+ * numbers, or bigints). The loop reads the parsed arrays directly: no object per op. It handles the
+ * operations of the bulk of a trace itself and hands every other one to otherOp(): V8 compiles the
+ * loop once it is hot, and a branch the compiled loop has never seen taken makes V8 throw that code
+ * away and run the loop interpreted until it is compiled again. The first `stats`, `dump` or
+ * `tick` of a long trace comes late; in a function of their own they cost no recompilation of the loop.
  */
 function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmetic<P>, profile: KernelProfile, out: AsciiOutput, values: ArrayLike<P>): void {
-  const format = arith.format;
   const opCodes = trace.opCodes;
   const handles = trace.handles;
-  let cpus = 1;
+  const setup = new ReplaySetup<P>();
   let domain: IovaDomain<P> | null = null;
   let rcache: Rcache<P> | null = null;
-  let currentCpu = 0;
   // What each alloc and alloc_fast returned, by its number (the handles `@k` name them).
   const results: (P | typeof FAILED)[] = pfnArray<P>(trace.allocCount, arith.zero);
   let allocated = 0;
@@ -549,26 +559,13 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
     // A PFN argument given as a handle: what that alloc returned (FAILED if it failed).
     const handle = handles[index];
     switch (op) {
-      case Op.Cpus:
-        if (profile.rcacheInitInDomain && domain !== null) {
-          throw new TraceError(trace.file, trace.lines[index], `cpus after "domain": kernel ${profile.version} sets up the rcaches inside init_iova_domain(), so the CPU count must come first`);
-        }
-        cpus = Number(values[slot]) | 0;
-        break;
-      case Op.Domain:
-        domain = new IovaDomain<P>(arith, profile, Number(values[slot]), values[slot + 1]);
-        // Until 5.17 init_iova_domain() sets up the rcaches itself, for the CPUs known by then.
-        if (profile.rcacheInitInDomain) rcache = newRcache(domain, arith, profile, cpus, currentCpu);
-        break;
-      case Op.Rcache:
-        // iova_domain_init_rcaches() (5.18+); before, the rcaches exist already and this does nothing.
-        if (!profile.rcacheInitInDomain) rcache = newRcache(domain as IovaDomain<P>, arith, profile, cpus, currentCpu);
-        break;
-      case Op.Cpu:
+      case Op.Cpu: {
         // A small integer (the parser checked it), kept as one so the rcache's field stays an int.
-        currentCpu = Number(values[slot]) | 0;
-        if (rcache !== null) rcache.currentCpu = currentCpu;
+        const cpu = Number(values[slot]) | 0;
+        setup.currentCpu = cpu;
+        if (rcache !== null) rcache.currentCpu = cpu;
         break;
+      }
       case Op.Alloc: {
         const d = domain as IovaDomain<P>;
         const node = d.allocIovaNode(values[slot], values[slot + 1], Number(values[slot + 2]) === 1);
@@ -614,26 +611,6 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         }
         break;
       }
-      case Op.Find: {
-        const pfn = handle >= 0 ? results[handle] : values[slot];
-        if (pfn === FAILED) {
-          out.line(SKIP);
-          break;
-        }
-        const d = domain as IovaDomain<P>;
-        const node = d.findIovaNode(pfn);
-        if (node === NIL) out.line(NONE);
-        else {
-          out.pfn(d.tree.pfnLo(node));
-          out.space();
-          out.pfn(d.tree.pfnHi(node));
-          out.newline();
-        }
-        break;
-      }
-      case Op.Reserve:
-        out.line((domain as IovaDomain<P>).reserveIova(values[slot], values[slot + 1]) ? OK : FAIL);
-        break;
       case Op.FreeFast: {
         const pfn = handle >= 0 ? results[handle] : values[slot];
         if (pfn === FAILED) {
@@ -644,40 +621,97 @@ function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmeti
         out.line(OK);
         break;
       }
-      case Op.Tick:
-        (rcache as Rcache<P> | null)?.tick(Number(values[slot]));
-        break;
-      case Op.Stats: {
-        const d = domain as IovaDomain<P>;
-        out.word(NODES);
-        out.decimal(d.nodeCount);
-        out.newline();
-        out.word(VISITS);
-        out.decimal(d.visits);
-        out.newline();
-        break;
-      }
-      case Op.Dump: {
-        const d = domain as IovaDomain<P>;
-        const tree = d.tree;
-        for (let node = tree.first(); node !== NIL && node !== d.anchor; node = tree.next(node)) {
-          out.pfn(tree.pfnLo(node));
-          out.space();
-          out.pfn(tree.pfnHi(node));
-          out.newline();
-        }
-        out.line(END);
-        break;
-      }
-      case Op.Rcdump:
-        dumpRcache(rcache as Rcache<P>, profile, format, out);
-        break;
-      case Op.CpuDead:
-        // The harness runs the teardown callback (iova_cpuhp_dead()) and nothing else: the CPU
-        // stays in the online count, and the trace may go on using it.
-        (rcache as Rcache<P>).freeCpuCachedIovas(Number(values[slot]));
-        break;
+      default:
+        otherOp(trace, index, op, setup, arith, profile, out, values, results);
+        domain = setup.domain;
+        rcache = setup.rcache;
     }
+  }
+}
+
+/** The operations replay() does not handle itself: setting up, find, reserve, the clock, printing. */
+function otherOp<P extends number | bigint>(
+  trace: IovaTrace,
+  index: number,
+  op: Op,
+  setup: ReplaySetup<P>,
+  arith: PfnArithmetic<P>,
+  profile: KernelProfile,
+  out: AsciiOutput,
+  values: ArrayLike<P>,
+  results: readonly (P | typeof FAILED)[],
+): void {
+  const slot = index * VALUES_PER_OP;
+  switch (op) {
+    case Op.Cpus:
+      if (profile.rcacheInitInDomain && setup.domain !== null) {
+        throw new TraceError(trace.file, trace.lines[index], `cpus after "domain": kernel ${profile.version} sets up the rcaches inside init_iova_domain(), so the CPU count must come first`);
+      }
+      setup.cpus = Number(values[slot]) | 0;
+      break;
+    case Op.Domain:
+      setup.domain = new IovaDomain<P>(arith, profile, Number(values[slot]), values[slot + 1]);
+      // Until 5.17 init_iova_domain() sets up the rcaches itself, for the CPUs known by then.
+      if (profile.rcacheInitInDomain) setup.rcache = newRcache(setup.domain, arith, profile, setup.cpus, setup.currentCpu);
+      break;
+    case Op.Rcache:
+      // iova_domain_init_rcaches() (5.18+); before, the rcaches exist already and this does nothing.
+      if (!profile.rcacheInitInDomain) setup.rcache = newRcache(setup.domain as IovaDomain<P>, arith, profile, setup.cpus, setup.currentCpu);
+      break;
+    case Op.Find: {
+      const handle = trace.handles[index];
+      const pfn = handle >= 0 ? results[handle] : values[slot];
+      if (pfn === FAILED) {
+        out.line(SKIP);
+        break;
+      }
+      const d = setup.domain as IovaDomain<P>;
+      const node = d.findIovaNode(pfn);
+      if (node === NIL) out.line(NONE);
+      else {
+        out.pfn(d.tree.pfnLo(node));
+        out.space();
+        out.pfn(d.tree.pfnHi(node));
+        out.newline();
+      }
+      break;
+    }
+    case Op.Reserve:
+      out.line((setup.domain as IovaDomain<P>).reserveIova(values[slot], values[slot + 1]) ? OK : FAIL);
+      break;
+    case Op.Tick:
+      setup.rcache?.tick(Number(values[slot]));
+      break;
+    case Op.Stats: {
+      const d = setup.domain as IovaDomain<P>;
+      out.word(NODES);
+      out.decimal(d.nodeCount);
+      out.newline();
+      out.word(VISITS);
+      out.decimal(d.visits);
+      out.newline();
+      break;
+    }
+    case Op.Dump: {
+      const d = setup.domain as IovaDomain<P>;
+      const tree = d.tree;
+      for (let node = tree.first(); node !== NIL && node !== d.anchor; node = tree.next(node)) {
+        out.pfn(tree.pfnLo(node));
+        out.space();
+        out.pfn(tree.pfnHi(node));
+        out.newline();
+      }
+      out.line(END);
+      break;
+    }
+    case Op.Rcdump:
+      dumpRcache(setup.rcache as Rcache<P>, profile, arith.format, out);
+      break;
+    case Op.CpuDead:
+      // The harness runs the teardown callback (iova_cpuhp_dead()) and nothing else: the CPU
+      // stays in the online count, and the trace may go on using it.
+      (setup.rcache as Rcache<P>).freeCpuCachedIovas(Number(values[slot]));
+      break;
   }
 }
 

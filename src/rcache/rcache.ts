@@ -42,8 +42,13 @@ export class CpuRcache<P extends number | bigint> {
 }
 
 export class SizeClassRcache<P extends number | bigint> {
-  /** Full magazines, newest last (both depot kinds pop the newest first). */
-  readonly depot: Magazine<P>[] = [];
+  /**
+   * Full magazines, newest last (both depot kinds pop the newest first). Made empty from a
+   * one-element array of objects: an empty literal is an array of small integers, and the first
+   * magazine pushed would change its elements kind, the map of this object's field with it, and V8
+   * would throw away the optimised allocation and free paths that had seen the depot empty.
+   */
+  readonly depot: Magazine<P>[] = [null].slice(0, 0) as unknown as Magazine<P>[];
   readonly cpus: CpuRcache<P>[] = [];
   hits = 0;
   misses = 0;
