@@ -99,8 +99,13 @@ const MAX_TOKENS = 4;
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 /** The highest LIMIT alloc and alloc_fast accept: 2^64 - 2 (the kernel adds 1 to it). */
 const LIMIT_MAX = U64_MAX - 1n;
-/** A number of up to this many digits is below 10^15 < 2^53, so digit-by-digit arithmetic is exact. */
-const EXACT_DIGITS = 15;
+/**
+ * Numbers are built digit by digit in doubles. Every step is exact while the true value stays below
+ * 2^53, and rounding is monotone, so a result below 2^53 is exact and a true value from 2^53 up
+ * never comes out below it: the test on the result decides, whatever the number of digits (2^52 - 1,
+ * 16 digits, is a common LIMIT).
+ */
+const EXACT_LIMIT = NUMBER_PFN_LIMIT;
 
 /** One parsed line, as an object (for inspection and tests; the replay reads a TraceCursor). */
 export interface ParsedOp {
@@ -197,7 +202,7 @@ function decimalAt(bytes: Uint8Array, start: number, end: number): number {
     if (digit < 0 || digit > 9) return NOT_DECIMAL;
     value = value * 10 + digit;
   }
-  if (end - start <= EXACT_DIGITS) return value;
+  if (value < EXACT_LIMIT) return value;
   // Rare (pfns near 2^55, 2^64 - 1): exact through bigint, from the (ASCII digit) bytes.
   let text = '';
   for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]);
@@ -338,7 +343,7 @@ export function parseIovaTrace(input: Uint8Array | string, file: string, options
     let handle = -1;
     let lineValues: (number | bigint)[] | null = null;
     // The fast path reads the usual line: an operation's name and each argument after one space, a
-    // plain number of up to 15 digits (or a handle `@k` naming an earlier alloc), then the newline.
+    // plain number below 2^53 (or a handle `@k` naming an earlier alloc), then the newline.
     // Any other line (blank, a comment, tabs, a CR, long numbers, any mistake) is read again by the
     // general path, which words every error.
     let at = pos;
@@ -360,7 +365,7 @@ export function parseIovaTrace(input: Uint8Array | string, file: string, options
           value = value * 10 + digit;
           at++;
         }
-        if (at === start || at - start > EXACT_DIGITS) break fast;
+        if (at === start || value >= EXACT_LIMIT) break fast;
         if (!isHandle) values[i] = value;
         else if (value < checker.allocs) handle = value;
         else break fast;

@@ -58,6 +58,17 @@ describe('iova trace parser: fast and general paths agree', () => {
     });
   }
 
+  it('numbers are exact on either side of 2^53, whatever their number of digits', () => {
+    const below = parseIovaTrace('domain 4096 1\nfind 9007199254740991\nfind 4503599627370495\nfind 000000000000000000000000042\n', 'n.trace');
+    expect(below.needsBigintPfns).toBe(false);
+    expect(below.ops.map((op) => op.values[0])).toEqual([4096, 9007199254740991, 4503599627370495, 42]);
+    for (const text of ['9007199254740992', '9007199254740993', '18446744073709551615', '00009007199254740993']) {
+      const trace = parseIovaTrace(`domain 4096 1\nfind ${text}\n`, 'b.trace');
+      expect(trace.needsBigintPfns, text).toBe(true);
+      expect(trace.ops[1].values[0], text).toBe(BigInt(text));
+    }
+  });
+
   it('a line the fast path cannot finish is read and judged by the general path', () => {
     const trace = parseIovaTrace('domain 4096 1\nalloc 1 1048575 1\nfree @0\nfind 123456789012345678\n', 'x.trace');
     expect(trace.needsBigintPfns).toBe(true);
