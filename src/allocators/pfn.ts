@@ -37,6 +37,8 @@ export interface PfnArithmetic<P extends number | bigint> {
 
 const TWO_POW_64 = 18446744073709551616;
 const U64_MAX_TEXT = '18446744073709551615';
+/** 2^k for k = 0..64, exact doubles: a table read instead of Math.pow on the allocation paths. */
+const POWERS_OF_TWO: Float64Array = Float64Array.from({ length: 65 }, (_, k) => 2 ** k);
 
 export const numberPfn: PfnArithmetic<number> = {
   kind: 'number',
@@ -50,7 +52,7 @@ export const numberPfn: PfnArithmetic<number> = {
   },
   sub: (a, b) => (a >= b ? a - b : a - b + TWO_POW_64),
   // The token is the alignment itself; flooring a quotient by a power of two is exact in doubles.
-  alignment: (shift) => 2 ** (shift & 63),
+  alignment: (shift) => POWERS_OF_TWO[shift & 63],
   alignDown: (x, alignment) => (alignment === 1 ? x : Math.floor(x / alignment) * alignment),
   u64MaxShiftedRight: (shift) => (shift === 0 ? TWO_POW_64 : Math.floor(TWO_POW_64 / 2 ** shift) - 1),
   toBigInt: (p) => (p >= TWO_POW_64 ? 0xffff_ffff_ffff_ffffn : BigInt(p)),
@@ -94,5 +96,19 @@ export function orderBase2(n: number | bigint): number {
 /** roundup_pow_of_two(n) for n >= 1. */
 export function roundupPowOfTwo<P extends number | bigint>(n: P): P {
   if (typeof n === 'bigint') return (1n << BigInt(flsLong(n - 1n))) as P;
-  return (2 ** flsLong((n as number) - 1)) as P;
+  return POWERS_OF_TWO[flsLong((n as number) - 1)] as P;
+}
+
+/**
+ * An array of `length` pfns, each `fill`. With number pfns the array holds doubles from the start:
+ * an array of small integers that later receives a pfn held as a double changes its elements kind,
+ * and V8 throws away the optimised code that had seen the array.
+ */
+export function pfnArray<P extends number | bigint>(length: number, fill: P): P[] {
+  const array = new Array<P>(length).fill(fill);
+  if (typeof fill === 'number' && length > 0) {
+    array[0] = 0.5 as P;
+    array[0] = fill;
+  }
+  return array;
 }

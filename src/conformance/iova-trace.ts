@@ -13,9 +13,10 @@
  */
 import { IovaDomain } from '../allocators/iova-domain.js';
 import type { KernelProfile } from '../allocators/kernel-version.js';
-import { bigintPfn, NUMBER_PFN_LIMIT, numberPfn, type PfnArithmetic } from '../allocators/pfn.js';
+import { bigintPfn, NUMBER_PFN_LIMIT, numberPfn, pfnArray, type PfnArithmetic } from '../allocators/pfn.js';
 import { NIL } from '../allocators/rbtree.js';
 import { IOVA_RANGE_CACHE_MAX_SIZE, Rcache } from '../rcache/rcache.js';
+import { AsciiOutput, asciiBytes } from './ascii-output.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parsing
@@ -57,10 +58,12 @@ interface OpSpec {
   readonly args: readonly string[];
   /** The name's bytes (ASCII). */
   readonly bytes: Uint8Array;
+  /** The argument that may be a handle `@k` (the PFN), or -1. */
+  readonly handleArgument: number;
 }
 
 function spec(name: string, op: Op, args: string[]): OpSpec {
-  return { name, op, args, bytes: Uint8Array.from(name, (c) => c.charCodeAt(0)) };
+  return { name, op, args, bytes: Uint8Array.from(name, (c) => c.charCodeAt(0)), handleArgument: args.indexOf('PFN') };
 }
 
 /** Indexed by Op: the order of the enum. */
@@ -96,8 +99,13 @@ const MAX_TOKENS = 4;
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 /** The highest LIMIT alloc and alloc_fast accept: 2^64 - 2 (the kernel adds 1 to it). */
 const LIMIT_MAX = U64_MAX - 1n;
-/** A number of up to this many digits is below 10^15 < 2^53, so digit-by-digit arithmetic is exact. */
-const EXACT_DIGITS = 15;
+/**
+ * Numbers are built digit by digit in doubles. Every step is exact while the true value stays below
+ * 2^53, and rounding is monotone, so a result below 2^53 is exact and a true value from 2^53 up
+ * never comes out below it: the test on the result decides, whatever the number of digits (2^52 - 1,
+ * 16 digits, is a common LIMIT).
+ */
+const EXACT_LIMIT = NUMBER_PFN_LIMIT;
 
 /** One parsed line, as an object (for inspection and tests; the replay reads a TraceCursor). */
 export interface ParsedOp {
@@ -129,6 +137,8 @@ export class IovaTrace {
     readonly numbers: Float64Array,
     /** VALUES_PER_OP per op, exact, when needsBigintPfns; else null. */
     readonly bigints: readonly bigint[] | null,
+    /** Number of alloc and alloc_fast ops (the handles `@k` name them by this count). */
+    readonly allocCount: number,
   ) {}
 
   /** True when some number reaches 2^53, so the replay must use bigint pfns. */
@@ -159,50 +169,6 @@ export class IovaTrace {
   }
 }
 
-/**
- * The replay's view of one op at a time, reused for every op (no allocation per op): `values` holds
- * the op's arguments as P (bigints when the trace needs them or when `widen` asks for them).
- */
-class TraceCursor<P extends number | bigint> {
-  op: Op = Op.Cpus;
-  line = 0;
-  handle = -1;
-  readonly values: P[];
-  private readonly numbers: Float64Array;
-  private readonly bigints: readonly bigint[] | null;
-
-  constructor(
-    readonly trace: IovaTrace,
-    private readonly widen: boolean,
-  ) {
-    this.numbers = trace.numbers;
-    this.bigints = trace.bigints;
-    this.values = (trace.bigints !== null || widen ? [0n, 0n, 0n] : [0, 0, 0]) as P[];
-  }
-
-  moveTo(index: number): void {
-    const trace = this.trace;
-    this.op = trace.opCodes[index] as Op;
-    this.line = trace.lines[index];
-    this.handle = trace.handles[index];
-    const base = index * VALUES_PER_OP;
-    const values = this.values;
-    if (this.bigints !== null) {
-      values[0] = this.bigints[base] as P;
-      values[1] = this.bigints[base + 1] as P;
-      values[2] = this.bigints[base + 2] as P;
-    } else if (this.widen) {
-      values[0] = BigInt(this.numbers[base]) as P;
-      values[1] = BigInt(this.numbers[base + 1]) as P;
-      values[2] = BigInt(this.numbers[base + 2]) as P;
-    } else {
-      values[0] = this.numbers[base] as P;
-      values[1] = this.numbers[base + 1] as P;
-      values[2] = this.numbers[base + 2] as P;
-    }
-  }
-}
-
 const textDecoder = new TextDecoder('utf-8');
 
 /**
@@ -216,25 +182,34 @@ export function printable(bytes: Uint8Array): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9 || c === 13;
-}
+/** decimalAt()'s answer for bytes that are not an unsigned decimal number. */
+const NOT_DECIMAL = -1;
+/** decimalAt()'s answer for a number at or above 2^53: its exact value is in `largeValue`. */
+const LARGE = -2;
+/** The last LARGE number decimalAt() read. */
+let largeValue = 0n;
 
-/** The value of the decimal digits bytes[start, end): a number below 2^53, else a bigint; null if not decimal. */
-function decimalAt(bytes: Uint8Array, start: number, end: number): number | bigint | null {
-  if (end <= start) return null;
+/**
+ * The value of the decimal digits bytes[start, end) when below 2^53; LARGE (the value in
+ * largeValue) from 2^53 up; NOT_DECIMAL if the bytes are not decimal digits. Always a number, so
+ * its callers see one type.
+ */
+function decimalAt(bytes: Uint8Array, start: number, end: number): number {
+  if (end <= start) return NOT_DECIMAL;
   let value = 0;
   for (let i = start; i < end; i++) {
     const digit = bytes[i] - 48;
-    if (digit < 0 || digit > 9) return null;
+    if (digit < 0 || digit > 9) return NOT_DECIMAL;
     value = value * 10 + digit;
   }
-  if (end - start <= EXACT_DIGITS) return value;
+  if (value < EXACT_LIMIT) return value;
   // Rare (pfns near 2^55, 2^64 - 1): exact through bigint, from the (ASCII digit) bytes.
   let text = '';
   for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]);
   const big = BigInt(text);
-  return big < BigInt(NUMBER_PFN_LIMIT) ? Number(big) : big;
+  if (big < BigInt(NUMBER_PFN_LIMIT)) return Number(big);
+  largeValue = big;
+  return LARGE;
 }
 
 /** The spec whose name is bytes[start, end), or undefined. */
@@ -261,7 +236,7 @@ class TraceChecker {
   allocs = 0;
 
   /** The problem with an op and its values in this position of the trace, or null. */
-  check(spec: OpSpec, values: readonly (number | bigint)[], lineNumber: number): string | null {
+  check(spec: OpSpec, values: ArrayLike<number | bigint>, lineNumber: number): string | null {
     const name = spec.name;
     const args = spec.args;
     switch (spec.op) {
@@ -345,8 +320,9 @@ export function parseIovaTrace(input: Uint8Array | string, file: string, options
   if (length === 0) throw new TraceError(file, 0, 'empty file (a trace has at least a "domain" line)');
   const nul = bytes.indexOf(0);
   if (nul >= 0) throw new TraceError(file, lineOf(bytes, nul), `not a text file (NUL byte at offset ${nul})`);
-  // Grown by doubling; a line holds at least 2 bytes ("x\n"), a useful first guess from the size.
-  let capacity = Math.max(16, Math.min(1 << 20, length >> 4));
+  // Sized from the file: the traces' lines average 15 bytes or more, so an eighth of the size is
+  // room enough without growing (a trace of shorter lines grows the arrays by doubling).
+  let capacity = Math.max(16, length >> 3);
   let opCodes = new Uint8Array(capacity);
   let lines = new Int32Array(capacity);
   let handles = new Int32Array(capacity);
@@ -354,77 +330,117 @@ export function parseIovaTrace(input: Uint8Array | string, file: string, options
   /** Values at or above 2^53, by their index in `numbers` (which holds 0 there). */
   let large: Map<number, bigint> | null = null;
   let count = 0;
-  const values: (number | bigint)[] = [0, 0, 0];
+  /** The line's values; a line with a value at or above 2^53 uses `lineValues` instead. */
+  const values = new Float64Array(VALUES_PER_OP);
   const checker = new TraceChecker(options.maxCpus ?? 64);
   const tokenStart = new Int32Array(MAX_TOKENS);
   const tokenEnd = new Int32Array(MAX_TOKENS);
-  let needsBigintPfns = false;
   let lineNumber = 0;
   let pos = length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   while (pos < length) {
     lineNumber++;
-    // Tokens of this line: separated by spaces, tabs (and a CR); `#` starts a comment.
-    let tokens = 0;
-    let c: number;
-    while (pos < length) {
-      c = bytes[pos];
-      if (c === 10) break;
-      if (isBlank(c)) {
-        pos++;
-        continue;
-      }
-      if (c === 35 /* # */) {
-        const newline = bytes.indexOf(10, pos);
-        pos = newline < 0 ? length : newline;
-        break;
-      }
-      const start = pos;
-      while (pos < length) {
-        c = bytes[pos];
-        if (c === 10 || c === 35 || isBlank(c)) break;
-        pos++;
-      }
-      if (tokens < MAX_TOKENS) {
-        tokenStart[tokens] = start;
-        tokenEnd[tokens] = pos;
-      }
-      tokens++;
-    }
-    pos++; // past the newline
-    if (tokens === 0) continue;
-    const spec = findSpec(bytes, tokenStart[0], tokenEnd[0]);
-    if (spec === undefined) {
-      const name = printable(bytes.subarray(tokenStart[0], tokenEnd[0]));
-      throw new TraceError(file, lineNumber, `unknown operation "${name}" (expected one of ${OP_SPECS.map((s) => s.name).join(', ')})`);
-    }
-    const args = spec.args;
-    if (tokens - 1 !== args.length) {
-      throw new TraceError(file, lineNumber, `${spec.name} takes ${args.length} argument${args.length === 1 ? '' : 's'} (${args.join(' ') || 'none'}), got ${tokens - 1}`);
-    }
-    let handle = -1;
     values[0] = values[1] = values[2] = 0;
-    for (let i = 0; i < args.length; i++) {
-      const start = tokenStart[i + 1];
-      const end = tokenEnd[i + 1];
-      const field = args[i];
-      if (field === 'PFN' && bytes[start] === 64 /* @ */) {
-        const k = decimalAt(bytes, start + 1, end);
-        if (k === null) throw new TraceError(file, lineNumber, `${field} handle "${printable(bytes.subarray(start, end))}" is not @ followed by a decimal number`);
-        if (k >= checker.allocs) {
-          throw new TraceError(file, lineNumber, `${field} handle ${printable(bytes.subarray(start, end))} names alloc #${k}, but only ${checker.allocs} alloc/alloc_fast came before it`);
+    let handle = -1;
+    let lineValues: (number | bigint)[] | null = null;
+    // The fast path reads the usual line: an operation's name and each argument after one space, a
+    // plain number below 2^53 (or a handle `@k` naming an earlier alloc), then the newline.
+    // Any other line (blank, a comment, tabs, a CR, long numbers, any mistake) is read again by the
+    // general path, which words every error.
+    let at = pos;
+    while (at < length && bytes[at] > 35) at++;
+    let spec = findSpec(bytes, pos, at);
+    let read = false;
+    fast: if (spec !== undefined) {
+      const argumentCount = spec.args.length;
+      for (let i = 0; i < argumentCount; i++) {
+        if (at >= length || bytes[at] !== 32) break fast;
+        at++;
+        const isHandle = i === spec.handleArgument && bytes[at] === 64; /* @ */
+        if (isHandle) at++;
+        const start = at;
+        let value = 0;
+        while (at < length) {
+          const digit = bytes[at] - 48;
+          if (digit < 0 || digit > 9) break;
+          value = value * 10 + digit;
+          at++;
         }
-        handle = Number(k);
-        continue;
+        if (at === start || value >= EXACT_LIMIT) break fast;
+        if (!isHandle) values[i] = value;
+        else if (value < checker.allocs) handle = value;
+        else break fast;
       }
-      const value = decimalAt(bytes, start, end);
-      if (value === null) throw new TraceError(file, lineNumber, `${field} "${printable(bytes.subarray(start, end))}" is not an unsigned decimal number`);
-      if (typeof value === 'bigint') {
-        if (value > U64_MAX) throw new TraceError(file, lineNumber, `${field} ${printable(bytes.subarray(start, end))} does not fit in 64 bits`);
-        needsBigintPfns = true;
-      }
-      values[i] = value;
+      if (at < length && bytes[at] !== 10) break fast;
+      pos = at + 1;
+      read = true;
     }
-    const problem = checker.check(spec, values, lineNumber);
+    if (spec === undefined || !read) {
+      values[0] = values[1] = values[2] = 0;
+      handle = -1;
+      // Tokens of this line: separated by spaces, tabs (and a CR); `#` starts a comment. Bytes
+      // above `#` (35) are always token bytes: letters, digits, `@`, `_`.
+      let tokens = 0;
+      while (pos < length) {
+        let c = bytes[pos];
+        if (c === 10) break;
+        if (c === 32 || c === 9 || c === 13) {
+          pos++;
+          continue;
+        }
+        if (c === 35 /* # */) {
+          const newline = bytes.indexOf(10, pos);
+          pos = newline < 0 ? length : newline;
+          break;
+        }
+        const start = pos++;
+        while (pos < length) {
+          c = bytes[pos];
+          if (c <= 35 && (c === 10 || c === 32 || c === 9 || c === 13 || c === 35)) break;
+          pos++;
+        }
+        if (tokens < MAX_TOKENS) {
+          tokenStart[tokens] = start;
+          tokenEnd[tokens] = pos;
+        }
+        tokens++;
+      }
+      pos++; // past the newline
+      if (tokens === 0) continue;
+      spec = findSpec(bytes, tokenStart[0], tokenEnd[0]);
+      if (spec === undefined) {
+        const name = printable(bytes.subarray(tokenStart[0], tokenEnd[0]));
+        throw new TraceError(file, lineNumber, `unknown operation "${name}" (expected one of ${OP_SPECS.map((s) => s.name).join(', ')})`);
+      }
+      const args = spec.args;
+      const argumentCount = args.length;
+      if (tokens - 1 !== argumentCount) {
+        throw new TraceError(file, lineNumber, `${spec.name} takes ${argumentCount} argument${argumentCount === 1 ? '' : 's'} (${args.join(' ') || 'none'}), got ${tokens - 1}`);
+      }
+      for (let i = 0; i < argumentCount; i++) {
+        const start = tokenStart[i + 1];
+        const end = tokenEnd[i + 1];
+        if (i === spec.handleArgument && bytes[start] === 64 /* @ */) {
+          const k = decimalAt(bytes, start + 1, end);
+          if (k === NOT_DECIMAL) throw new TraceError(file, lineNumber, `${args[i]} handle "${printable(bytes.subarray(start, end))}" is not @ followed by a decimal number`);
+          if (k === LARGE || k >= checker.allocs) {
+            throw new TraceError(file, lineNumber, `${args[i]} handle ${printable(bytes.subarray(start, end))} names alloc #${k === LARGE ? largeValue : k}, but only ${checker.allocs} alloc/alloc_fast came before it`);
+          }
+          handle = k;
+          continue;
+        }
+        const value = decimalAt(bytes, start, end);
+        if (value === NOT_DECIMAL) throw new TraceError(file, lineNumber, `${args[i]} "${printable(bytes.subarray(start, end))}" is not an unsigned decimal number`);
+        if (value === LARGE) {
+          if (largeValue > U64_MAX) throw new TraceError(file, lineNumber, `${args[i]} ${printable(bytes.subarray(start, end))} does not fit in 64 bits`);
+          lineValues ??= Array.from(values);
+          lineValues[i] = largeValue;
+        } else {
+          values[i] = value;
+          if (lineValues !== null) lineValues[i] = value;
+        }
+      }
+    }
+    const problem = checker.check(spec, lineValues ?? values, lineNumber);
     if (problem !== null) throw new TraceError(file, lineNumber, problem);
     if (count === capacity) {
       capacity *= 2;
@@ -437,21 +453,28 @@ export function parseIovaTrace(input: Uint8Array | string, file: string, options
     lines[count] = lineNumber;
     handles[count] = handle;
     const base = count * VALUES_PER_OP;
-    for (let i = 0; i < VALUES_PER_OP; i++) {
-      const value = values[i];
-      if (typeof value === 'bigint') (large ??= new Map()).set(base + i, value);
-      else numbers[base + i] = value;
+    numbers[base] = values[0];
+    numbers[base + 1] = values[1];
+    numbers[base + 2] = values[2];
+    if (lineValues !== null) {
+      large ??= new Map();
+      for (let i = 0; i < VALUES_PER_OP; i++) {
+        const value = lineValues[i];
+        if (typeof value === 'bigint') large.set(base + i, value);
+      }
     }
     count++;
   }
   if (count === 0) throw new TraceError(file, 0, `no operations in ${lineNumber} line${lineNumber === 1 ? '' : 's'} (only comments and blank lines)`);
   // One representation for the whole replay, so its hot paths see a single type.
   let bigints: bigint[] | null = null;
-  if (needsBigintPfns) {
+  if (large !== null) {
     bigints = [];
-    for (let i = 0; i < count * VALUES_PER_OP; i++) bigints.push(large?.get(i) ?? BigInt(numbers[i]));
+    for (let i = 0; i < count * VALUES_PER_OP; i++) bigints.push(large.get(i) ?? BigInt(numbers[i]));
   }
-  return new IovaTrace(file, count, opCodes.slice(0, count), lines.slice(0, count), handles.slice(0, count), numbers.slice(0, count * VALUES_PER_OP), bigints);
+  // Arrays at least half full are kept as they are (a view of their first `count` entries); copying
+  // them cost more than the room they waste.
+  return new IovaTrace(file, count, fitted(opCodes, count), fitted(lines, count), fitted(handles, count), fitted(numbers, count * VALUES_PER_OP), bigints, checker.allocs);
 }
 
 function grown<T extends Uint8Array | Int32Array | Float64Array>(from: T, to: T): T {
@@ -459,6 +482,9 @@ function grown<T extends Uint8Array | Int32Array | Float64Array>(from: T, to: T)
   return to;
 }
 
+function fitted<T extends Uint8Array | Int32Array | Float64Array>(array: T, used: number): T {
+  return (used * 2 >= array.length ? array.subarray(0, used) : array.slice(0, used)) as T;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Replay
@@ -474,135 +500,223 @@ export interface ReplayOptions {
 
 /** Replays a parsed trace for a kernel profile; returns exactly the text the kernel printed. */
 export function runIovaTrace(trace: IovaTrace, profile: KernelProfile, options: ReplayOptions = {}): string {
-  const out: string[] = [];
-  if (trace.needsBigintPfns || options.pfns === 'bigint') replay(trace, bigintPfn, profile, out);
-  else replay(trace, numberPfn, profile, out);
-  out.push('');
-  return out.join('\n');
+  return runIovaTraceOutput(trace, profile, options).toString();
+}
+
+/**
+ * Replays a parsed trace for a kernel profile into bytes: exactly what the kernel printed, as ASCII
+ * (for writing to a stream without making a string of it first).
+ */
+export function runIovaTraceBytes(trace: IovaTrace, profile: KernelProfile, options: ReplayOptions = {}): Uint8Array {
+  return runIovaTraceOutput(trace, profile, options).written();
+}
+
+function runIovaTraceOutput(trace: IovaTrace, profile: KernelProfile, options: ReplayOptions): AsciiOutput {
+  // Most lines are a pfn of up to 7 digits or a short word: 8 bytes an op, doubled if needed.
+  const out = new AsciiOutput(trace.length * 8);
+  if (trace.bigints !== null) replay(trace, bigintPfn, profile, out, trace.bigints);
+  else if (options.pfns === 'bigint') replay(trace, bigintPfn, profile, out, Array.from(trace.numbers, (n) => BigInt(n)));
+  else replay(trace, numberPfn, profile, out, trace.numbers);
+  return out;
 }
 
 /** What a trace handle resolves to when its alloc failed. */
 const FAILED = -1;
 
-function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmetic<P>, profile: KernelProfile, out: string[]): void {
-  const format = arith.format;
-  let cpus = 1;
+const HANG = asciiBytes('hang');
+const FAIL = asciiBytes('fail');
+const SKIP = asciiBytes('skip');
+const MISSING = asciiBytes('missing');
+const ANCHOR = asciiBytes('anchor');
+const OK = asciiBytes('ok');
+const NONE = asciiBytes('none');
+const END = asciiBytes('end');
+const NODES = asciiBytes('nodes ');
+const VISITS = asciiBytes('visits ');
+/** What the set-up operations (cpus, domain, rcache, cpu) have set so far. */
+class ReplaySetup<P extends number | bigint> {
+  cpus = 1;
+  domain: IovaDomain<P> | null = null;
+  rcache: Rcache<P> | null = null;
+  currentCpu = 0;
+}
+
+/**
+ * Replays the trace; `values` holds the ops' arguments as P, VALUES_PER_OP per op (the parsed
+ * numbers, or bigints). The loop reads the parsed arrays directly: no object per op. It handles the
+ * operations of the bulk of a trace itself and hands every other one to otherOp(): V8 compiles the
+ * loop once it is hot, and a branch the compiled loop has never seen taken makes V8 throw that code
+ * away and run the loop interpreted until it is compiled again. The first `stats`, `dump` or
+ * `tick` of a long trace comes late; in a function of their own they cost no recompilation of the loop.
+ */
+function replay<P extends number | bigint>(trace: IovaTrace, arith: PfnArithmetic<P>, profile: KernelProfile, out: AsciiOutput, values: ArrayLike<P>): void {
+  const opCodes = trace.opCodes;
+  const handles = trace.handles;
+  const setup = new ReplaySetup<P>();
   let domain: IovaDomain<P> | null = null;
   let rcache: Rcache<P> | null = null;
-  let currentCpu = 0;
-  const results: (P | typeof FAILED)[] = [];
-  // A number trace replayed with bigint pfns (to check that both representations agree) is widened.
-  const entry = new TraceCursor<P>(trace, arith.kind === 'bigint' && !trace.needsBigintPfns);
-  const v = entry.values;
-  const pfnArgument = (): P | typeof FAILED => (entry.handle >= 0 ? results[entry.handle] : v[0]);
+  // What each alloc and alloc_fast returned, by its number (the handles `@k` name them).
+  const results: (P | typeof FAILED)[] = pfnArray<P>(trace.allocCount, arith.zero);
+  let allocated = 0;
   for (let index = 0; index < trace.length; index++) {
-    entry.moveTo(index);
-    switch (entry.op) {
-      case Op.Cpus:
-        if (profile.rcacheInitInDomain && domain !== null) {
-          throw new TraceError(trace.file, entry.line, `cpus after "domain": kernel ${profile.version} sets up the rcaches inside init_iova_domain(), so the CPU count must come first`);
-        }
-        cpus = Number(v[0]);
+    const op = opCodes[index] as Op;
+    const slot = index * VALUES_PER_OP;
+    // A PFN argument given as a handle: what that alloc returned (FAILED if it failed).
+    const handle = handles[index];
+    switch (op) {
+      case Op.Cpu: {
+        // A small integer (the parser checked it), kept as one so the rcache's field stays an int.
+        const cpu = Number(values[slot]) | 0;
+        setup.currentCpu = cpu;
+        if (rcache !== null) rcache.currentCpu = cpu;
         break;
-      case Op.Domain:
-        domain = new IovaDomain<P>(arith, profile, Number(v[0]), v[1]);
-        // Until 5.17 init_iova_domain() sets up the rcaches itself, for the CPUs known by then.
-        if (profile.rcacheInitInDomain) rcache = newRcache(domain, arith, profile, cpus, currentCpu);
-        break;
-      case Op.Rcache:
-        // iova_domain_init_rcaches() (5.18+); before, the rcaches exist already and this does nothing.
-        if (!profile.rcacheInitInDomain) rcache = newRcache(domain as IovaDomain<P>, arith, profile, cpus, currentCpu);
-        break;
-      case Op.Cpu:
-        currentCpu = Number(v[0]);
-        if (rcache !== null) rcache.currentCpu = currentCpu;
-        break;
+      }
       case Op.Alloc: {
         const d = domain as IovaDomain<P>;
-        const node = d.allocIovaNode(v[0], v[1], Number(v[2]) === 1);
+        const node = d.allocIovaNode(values[slot], values[slot + 1], Number(values[slot + 2]) === 1);
         if (node === NIL) {
-          results.push(FAILED);
-          out.push(d.lastAllocHung ? 'hang' : 'fail');
+          results[allocated++] = FAILED;
+          out.line(d.lastAllocHung ? HANG : FAIL);
         } else {
           const pfnLo = d.tree.pfnLo(node);
-          results.push(pfnLo);
-          out.push(`${format(pfnLo)} ${format(d.tree.pfnHi(node))}`);
+          results[allocated++] = pfnLo;
+          out.pfn(pfnLo);
+          out.space();
+          out.pfn(d.tree.pfnHi(node));
+          out.newline();
         }
         break;
       }
       case Op.AllocFast: {
         const r = rcache as Rcache<P>;
-        const pfn = r.allocIovaFast(v[0], v[1], Number(v[2]) === 1);
+        const pfn = r.allocIovaFast(values[slot], values[slot + 1], Number(values[slot + 2]) === 1);
         if (r.lastAllocHung) {
-          results.push(FAILED);
-          out.push('hang');
+          results[allocated++] = FAILED;
+          out.line(HANG);
         } else {
-          results.push(pfn === arith.zero ? FAILED : pfn);
-          out.push(format(pfn));
+          results[allocated++] = pfn === arith.zero ? FAILED : pfn;
+          out.pfn(pfn);
+          out.newline();
         }
         break;
       }
       case Op.Free: {
-        const pfn = pfnArgument();
+        const pfn = handle >= 0 ? results[handle] : values[slot];
         if (pfn === FAILED) {
-          out.push('skip');
+          out.line(SKIP);
           break;
         }
         const d = domain as IovaDomain<P>;
         const node = d.findIovaNode(pfn);
-        if (node === NIL) out.push('missing');
-        else if (node === d.anchor) out.push('anchor');
+        if (node === NIL) out.line(MISSING);
+        else if (node === d.anchor) out.line(ANCHOR);
         else {
           d.removeIova(node);
-          out.push('ok');
+          out.line(OK);
         }
         break;
       }
-      case Op.Find: {
-        const pfn = pfnArgument();
-        if (pfn === FAILED) {
-          out.push('skip');
-          break;
-        }
-        const d = domain as IovaDomain<P>;
-        const node = d.findIovaNode(pfn);
-        out.push(node === NIL ? 'none' : `${format(d.tree.pfnLo(node))} ${format(d.tree.pfnHi(node))}`);
-        break;
-      }
-      case Op.Reserve:
-        out.push((domain as IovaDomain<P>).reserveIova(v[0], v[1]) ? 'ok' : 'fail');
-        break;
       case Op.FreeFast: {
-        const pfn = pfnArgument();
+        const pfn = handle >= 0 ? results[handle] : values[slot];
         if (pfn === FAILED) {
-          out.push('skip');
+          out.line(SKIP);
           break;
         }
-        (rcache as Rcache<P>).freeIovaFast(pfn, v[1]);
-        out.push('ok');
+        (rcache as Rcache<P>).freeIovaFast(pfn, values[slot + 1]);
+        out.line(OK);
         break;
       }
-      case Op.Tick:
-        (rcache as Rcache<P> | null)?.tick(Number(v[0]));
-        break;
-      case Op.Stats: {
-        const d = domain as IovaDomain<P>;
-        out.push(`nodes ${d.nodeCount}`, `visits ${d.visits}`);
-        break;
-      }
-      case Op.Dump:
-        for (const range of (domain as IovaDomain<P>).ranges()) out.push(`${format(range.pfnLo)} ${format(range.pfnHi)}`);
-        out.push('end');
-        break;
-      case Op.Rcdump:
-        dumpRcache(rcache as Rcache<P>, profile, format, out);
-        break;
-      case Op.CpuDead:
-        // The harness runs the teardown callback (iova_cpuhp_dead()) and nothing else: the CPU
-        // stays in the online count, and the trace may go on using it.
-        (rcache as Rcache<P>).freeCpuCachedIovas(Number(v[0]));
-        break;
+      default:
+        otherOp(trace, index, op, setup, arith, profile, out, values, results);
+        domain = setup.domain;
+        rcache = setup.rcache;
     }
+  }
+}
+
+/** The operations replay() does not handle itself: setting up, find, reserve, the clock, printing. */
+function otherOp<P extends number | bigint>(
+  trace: IovaTrace,
+  index: number,
+  op: Op,
+  setup: ReplaySetup<P>,
+  arith: PfnArithmetic<P>,
+  profile: KernelProfile,
+  out: AsciiOutput,
+  values: ArrayLike<P>,
+  results: readonly (P | typeof FAILED)[],
+): void {
+  const slot = index * VALUES_PER_OP;
+  switch (op) {
+    case Op.Cpus:
+      if (profile.rcacheInitInDomain && setup.domain !== null) {
+        throw new TraceError(trace.file, trace.lines[index], `cpus after "domain": kernel ${profile.version} sets up the rcaches inside init_iova_domain(), so the CPU count must come first`);
+      }
+      setup.cpus = Number(values[slot]) | 0;
+      break;
+    case Op.Domain:
+      setup.domain = new IovaDomain<P>(arith, profile, Number(values[slot]), values[slot + 1]);
+      // Until 5.17 init_iova_domain() sets up the rcaches itself, for the CPUs known by then.
+      if (profile.rcacheInitInDomain) setup.rcache = newRcache(setup.domain, arith, profile, setup.cpus, setup.currentCpu);
+      break;
+    case Op.Rcache:
+      // iova_domain_init_rcaches() (5.18+); before, the rcaches exist already and this does nothing.
+      if (!profile.rcacheInitInDomain) setup.rcache = newRcache(setup.domain as IovaDomain<P>, arith, profile, setup.cpus, setup.currentCpu);
+      break;
+    case Op.Find: {
+      const handle = trace.handles[index];
+      const pfn = handle >= 0 ? results[handle] : values[slot];
+      if (pfn === FAILED) {
+        out.line(SKIP);
+        break;
+      }
+      const d = setup.domain as IovaDomain<P>;
+      const node = d.findIovaNode(pfn);
+      if (node === NIL) out.line(NONE);
+      else {
+        out.pfn(d.tree.pfnLo(node));
+        out.space();
+        out.pfn(d.tree.pfnHi(node));
+        out.newline();
+      }
+      break;
+    }
+    case Op.Reserve:
+      out.line((setup.domain as IovaDomain<P>).reserveIova(values[slot], values[slot + 1]) ? OK : FAIL);
+      break;
+    case Op.Tick:
+      setup.rcache?.tick(Number(values[slot]));
+      break;
+    case Op.Stats: {
+      const d = setup.domain as IovaDomain<P>;
+      out.word(NODES);
+      out.decimal(d.nodeCount);
+      out.newline();
+      out.word(VISITS);
+      out.decimal(d.visits);
+      out.newline();
+      break;
+    }
+    case Op.Dump: {
+      const d = setup.domain as IovaDomain<P>;
+      const tree = d.tree;
+      for (let node = tree.first(); node !== NIL && node !== d.anchor; node = tree.next(node)) {
+        out.pfn(tree.pfnLo(node));
+        out.space();
+        out.pfn(tree.pfnHi(node));
+        out.newline();
+      }
+      out.line(END);
+      break;
+    }
+    case Op.Rcdump:
+      dumpRcache(setup.rcache as Rcache<P>, profile, arith.format, out);
+      break;
+    case Op.CpuDead:
+      // The harness runs the teardown callback (iova_cpuhp_dead()) and nothing else: the CPU
+      // stays in the online count, and the trace may go on using it.
+      (setup.rcache as Rcache<P>).freeCpuCachedIovas(Number(values[slot]));
+      break;
   }
 }
 
@@ -618,23 +732,27 @@ function magazineText<P extends number | bigint>(size: number, pfns: readonly P[
   return text;
 }
 
-function dumpRcache<P extends number | bigint>(rcache: Rcache<P>, profile: KernelProfile, format: (p: P) => string, out: string[]): void {
+function dumpRcache<P extends number | bigint>(rcache: Rcache<P>, profile: KernelProfile, format: (p: P) => string, out: AsciiOutput): void {
+  const line = (text: string): void => {
+    out.text(text);
+    out.newline();
+  };
   for (let order = 0; order < IOVA_RANGE_CACHE_MAX_SIZE; order++) {
     const sizeClass = rcache.classes[order];
-    out.push(`rc ${order} depot ${sizeClass.depot.length}`);
+    line(`rc ${order} depot ${sizeClass.depot.length}`);
     sizeClass.cpus.forEach((cpuRcache, cpu) => {
-      out.push(`rc ${order} cpu ${cpu} loaded ${magazineText(cpuRcache.loaded.size, cpuRcache.loaded.pfns, format)}`);
-      out.push(`rc ${order} cpu ${cpu} prev ${magazineText(cpuRcache.prev.size, cpuRcache.prev.pfns, format)}`);
+      line(`rc ${order} cpu ${cpu} loaded ${magazineText(cpuRcache.loaded.size, cpuRcache.loaded.pfns, format)}`);
+      line(`rc ${order} cpu ${cpu} prev ${magazineText(cpuRcache.prev.size, cpuRcache.prev.pfns, format)}`);
     });
     const depot = sizeClass.depot;
     for (let k = 0; k < depot.length; k++) {
       const magazine = depot[depot.length - 1 - k];
-      out.push(`rc ${order} mag ${k} ${magazineText(magazine.size, magazine.pfns, format)}`);
+      line(`rc ${order} mag ${k} ${magazineText(magazine.size, magazine.pfns, format)}`);
     }
     if (profile.depot === 'list') {
       const work = sizeClass.trimWork;
-      out.push(`rc ${order} work ${work.isPending ? 1 : 0} ${work.isPending ? work.dueMs : 0}`);
+      line(`rc ${order} work ${work.isPending ? 1 : 0} ${work.isPending ? work.dueMs : 0}`);
     }
   }
-  out.push('end');
+  line('end');
 }

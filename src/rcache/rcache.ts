@@ -17,7 +17,7 @@
  */
 import type { IovaAllocator } from '../allocators/allocator.js';
 import type { KernelProfile } from '../allocators/kernel-version.js';
-import { orderBase2, roundupPowOfTwo, type PfnArithmetic } from '../allocators/pfn.js';
+import { orderBase2, pfnArray, roundupPowOfTwo, type PfnArithmetic } from '../allocators/pfn.js';
 import { DelayedWork, SimulatedClock } from './delayed-work.js';
 
 /** IOVA_RANGE_CACHE_MAX_SIZE: number of size classes (orders 0..5). */
@@ -30,7 +30,7 @@ export class Magazine<P extends number | bigint> {
   readonly pfns: P[];
 
   constructor(capacity: number, zero: P) {
-    this.pfns = new Array<P>(capacity).fill(zero);
+    this.pfns = pfnArray(capacity, zero);
   }
 }
 
@@ -42,8 +42,13 @@ export class CpuRcache<P extends number | bigint> {
 }
 
 export class SizeClassRcache<P extends number | bigint> {
-  /** Full magazines, newest last (both depot kinds pop the newest first). */
-  readonly depot: Magazine<P>[] = [];
+  /**
+   * Full magazines, newest last (both depot kinds pop the newest first). Made empty from a
+   * one-element array of objects: an empty literal is an array of small integers, and the first
+   * magazine pushed would change its elements kind, the map of this object's field with it, and V8
+   * would throw away the optimised allocation and free paths that had seen the depot empty.
+   */
+  readonly depot: Magazine<P>[] = [null].slice(0, 0) as unknown as Magazine<P>[];
   readonly cpus: CpuRcache<P>[] = [];
   hits = 0;
   misses = 0;
@@ -78,6 +83,9 @@ export class Rcache<P extends number | bigint = number> {
   tooLarge = 0;
   private readonly magazineSize: number;
   private readonly zero: P;
+  /** Sizes below this are rounded up to a power of two (the largest class's size, 2^(classes - 1)). */
+  private readonly cacheableBelow: P;
+  private readonly fastAllocRoundsUp: boolean;
 
   constructor(
     readonly allocator: IovaAllocator<P> & MayHang,
@@ -95,6 +103,8 @@ export class Rcache<P extends number | bigint = number> {
     if (!Number.isInteger(cacheClasses) || cacheClasses < 1 || cacheClasses > 30) throw new RangeError(`rcache size classes ${cacheClasses} must be a whole number from 1 to 30`);
     this.magazineSize = profile.magazineSize;
     this.zero = arith.zero;
+    this.cacheableBelow = arith.of(2 ** (cacheClasses - 1));
+    this.fastAllocRoundsUp = profile.fastAllocRoundsUp;
     this.online = new Array<boolean>(cpuCount).fill(true);
     for (let order = 0; order < cacheClasses; order++) {
       const rcache: SizeClassRcache<P> = new SizeClassRcache<P>(order, new DelayedWork(() => this.depotWork(rcache)));
@@ -118,7 +128,7 @@ export class Rcache<P extends number | bigint = number> {
     const arith = this.arith;
     // Rounding cacheable sizes up keeps every magazine of one class holding one size.
     // Before 972bf252f860 (5.17) iommu_dma_alloc_iova() rounded instead, and SIZE came here as is.
-    const roundedSize = this.profile.fastAllocRoundsUp && size < arith.of(2 ** (this.cacheClasses - 1)) ? roundupPowOfTwo(size) : size;
+    const roundedSize = this.fastAllocRoundsUp && size < this.cacheableBelow ? roundupPowOfTwo(size) : size;
     this.lastAllocHung = false;
     const cached = this.rcacheGet(roundedSize, arith.add(limitPfn, arith.one));
     if (cached !== this.zero) return cached;
@@ -145,7 +155,7 @@ export class Rcache<P extends number | bigint = number> {
    * up with the same ranges.
    */
   callerRoundup(size: P): P {
-    if (this.profile.fastAllocRoundsUp || size >= this.arith.of(2 ** (this.cacheClasses - 1))) return size;
+    if (this.fastAllocRoundsUp || size >= this.cacheableBelow) return size;
     return roundupPowOfTwo(size);
   }
 

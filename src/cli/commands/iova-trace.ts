@@ -4,8 +4,7 @@
  * after a warm-up, wall and CPU time; ../../bench/replay-bench.ts) and reports them on stderr.
  */
 import { kernelProfile, KernelVersionError } from '../../allocators/kernel-version.js';
-import { formatTraceTiming, timeTrace } from '../../bench/replay-bench.js';
-import { parseIovaTrace, runIovaTrace, TraceError, type IovaTrace } from '../../conformance/iova-trace.js';
+import { parseIovaTrace, runIovaTraceBytes, TraceError, type IovaTrace } from '../../conformance/iova-trace.js';
 import { helpText, parseArgs, positiveInteger, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError, UserError } from '../errors.js';
@@ -55,8 +54,12 @@ export const iovaTraceCommand: Command = {
     const runs = positiveInteger(options, 'runs') ?? DEFAULT_RUNS;
     const file = positionals[0];
     const bytes = await readInputFile(file);
-    io.stdout.write(runIovaTrace(parseTraceBytes(bytes, file), profile));
-    if (options.bench) io.stderr.write(formatTraceTiming(file, version, timeTrace(bytes, file, profile, runs)));
+    io.stdout.write(runIovaTraceBytes(parseTraceBytes(bytes, file), profile));
+    if (options.bench) {
+      // Loaded only for --bench: a plain replay's start-up loads nothing it does not run.
+      const { formatTraceTiming, timeTrace } = await import('../../bench/replay-bench.js');
+      io.stderr.write(formatTraceTiming(file, version, timeTrace(bytes, file, profile, runs)));
+    }
     return 0;
   },
 };
