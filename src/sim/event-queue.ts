@@ -96,22 +96,7 @@ export class EventQueue {
       return;
     }
     if (this.count === this.heapTime.length) this.growHeap();
-    const heapTime = this.heapTime;
-    const heapSequence = this.heapSequence;
-    const heapSlot = this.heapSlot;
-    let i = this.count++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const parentTime = heapTime[parent];
-      if (parentTime < time || (parentTime === time && heapSequence[parent] < sequence)) break;
-      heapTime[i] = parentTime;
-      heapSequence[i] = heapSequence[parent];
-      heapSlot[i] = heapSlot[parent];
-      i = parent;
-    }
-    heapTime[i] = time;
-    heapSequence[i] = sequence;
-    heapSlot[i] = slot;
+    this.siftUp(time, sequence, slot, this.count++);
   }
 
   /** Removes the earliest event into time, kind, index and subject; false when there is none. */
@@ -172,18 +157,26 @@ export class EventQueue {
       heapSlot[i] = heapSlot[child];
       i = child;
     }
+    this.siftUp(lastTime, lastSequence, lastSlot, i);
+  }
+
+  /** Puts an event at heap position `i` (a hole) and lets it rise to its place. */
+  private siftUp(time: number, sequence: number, slot: number, i: number): void {
+    const heapTime = this.heapTime;
+    const heapSequence = this.heapSequence;
+    const heapSlot = this.heapSlot;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const parentTime = heapTime[parent];
-      if (parentTime < lastTime || (parentTime === lastTime && heapSequence[parent] < lastSequence)) break;
+      if (parentTime < time || (parentTime === time && heapSequence[parent] < sequence)) break;
       heapTime[i] = parentTime;
       heapSequence[i] = heapSequence[parent];
       heapSlot[i] = heapSlot[parent];
       i = parent;
     }
-    heapTime[i] = lastTime;
-    heapSequence[i] = lastSequence;
-    heapSlot[i] = lastSlot;
+    heapTime[i] = time;
+    heapSequence[i] = sequence;
+    heapSlot[i] = slot;
   }
 
   /** Puts an event at heap position `i` (a hole) of a heap of `n` and sifts it down to its place. */

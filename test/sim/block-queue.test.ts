@@ -37,18 +37,9 @@ const planned = (plans: PlannedRequest[]): Shape[] => plans.map((p) => shapeOf(p
 
 /** The requests BlockQueue makes of `count` back-to-back I/Os of `bytes` from `sector`, buffers laid out as planIo lays them. */
 function engineRequests(setup: HostSetup, bytes: number, sector: number, count = 1): Shape[] {
-  const queue = new BlockQueue(setup.limits, setup.description.iommu.pageSize, setup.description.iommu.granule, 1, 1);
-  for (let i = 0; i < count; i++) {
-    // planIo continues one buffer of scattered pages: I/O i starts 2 * i * bytes further on.
-    queue.submit(queue.ios.alloc(), 0, 0, sector * 512 + i * bytes, bytes, DEFAULT_PHYS_BASE + 2 * i * bytes);
-  }
-  const shapes: Shape[] = [];
-  for (let request: SimRequest | null; (request = queue.take(0)) !== null; ) {
-    queue.mapSg(request);
-    shapes.push(shapeOf(request.sector, request.bytes, request.nrPhysSegments, request.sg));
-    queue.release(request);
-  }
-  return shapes;
+  // planIo continues one buffer of scattered pages: I/O i starts 2 * i * bytes further on.
+  const ios = Array.from({ length: count }, (_, i) => ({ sector: sector + (i * bytes) / 512, bytes, phys: DEFAULT_PHYS_BASE + 2 * i * bytes }));
+  return queueRequests(setup, ios);
 }
 
 const HOSTS: [string, HostSetup][] = [
