@@ -47,13 +47,9 @@ export function blkRqMapSgBvecs(request: RequestBvecs, lim: QueueLimits, pageSiz
   const nrBvecs = request.nrBvecs;
   const maxSegmentSize = lim.maxSegmentSize;
   // A bvec within its page adds at most one entry: room for one per bvec, so those entries are
-  // written straight into the columns; only a bvec cut at segment limits goes through add().
+  // written with set() and counted here; only a bvec cut at segment limits goes through add().
   sg.reserve(nrBvecs);
-  let sgPhys = sg.phys;
   let sgLength = sg.length;
-  let dmaAddress = sg.dmaAddress;
-  let dmaLength = sg.dmaLength;
-  let iovaLength = sg.iovaLength;
   let nents = 0;
   for (let b = 0; b < nrBios; b++) {
     const first = bioStart[b];
@@ -66,13 +62,7 @@ export function blkRqMapSgBvecs(request: RequestBvecs, lim: QueueLimits, pageSiz
       if (v === first && v > 0 && phys[v - 1] + lens[v - 1] === bvPhys && nents > 0 && sgLength[nents - 1] + bvLen <= maxSegmentSize && physMergeable(lim, phys[v - 1], lens[v - 1], bvPhys, bvLen)) {
         sgLength[nents - 1] += bvLen;
       } else if (bvLen <= pageSize && remainder(bvPhys, pageSize) + bvLen <= pageSize) {
-        // What ScatterList.add() writes.
-        sgPhys[nents] = bvPhys;
-        sgLength[nents] = bvLen;
-        dmaAddress[nents] = 0;
-        dmaLength[nents] = 0;
-        iovaLength[nents] = 0;
-        nents++;
+        sg.set(nents++, bvPhys, bvLen);
       } else {
         sg.nents = nents;
         let total = 0;
@@ -84,11 +74,7 @@ export function blkRqMapSgBvecs(request: RequestBvecs, lim: QueueLimits, pageSiz
         // The entries past these may need room again, and add() may have grown the columns.
         nents = sg.nents;
         sg.reserve(nents + nrBvecs - v);
-        sgPhys = sg.phys;
         sgLength = sg.length;
-        dmaAddress = sg.dmaAddress;
-        dmaLength = sg.dmaLength;
-        iovaLength = sg.iovaLength;
       }
     }
   }

@@ -52,7 +52,14 @@ export class ScatterList {
   /** Appends one entry: `length` bytes of physically contiguous memory at `phys`. */
   add(phys: number, length: number): void {
     if (this.nents === this.phys.length) this.grow(Math.max(4, this.nents * 2));
-    const i = this.nents++;
+    this.set(this.nents++, phys, length);
+  }
+
+  /**
+   * Writes entry `i` as add() does, without touching `nents` or growing: for a caller that reserved
+   * the room and counts the entries itself (blk_rq_map_sg's loop, ../block/rq-map-sg.ts).
+   */
+  set(i: number, phys: number, length: number): void {
     this.phys[i] = phys;
     this.length[i] = length;
     this.dmaAddress[i] = 0;
