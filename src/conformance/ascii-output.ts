@@ -7,6 +7,7 @@
  * fixed words are copied from bytes encoded once. The buffer doubles when full. The text is handed
  * out as the bytes written (for a stream) or decoded once (for a caller that wants a string).
  */
+import { numberPfn } from '../allocators/pfn.js';
 
 const textDecoder = new TextDecoder('utf-8');
 
@@ -26,9 +27,9 @@ const INT32_LIMIT = 2 ** 31;
 const EXACT_LIMIT = 2 ** 53;
 /** The most digits a number below 2^53 has. */
 const MAX_DIGITS = 16;
-const TWO_POW_64 = 2 ** 64;
-/** ~0UL, which number pfns hold as 2^64, as the kernel prints it. */
-const U64_MAX_TEXT = asciiBytes('18446744073709551615');
+/** ~0UL, which number pfns hold as 2^64 (numberPfn.u64Max), and its text as the kernel prints it. */
+const U64_MAX = numberPfn.u64Max;
+const U64_MAX_TEXT = asciiBytes(numberPfn.format(U64_MAX));
 
 export class AsciiOutput {
   private bytes: Uint8Array;
@@ -80,7 +81,7 @@ export class AsciiOutput {
    */
   pfn(pfn: number | bigint): void {
     if (typeof pfn === 'bigint') this.text(pfn.toString());
-    else if (pfn >= TWO_POW_64) this.word(U64_MAX_TEXT);
+    else if (pfn >= U64_MAX) this.word(U64_MAX_TEXT);
     else this.decimal(pfn);
   }
 
